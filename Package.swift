@@ -1,0 +1,68 @@
+// swift-tools-version:6.1
+// TagTune: multi-label image tagging with a frozen CLIP and LMPT prompt tuning.
+// Targets bottom to top: C shims → Compute → Imaging → CLIP → (Tuning) → Service → tagtune.
+import PackageDescription
+
+// Numeric kernels are only fast when optimised; `-Ounchecked` is not used so that
+// bounds and overflow checks stay on outside the unsafe-pointer loops.
+let engineSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Xcc", "-O3"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "tagtune",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tagtune", targets: ["tagtune"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries from Debian's -dev packages (see the Makefile's DEB_PACKAGES).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+
+        .target(name: "Compute", dependencies: ["CBLAS"], swiftSettings: engineSettings),
+        .target(name: "Imaging", dependencies: ["CTurboJPEG", "CPNG"], swiftSettings: engineSettings),
+        .target(name: "CLIP", dependencies: ["Compute", "Imaging", "CZlib"], swiftSettings: engineSettings),
+        .target(
+            name: "Service",
+            dependencies: [
+                "CLIP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "tagtune",
+            dependencies: [
+                "Service",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "ComputeTests", dependencies: ["Compute"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "CLIPTests", dependencies: ["CLIP"]),
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: [
+                "Service",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ]
+)
