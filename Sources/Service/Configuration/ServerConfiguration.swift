@@ -1,0 +1,232 @@
+import Foundation
+import Logging
+import Yams
+
+/// The server's settings, resolved from (lowest to highest precedence) built-in defaults,
+/// the YAML file, `TAGTUNE_…` environment variables and command-line flags.
+public struct ServerConfiguration: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var publicDirectory: String
+    public var dataDirectory: String
+    public var logLevel: Logger.Level
+    public var logFormat: String
+    public var limits: Limits
+    /// Where each value came from ("default", the file's path, "environment", "flag"): shown at start-up.
+    public var sources: [String: String]
+
+    public struct Limits: Sendable, Equatable, Codable {
+        public var maxBodyBytes: Int
+        public var maxImagePixels: Int
+        public var maxImagesPerRequest: Int
+        public var maxConcurrentRequests: Int
+        public var requestTimeoutSeconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case maxBodyBytes = "max_body_bytes"
+            case maxImagePixels = "max_image_pixels"
+            case maxImagesPerRequest = "max_images_per_request"
+            case maxConcurrentRequests = "max_concurrent_requests"
+            case requestTimeoutSeconds = "request_timeout_seconds"
+        }
+    }
+
+    /// Built-in defaults only.
+    public static var defaults: ServerConfiguration {
+        get throws { try resolve(layers: []) }
+    }
+
+    /// Loads the layers in order of precedence and validates every value.
+    /// - Parameters:
+    ///   - file: path of a YAML (or JSON) file; `nil` reads `config/tagtune.yaml` when it exists.
+    ///   - environment: the process environment; only `TAGTUNE_…` names are read.
+    ///   - flags: values from the command line, by key path.
+    public static func load(
+        file: String?, environment: [String: String], flags: [String: String]
+    ) throws -> ServerConfiguration {
+        var layers: [(String, [String: String])] = []
+        let explicitFile = file ?? environment["TAGTUNE_CONFIG"]
+        let path = explicitFile ?? "config/tagtune.yaml"
+        if FileManager.default.fileExists(atPath: path) {
+            layers.append((path, try readFile(path)))
+        } else if explicitFile != nil {
+            throw ConfigurationError("configuration file \(path) does not exist")
+        }
+        layers.append(("environment", try readEnvironment(environment)))
+        for key in flags.keys where ConfigurationKey.named(key) == nil {
+            throw ConfigurationError("unknown configuration key '\(key)' given on the command line\(suggestion(for: key))")
+        }
+        layers.append(("flag", flags))
+        return try resolve(layers: layers)
+    }
+
+    /// Parses a YAML/JSON file into key paths, rejecting unknown keys.
+    static func readFile(_ path: String) throws -> [String: String] {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ConfigurationError("cannot read configuration file \(path): \(error.localizedDescription)")
+        }
+        let tree: Any?
+        do { tree = try Yams.load(yaml: text) } catch {
+            throw ConfigurationError("configuration file \(path) is not valid YAML: \(error)")
+        }
+        guard let tree else { return [:] }
+        guard let root = tree as? [String: Any] else {
+            throw ConfigurationError("configuration file \(path) must be a mapping of keys to values")
+        }
+        var flat: [String: String] = [:]
+        try flatten(root, prefix: "", into: &flat, file: path)
+        return flat
+    }
+
+    private static func flatten(_ node: [String: Any], prefix: String, into flat: inout [String: String], file: String) throws {
+        for (name, value) in node {
+            let path = prefix.isEmpty ? name : prefix + "." + name
+            if let child = value as? [String: Any] {
+                try flatten(child, prefix: path, into: &flat, file: file)
+                continue
+            }
+            guard ConfigurationKey.named(path) != nil else {
+                throw ConfigurationError("unknown configuration key '\(path)' in \(file)\(suggestion(for: path))")
+            }
+            if let sequence = value as? [Any] {
+                flat[path] = sequence.map { "\($0)" }.joined(separator: ",")
+            } else {
+                flat[path] = "\(value)"
+            }
+        }
+    }
+
+    static func readEnvironment(_ environment: [String: String]) throws -> [String: String] {
+        let byName = Dictionary(uniqueKeysWithValues: ConfigurationKey.all.map { ($0.environmentName, $0.path) })
+        var values: [String: String] = [:]
+        for (name, value) in environment where name.hasPrefix("TAGTUNE_") && name != "TAGTUNE_CONFIG" {
+            guard let path = byName[name] else {
+                let known = byName.keys.sorted().joined(separator: ", ")
+                throw ConfigurationError("unknown environment variable \(name) (known: TAGTUNE_CONFIG, \(known))")
+            }
+            values[path] = value
+        }
+        return values
+    }
+
+    private static func suggestion(for path: String) -> String {
+        let known = ConfigurationKey.all.map(\.path)
+        if let close = known.min(by: { editDistance($0, path) < editDistance($1, path) }), editDistance(close, path) <= 3 {
+            return "; did you mean '\(close)'?"
+        }
+        return " (known keys: \(known.joined(separator: ", ")))"
+    }
+
+    static func resolve(layers: [(String, [String: String])]) throws -> ServerConfiguration {
+        var raw: [String: String] = [:]
+        var sources: [String: String] = [:]
+        for key in ConfigurationKey.all {
+            raw[key.path] = key.defaultValue
+            sources[key.path] = "default"
+        }
+        for (source, values) in layers {
+            for (path, value) in values {
+                raw[path] = value
+                sources[path] = source
+            }
+        }
+        func value(_ path: String) throws -> ConfigurationValue {
+            let key = ConfigurationKey.named(path)!
+            return try ConfigurationValue(parsing: raw[path]!, for: key, source: sources[path]!)
+        }
+        return ServerConfiguration(
+            host: try value("server.host").string,
+            port: try value("server.port").integer,
+            publicDirectory: try value("server.public_dir").string,
+            dataDirectory: try value("data_dir").string,
+            logLevel: Logger.Level(rawValue: try value("log.level").string)!,
+            logFormat: try value("log.format").string,
+            limits: Limits(
+                maxBodyBytes: try value("limits.max_body_bytes").integer,
+                maxImagePixels: try value("limits.max_image_pixels").integer,
+                maxImagesPerRequest: try value("limits.max_images_per_request").integer,
+                maxConcurrentRequests: try value("limits.max_concurrent_requests").integer,
+                requestTimeoutSeconds: try value("limits.request_timeout_seconds").number),
+            sources: sources)
+    }
+}
+
+/// A configuration problem, worded for the person starting the server.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A raw string checked against its key's kind.
+struct ConfigurationValue {
+    private(set) var string: String
+    private(set) var integer: Int
+    private(set) var number: Double
+
+    init(parsing text: String, for key: ConfigurationKey, source: String) throws {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let origin = source == "default" ? "built-in default" : source
+        func invalid(_ expected: String) -> ConfigurationError {
+            ConfigurationError("invalid value '\(text)' for \(key.path) (from \(origin)): expected \(expected)")
+        }
+        string = trimmed
+        integer = 0
+        number = 0
+        switch key.kind {
+        case .string:
+            if trimmed.isEmpty { throw invalid("a non-empty string") }
+        case .list:
+            break
+        case .boolean:
+            guard ["true", "false"].contains(trimmed.lowercased()) else { throw invalid("true or false") }
+        case .choice(let options):
+            guard options.contains(trimmed) else { throw invalid("one of \(options.joined(separator: ", "))") }
+        case .integer(let range):
+            guard let parsed = Int(trimmed), range.contains(parsed) else {
+                throw invalid("an integer in \(range.lowerBound)...\(range.upperBound)")
+            }
+            integer = parsed
+            number = Double(parsed)
+        case .number(let range):
+            guard let parsed = Double(trimmed), parsed.isFinite, range.contains(parsed) else {
+                throw invalid("a number in \(range.lowerBound)...\(range.upperBound)")
+            }
+            number = parsed
+        }
+    }
+}
+
+/// Levenshtein distance, for "did you mean" suggestions on misspelt keys.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    var previous = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+        var current = [i] + [Int](repeating: 0, count: b.count)
+        for j in 1...max(b.count, 1) where !b.isEmpty {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return a.isEmpty ? b.count : previous[b.count]
+}
+
+extension ServerConfiguration {
+    /// The resolved value of a key as text, for `--print-config`.
+    public func displayValue(_ path: String) throws -> String {
+        switch path {
+        case "server.host": return host
+        case "server.port": return String(port)
+        case "server.public_dir": return publicDirectory
+        case "data_dir": return dataDirectory
+        case "log.level": return logLevel.rawValue
+        case "log.format": return logFormat
+        case "limits.max_body_bytes": return String(limits.maxBodyBytes)
+        case "limits.max_image_pixels": return String(limits.maxImagePixels)
+        case "limits.max_images_per_request": return String(limits.maxImagesPerRequest)
+        case "limits.max_concurrent_requests": return String(limits.maxConcurrentRequests)
+        case "limits.request_timeout_seconds": return String(limits.requestTimeoutSeconds)
+        default: throw ConfigurationError("unknown configuration key '\(path)'")
+        }
+    }
+}

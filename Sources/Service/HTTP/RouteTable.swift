@@ -1,0 +1,29 @@
+import Hummingbird
+import NIOConcurrencyHelpers
+
+/// The routes the router serves, by path template, so a request for a known path with
+/// another method is answered 405 with `Allow` (Hummingbird's router answers 404 for it).
+/// A class, filled while the router is built, because middleware must be added before the routes.
+public final class RouteTable: Sendable {
+    private let table = NIOLockedValueBox<[(segments: [Substring], method: HTTPRequest.Method)]>([])
+
+    public init() {}
+
+    func add(_ template: String, _ method: HTTPRequest.Method) {
+        table.withLockedValue { $0.append((template.split(separator: "/"), method)) }
+    }
+
+    /// The methods registered for a concrete path (`{param}` segments match anything).
+    func methods(for path: String) -> [HTTPRequest.Method] {
+        let parts = path.split(separator: "/")
+        var found: [HTTPRequest.Method] = []
+        let routes = table.withLockedValue { $0 }
+        for route in routes where route.segments.count == parts.count {
+            let matches = zip(route.segments, parts).allSatisfy { template, part in
+                (template.hasPrefix("{") && template.hasSuffix("}")) || template == part
+            }
+            if matches && !found.contains(route.method) { found.append(route.method) }
+        }
+        return found
+    }
+}

@@ -1,0 +1,67 @@
+import Compute
+import Foundation
+import Hummingbird
+import Prometheus
+
+/// Liveness, readiness, build and limits information, and Prometheus metrics.
+struct OperationsController {
+    let configuration: ServerConfiguration
+    let readiness: Readiness
+    let registry: PrometheusCollectorRegistry
+
+    struct Status: ResponseEncodable {
+        let status: String
+    }
+
+    struct Info: ResponseEncodable {
+        struct Build: Encodable {
+            let configuration: String
+            let compiler: String
+            let blas: String
+            let blas_threads: Int
+        }
+        let name: String
+        let version: String
+        let build: Build
+        let ready: Bool
+        let limits: ServerConfiguration.Limits
+    }
+
+    func register(on router: Router<TagTuneRequestContext>, routes: RouteTable) {
+        router.get("/healthz") { _, _ in Status(status: "ok") }
+        routes.add("/healthz", .get)
+        for path in ["/readyz", "/health"] {
+            router.get(RouterPath(path)) { _, _ in try readinessStatus() }
+            routes.add(path, .get)
+        }
+        router.get("/info") { _, _ in info() }
+        routes.add("/info", .get)
+        router.get("/metrics") { _, _ in metrics() }
+        routes.add("/metrics", .get)
+    }
+
+    func readinessStatus() throws -> Status {
+        guard readiness.isReady else {
+            throw APIError(.serviceUnavailable, code: "not_ready", message: "not ready: \(readiness.reason)")
+        }
+        return Status(status: "ready")
+    }
+
+    func info() -> Info {
+        Info(
+            name: BuildInfo.name, version: BuildInfo.version,
+            build: .init(configuration: BuildInfo.configuration, compiler: BuildInfo.compiler,
+                         blas: BuildInfo.blas, blas_threads: Compute.BLAS.threads),
+            ready: readiness.isReady, limits: configuration.limits)
+    }
+
+    func metrics() -> Response {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(16 * 1024)
+        registry.emit(into: &buffer)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+    }
+}

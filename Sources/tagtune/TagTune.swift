@@ -1,0 +1,12 @@
+import ArgumentParser
+import Service
+
+/// The `tagtune` command: the server and the engine's tools behind one binary.
+@main
+struct TagTune: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tagtune",
+        abstract: "Multi-label image tagging with a frozen CLIP and LMPT prompt tuning.",
+        version: BuildInfo.version,
+        subcommands: [Serve.self])
+}

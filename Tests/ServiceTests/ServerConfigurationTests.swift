@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+@testable import Service
+
+/// Precedence (default < file < environment < flag) and clear errors for bad input.
+@Suite("Server configuration")
+struct ServerConfigurationTests {
+    func writeYAML(_ text: String) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tagtune-\(UUID().uuidString).yaml")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    @Test func defaultsWithoutAnyLayer() throws {
+        let configuration = try ServerConfiguration.load(file: nil, environment: [:], flags: [:])
+        #expect(configuration.port == 8080 || configuration.sources["server.port"] != "default")
+        let bare = try ServerConfiguration.defaults
+        #expect(bare.port == 8080)
+        #expect(bare.host == "127.0.0.1")
+        #expect(bare.logLevel == .info)
+    }
+
+    @Test func fileThenEnvironmentThenFlags() throws {
+        let path = try writeYAML("""
+            server:
+              port: 9000
+              host: 0.0.0.0
+            log:
+              level: debug
+            limits:
+              max_images_per_request: 5
+            """)
+        let fromFile = try ServerConfiguration.load(file: path, environment: [:], flags: [:])
+        #expect(fromFile.port == 9000)
+        #expect(fromFile.host == "0.0.0.0")
+        #expect(fromFile.logLevel == .debug)
+        #expect(fromFile.limits.maxImagesPerRequest == 5)
+        #expect(fromFile.sources["server.port"] == path)
+
+        let fromEnvironment = try ServerConfiguration.load(
+            file: path, environment: ["TAGTUNE_SERVER_PORT": "9100", "PATH": "/bin"], flags: [:])
+        #expect(fromEnvironment.port == 9100)
+        #expect(fromEnvironment.host == "0.0.0.0")
+        #expect(fromEnvironment.sources["server.port"] == "environment")
+
+        let fromFlags = try ServerConfiguration.load(
+            file: path, environment: ["TAGTUNE_SERVER_PORT": "9100"], flags: ["server.port": "9200"])
+        #expect(fromFlags.port == 9200)
+        #expect(fromFlags.sources["server.port"] == "flag")
+        #expect(fromFlags.logLevel == .debug)
+    }
+
+    @Test func configFileFromEnvironment() throws {
+        let path = try writeYAML("data_dir: /tmp/tagtune-data\n")
+        let configuration = try ServerConfiguration.load(file: nil, environment: ["TAGTUNE_CONFIG": path], flags: [:])
+        #expect(configuration.dataDirectory == "/tmp/tagtune-data")
+    }
+
+    @Test func unknownFileKeyIsRejectedWithSuggestion() throws {
+        let path = try writeYAML("server:\n  prot: 9000\n")
+        let error = #expect(throws: ConfigurationError.self) {
+            try ServerConfiguration.load(file: path, environment: [:], flags: [:])
+        }
+        #expect(error?.description.contains("server.prot") == true)
+        #expect(error?.description.contains("did you mean 'server.port'") == true)
+    }
+
+    @Test func unknownEnvironmentVariableIsRejected() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ServerConfiguration.load(file: nil, environment: ["TAGTUNE_SERVER_PROT": "1"], flags: [:])
+        }
+        #expect(error?.description.contains("TAGTUNE_SERVER_PROT") == true)
+    }
+
+    @Test(arguments: [
+        ("server.port", "70000", "an integer in 0...65535"),
+        ("server.port", "eighty", "an integer"),
+        ("log.level", "loud", "one of trace"),
+        ("limits.request_timeout_seconds", "nan", "a number"),
+        ("limits.max_body_bytes", "-1", "an integer"),
+    ])
+    func invalidValuesStopWithAClearMessage(key: String, value: String, expected: String) {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ServerConfiguration.load(file: nil, environment: [:], flags: [key: value])
+        }
+        #expect(error?.description.contains(key) == true)
+        #expect(error?.description.contains(expected) == true)
+        #expect(error?.description.contains("'\(value)'") == true)
+    }
+
+    @Test func missingExplicitFileIsAnError() {
+        #expect(throws: ConfigurationError.self) {
+            try ServerConfiguration.load(file: "/nonexistent/tagtune.yaml", environment: [:], flags: [:])
+        }
+    }
+
+    @Test func malformedYAMLIsAnError() throws {
+        let path = try writeYAML("server: [unclosed\n")
+        let error = #expect(throws: ConfigurationError.self) {
+            try ServerConfiguration.load(file: path, environment: [:], flags: [:])
+        }
+        #expect(error?.description.contains("not valid YAML") == true)
+    }
+
+    @Test func shippedConfigurationLoads() throws {
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("config/tagtune.yaml").path
+        let configuration = try ServerConfiguration.load(file: shipped, environment: [:], flags: [:])
+        #expect(configuration.port == 8080)
+        #expect(ConfigurationKey.all.allSatisfy { configuration.sources[$0.path] == shipped },
+                "the shipped file documents every key")
+    }
+}
