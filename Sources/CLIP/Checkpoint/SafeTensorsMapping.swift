@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A whole file memory-mapped read-only; unmapped when the last reference goes.
+///
+/// `@unchecked Sendable`: the pages are never written after mapping, so sharing them
+/// across threads is safe.
+final class SafeTensorsMapping: @unchecked Sendable {
+    /// The file's bytes; empty (nil base) for an empty file.
+    let bytes: UnsafeRawBufferPointer
+
+    /// Maps the file at `path` or throws a checkpoint error naming it.
+    init(path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw CLIPError.checkpoint("\(path): cannot open: \(Self.lastErrorText())")
+        }
+        defer { close(fd) }
+
+        var status = stat()
+        guard fstat(fd, &status) == 0 else {
+            throw CLIPError.checkpoint("\(path): cannot stat: \(Self.lastErrorText())")
+        }
+        guard (status.st_mode & S_IFMT) == S_IFREG else {
+            throw CLIPError.checkpoint("\(path): not a regular file")
+        }
+        let size = Int(status.st_size)
+        // mmap rejects a zero length; an empty file is reported as truncated by the header parser.
+        guard size > 0 else {
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+        guard let address, address != UnsafeMutableRawPointer(bitPattern: -1) else {
+            throw CLIPError.checkpoint("\(path): cannot memory-map \(size) bytes: \(Self.lastErrorText())")
+        }
+        bytes = UnsafeRawBufferPointer(start: address, count: size)
+    }
+
+    deinit {
+        if let base = bytes.baseAddress {
+            munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
+        }
+    }
+
+    private static func lastErrorText() -> String {
+        String(cString: strerror(errno))
+    }
+}
