@@ -1,0 +1,82 @@
+import Compute
+
+/// CLIP's ViT image encoder (forward only; the encoder is frozen):
+/// patchify as one GEMM → [class; patches] + positions → ln_pre → layers → ln_post(class token) → projection.
+public final class VisionTower: Sendable {
+    public let configuration: CLIPConfiguration
+    let patchWeight: Tensor        // [C, 3·p·p] (the conv kernel [C, 3, p, p] flattened)
+    let classEmbedding: Tensor     // [C]
+    let positions: Tensor          // [1 + P, C]
+    let preLNWeight: Tensor, preLNBias: Tensor
+    let transformer: TransformerStack
+    let postLNWeight: Tensor, postLNBias: Tensor
+    let projection: Tensor         // [D, C]
+
+    init(loader: WeightLoader, configuration: CLIPConfiguration) throws {
+        self.configuration = configuration
+        let c = configuration.vision.width, p = configuration.patchSize
+        func load(_ part: CheckpointLayout.GlobalPart, _ shape: [Int]) throws -> Tensor {
+            try loader.load(CheckpointLayout.source(part, layout: loader.layout), shape: shape)
+        }
+        patchWeight = try load(.patchEmbedding, [c, 3, p, p]).reshaped([c, 3 * p * p])
+        classEmbedding = try load(.classEmbedding, [c])
+        positions = try load(.visionPositions, [1 + configuration.patchCount, c])
+        preLNWeight = try load(.preLNWeight, [c]); preLNBias = try load(.preLNBias, [c])
+        transformer = try TransformerStack(loader: loader, tower: .vision, configuration: configuration.vision)
+        postLNWeight = try load(.postLNWeight, [c]); postLNBias = try load(.postLNBias, [c])
+        projection = try load(.visionProjection, [configuration.projectionDim, c])
+    }
+
+    /// Projected image features [B, D] (not normalised) of preprocessed pixels [B, 3, S, S].
+    public func encode(pixels: UnsafePointer<Float>, batch: Int) -> [Float] {
+        let cfg = configuration
+        let (c, p, g, s) = (cfg.vision.width, cfg.patchSize, cfg.patchesPerSide, cfg.imageSize)
+        let patches = cfg.patchCount, tokens = 1 + patches, kernel = 3 * p * p
+
+        // Unfold every patch into a row ordered (channel, ky, kx), as the conv kernel is flattened.
+        let unfolded = Tensor(zeros: [batch * patches, kernel])
+        for b in 0..<batch {
+            let image = pixels + b * 3 * s * s
+            for gy in 0..<g {
+                for gx in 0..<g {
+                    var row = unfolded.pointer + ((b * patches) + gy * g + gx) * kernel
+                    for ch in 0..<3 {
+                        for ky in 0..<p {
+                            let src = image + ch * s * s + (gy * p + ky) * s + gx * p
+                            row.update(from: src, count: p)
+                            row += p
+                        }
+                    }
+                }
+            }
+        }
+        // x[b, 0] = class embedding; x[b, 1…] = patches · Wᵀ; then + positions, ln_pre.
+        let x = Tensor(zeros: [batch, tokens, c])
+        for b in 0..<batch {
+            let xb = x.pointer + b * tokens * c
+            xb.update(from: classEmbedding.pointer, count: c)
+            gemm(transA: false, transB: true, m: patches, n: c, k: kernel,
+                 a: unfolded.pointer + b * patches * kernel, lda: kernel,
+                 b: patchWeight.pointer, ldb: kernel, c: xb + c, ldc: c)
+            for i in 0..<(tokens * c) { xb[i] += positions.pointer[i] }
+        }
+        LayerNorm.forward(out: x.pointer, mean: nil, rstd: nil, inp: x.pointer,
+                          weight: preLNWeight.pointer, bias: preLNBias.pointer,
+                          rows: batch * tokens, channels: c, eps: cfg.vision.layerNormEps)
+        transformer.forward(x.pointer, batch: batch, tokens: tokens, causal: false)
+
+        // ln_post on each class token, then the projection.
+        let pooled = Tensor(zeros: [batch, c])
+        for b in 0..<batch {
+            LayerNorm.forward(out: pooled.pointer + b * c, mean: nil, rstd: nil, inp: x.pointer + b * tokens * c,
+                              weight: postLNWeight.pointer, bias: postLNBias.pointer,
+                              rows: 1, channels: c, eps: cfg.vision.layerNormEps)
+        }
+        var features = [Float](repeating: 0, count: batch * cfg.projectionDim)
+        features.withUnsafeMutableBufferPointer { out in
+            Linear.forward(out: out.baseAddress!, inp: pooled.pointer, weight: projection.pointer, bias: nil,
+                           rows: batch, inFeatures: c, outFeatures: cfg.projectionDim)
+        }
+        return features
+    }
+}
