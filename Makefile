@@ -1,0 +1,57 @@
+# TagTune — the two commands: `make serve` and `make test`.
+# Both check the Debian packages the build links against and install the missing ones
+# (as root: apt-get; otherwise they print the command to run).
+
+SHELL := /bin/bash
+SWIFT ?= swift
+PORT ?= 8080
+CONFIG ?= config/tagtune.yaml
+
+# Libraries the code links (headers + .so): OpenBLAS (GEMM), libjpeg-turbo and libpng
+# (decoding), zlib (gzip vocabularies). Keep in step with the Dockerfile.
+DEB_PACKAGES := libopenblas-dev libturbojpeg0-dev libpng-dev zlib1g-dev
+# Python is used by the test runner's helpers only when present; nothing else is needed.
+
+.PHONY: serve test build release deps bench clean help
+
+help:
+	@echo "make serve   build (release) and serve the bundled model on port $(PORT)"
+	@echo "make test    run the whole test suite"
+	@echo "make bench   engine benchmarks (release build)"
+	@echo "make clean   remove build products"
+
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "missing Debian packages:$$missing"; \
+	    echo "run: sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "swift is not on PATH: install the Swift 6 toolchain (swift.org) first"; exit 1; }
+
+release: deps
+	$(SWIFT) build -c release --product tagtune
+
+build: deps
+	$(SWIFT) build --product tagtune
+
+serve: release
+	.build/release/tagtune serve --config $(CONFIG) --port $(PORT)
+
+# The numeric suites (encoders, training) run optimised: debug Swift is many times slower on them.
+test: deps
+	$(SWIFT) build --build-tests -c release -Xswiftc -enable-testing
+	$(SWIFT) test --skip-build -c release -Xswiftc -enable-testing
+
+bench: release
+	.build/release/tagtune bench
+
+clean:
+	rm -rf .build
