@@ -32,8 +32,9 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CTurboJPEG"]),
         .target(name: "Compute", dependencies: ["CBLAS"], swiftSettings: engineSettings),
-        .target(name: "Imaging", dependencies: ["CTurboJPEG", "CPNG"], swiftSettings: engineSettings),
+        .target(name: "Imaging", dependencies: ["CImageCodecs", "CTurboJPEG", "CPNG"], swiftSettings: engineSettings),
         .target(name: "CLIP", dependencies: ["Compute", "Imaging", "CZlib"], swiftSettings: engineSettings),
         .target(
             name: "Service",
@@ -52,6 +53,8 @@ let package = Package(
             name: "tagtune",
             dependencies: [
                 "Service",
+                "CLIP",
+                "Imaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
