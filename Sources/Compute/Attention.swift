@@ -13,8 +13,11 @@ public enum Attention {
     ) {
         let hd = c / heads
         let scale = 1 / Float(hd).squareRoot()
-        for b in 0..<batch {
-            for h in 0..<heads {
+        // Each (sequence, head) pair is independent: spread them over the cores. Their GEMMs are
+        // small enough that OpenBLAS runs each on its calling thread.
+        Parallel.forEachRange(batch * heads, grain: 1) { pairs in
+            for pair in pairs {
+                let (b, h) = (pair / heads, pair % heads)
                 let q = qkv + b * t * 3 * c + h * hd
                 let k = q + c
                 let v = q + 2 * c

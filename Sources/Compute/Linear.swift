@@ -12,13 +12,22 @@ public enum Linear {
         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         rows m: Int, inFeatures k: Int, outFeatures n: Int, accumulate: Bool = false
     ) {
-        gemm(transA: false, transB: true, m: m, n: n, k: k,
-             a: inp, lda: k, b: weight, ldb: k, beta: accumulate ? 1 : 0, c: out, ldc: n)
-        guard let bias else { return }
-        for r in 0..<m {
-            let row = out + r * n
-            for j in 0..<n { row[j] += bias[j] }
+        // The bias goes in first and the GEMM accumulates onto it (β = 1): one pass over `out`
+        // instead of OpenBLAS's β = 0 clearing pass plus a read-modify-write bias pass after.
+        if let bias {
+            Parallel.forEachRange(m, grain: max(1, 32_768 / max(n, 1))) { rows in
+                for r in rows {
+                    let row = out + r * n
+                    if accumulate {
+                        for j in 0..<n { row[j] += bias[j] }
+                    } else {
+                        row.update(from: bias, count: n)
+                    }
+                }
+            }
         }
+        gemm(transA: false, transB: true, m: m, n: n, k: k,
+             a: inp, lda: k, b: weight, ldb: k, beta: (accumulate || bias != nil) ? 1 : 0, c: out, ldc: n)
     }
 
     /// Gradients of `forward`: always with respect to the input, and to the weight and bias when

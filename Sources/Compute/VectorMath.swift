@@ -3,11 +3,15 @@
 /// with polynomial approximations accurate to a few float ulps.
 public typealias Float8 = SIMD8<Float>
 
-/// e^x for 8 lanes (Cody–Waite range reduction, degree-6 minimax polynomial; relative error < 2e-7).
+/// e^x for 8 lanes (Cody–Waite range reduction to |r| ≤ ln2/2, degree-6 polynomial; relative error < 2e-7).
+/// Rounding and 2^n use the float "magic number" trick so every step stays in SIMD registers.
 @inlinable @inline(__always)
 public func exp8(_ input: Float8) -> Float8 {
     let x = input.clamped(lowerBound: Float8(repeating: -87.3), upperBound: Float8(repeating: 88.37))
-    let n = (x * 1.442_695_04 + 0.5).rounded(.down)
+    // t = x·log2(e) + 1.5·2^23 + 127: the low mantissa bits of t hold round(x·log2 e) + 127.
+    let magic: Float = 12_582_912 + 127
+    let t = x * 1.442_695_04 + magic
+    let n = t - magic
     var r = x - n * 0.693_359_375
     r = r + n * 2.121_944_4e-4
     var p = Float8(repeating: 1.987_569_15e-4)
@@ -17,8 +21,8 @@ public func exp8(_ input: Float8) -> Float8 {
     p = p * r + 1.666_666_55e-1
     p = p * r + 5.000_000_12e-1
     p = p * r * r + r + 1
-    let exponent = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
-    return p * unsafeBitCast(exponent, to: Float8.self)
+    let twoToN = unsafeBitCast(unsafeBitCast(t, to: SIMD8<UInt32>.self) &<< 23, to: Float8.self)
+    return p * twoToN
 }
 
 /// e^x for one value through the same polynomial (for tails of loops).

@@ -1,0 +1,58 @@
+import Compute
+import Imaging
+
+/// Zero-shot scoring of images against class names through prompts ("a photo of a {class}."):
+/// logit = exp(logit_scale) · cos(image, text); probability = softmax over the classes.
+public struct ZeroShotClassifier: Sendable {
+    public struct Score: Sendable {
+        public let label: String
+        public let logit: Float
+        public let probability: Float
+    }
+
+    public let model: CLIPModel
+    public let classNames: [String]
+    /// L2-normalised text features of the class prompts [C, D].
+    public let classFeatures: [Float]
+
+    public init(model: CLIPModel, classNames: [String], template: String = "a photo of a {}.") throws {
+        guard !classNames.isEmpty else { throw CLIPError.invalidInput("no class names") }
+        self.model = model
+        self.classNames = classNames
+        let prompts = classNames.map { template.replacingOccurrences(of: "{}", with: $0) }
+        classFeatures = Self.normalized(try model.encode(texts: prompts), dim: model.configuration.projectionDim)
+    }
+
+    /// Scores of each image against every class, in class order.
+    public func classify(images: [RGBImage]) throws -> [[Score]] {
+        try scores(imageFeatures: model.encode(images: images))
+    }
+
+    /// Scores from projected image features [N, D].
+    public func scores(imageFeatures: [Float]) -> [[Score]] {
+        let d = model.configuration.projectionDim, c = classNames.count
+        let images = Self.normalized(imageFeatures, dim: d)
+        let n = images.count / d
+        var logits = [Float](repeating: 0, count: n * c)
+        images.withUnsafeBufferPointer { a in classFeatures.withUnsafeBufferPointer { b in logits.withUnsafeMutableBufferPointer { out in
+            gemm(transA: false, transB: true, m: n, n: c, k: d, alpha: model.logitScale,
+                 a: a.baseAddress!, lda: d, b: b.baseAddress!, ldb: d, c: out.baseAddress!, ldc: c)
+        } } }
+        var probabilities = logits
+        probabilities.withUnsafeMutableBufferPointer { p in
+            for i in 0..<n { Softmax.forwardRow(p.baseAddress! + i * c, length: c, width: c) }
+        }
+        return (0..<n).map { i in
+            (0..<c).map { j in Score(label: classNames[j], logit: logits[i * c + j], probability: probabilities[i * c + j]) }
+        }
+    }
+
+    static func normalized(_ features: [Float], dim: Int) -> [Float] {
+        var out = features
+        let rows = features.count / dim
+        features.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { y in
+            L2Normalize.forward(out: y.baseAddress!, norms: nil, inp: x.baseAddress!, rows: rows, width: dim)
+        } }
+        return out
+    }
+}
