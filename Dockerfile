@@ -1,0 +1,35 @@
+# TagTune container image. Untested here (no Docker engine on the development machines):
+# kept in step with the Makefile — same Debian packages, same binary, same configuration path.
+
+# ---- build ----
+FROM swift:6.3-bookworm AS build
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      libopenblas-dev libturbojpeg0-dev libpng-dev zlib1g-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+# Resolve dependencies in their own layer so source edits do not refetch them.
+COPY Package.swift ./
+RUN swift package resolve
+COPY Sources ./Sources
+RUN swift build -c release --product tagtune --static-swift-stdlib \
+ && install -D "$(swift build -c release --show-bin-path)/tagtune" /out/tagtune
+
+# ---- run ----
+FROM debian:bookworm-slim
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      libopenblas0-pthread libturbojpeg0 libpng16-16 zlib1g ca-certificates curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --create-home --home-dir /var/lib/tagtune --uid 10001 tagtune
+COPY --from=build /out/tagtune /usr/local/bin/tagtune
+WORKDIR /opt/tagtune
+COPY Public ./Public
+COPY config ./config
+ENV TAGTUNE_SERVER_HOST=0.0.0.0 \
+    TAGTUNE_DATA_DIR=/var/lib/tagtune/data
+USER tagtune
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --retries=3 \
+  CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
+ENTRYPOINT ["tagtune", "serve", "--config", "config/tagtune.yaml"]

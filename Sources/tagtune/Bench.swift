@@ -1,0 +1,91 @@
+import ArgumentParser
+import CLIP
+import Compute
+import Foundation
+
+/// `tagtune bench`: throughput of the towers on a checkpoint, with the load time and peak memory.
+/// Pixels and texts are synthetic: the cost of the towers does not depend on the values.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure images/s of the vision tower and texts/s of the text tower (use a release build).")
+
+    @Option(help: "Checkpoint folder (Hugging Face or open_clip layout).") var model: String
+    @Option(help: "Comma-separated vision batch sizes.") var batches: String = "1,8,32"
+    @Option(help: "Texts per text-tower batch.") var textBatch: Int = 64
+    @Option(help: "Seconds to measure each case (after one warm-up pass).") var seconds: Double = 5
+    @Option(help: "Threads for matrix products (default: all cores).") var threads: Int?
+    @Flag(help: "Print one JSON object instead of a table.") var json = false
+
+    func run() throws {
+        if let threads { BLAS.setThreads(threads) }
+        let start = ContinuousClock.now
+        let clip: CLIPModel
+        do { clip = try CLIPModel(directory: URL(fileURLWithPath: model)) } catch {
+            throw CommandFailure("cannot load the model in \(model): \(error)")
+        }
+        let loadSeconds = (ContinuousClock.now - start).seconds
+        let cfg = clip.configuration
+        let gflopPerImage = Self.visionFLOPs(cfg) / 1e9
+
+        var rows: [(String, Int, Double, Double)] = []   // (tower, batch, items/s, ms per batch)
+        for batch in batches.split(separator: ",").compactMap({ Int($0) }) where batch > 0 {
+            var rng = SplitMix64(seed: 1)
+            let pixels = (0..<(batch * 3 * cfg.imageSize * cfg.imageSize)).map { _ in rng.nextGaussian() }
+            let perBatch = measure { _ = try? clip.encodeImages(pixels: pixels, count: batch) }
+            rows.append(("vision", batch, Double(batch) / perBatch, perBatch * 1000))
+        }
+        let captions = (0..<textBatch).map { "a photo of \($0 % 7 + 1) small red stars above a blue ring on a table number \($0)" }
+        let tokens = captions.map { clip.tokenizer.tokenize($0, contextLength: cfg.contextLength) }
+        let perTextBatch = measure { _ = try? clip.text.encode(tokens: tokens) }
+        rows.append(("text", textBatch, Double(textBatch) / perTextBatch, perTextBatch * 1000))
+        let peakMiB = Self.peakResidentMiB()
+
+        if json {
+            let cases = rows.map { #"{"tower":"\#($0.0)","batch":\#($0.1),"per_second":\#(String(format: "%.2f", $0.2)),"ms_per_batch":\#(String(format: "%.2f", $0.3))}"# }
+            print(#"{"model":\#(quote(model)),"threads":\#(BLAS.threads),"load_seconds":\#(String(format: "%.3f", loadSeconds)),"peak_rss_mib":\#(peakMiB),"vision_gflop_per_image":\#(String(format: "%.2f", gflopPerImage)),"cases":[\#(cases.joined(separator: ","))]}"#)
+            return
+        }
+        print("model \(model): vision \(cfg.vision.layers)x\(cfg.vision.width) patch \(cfg.patchSize) @\(cfg.imageSize)px (\(String(format: "%.2f", gflopPerImage)) GFLOP/image), text \(cfg.text.layers)x\(cfg.text.width)")
+        print("BLAS: \(BLAS.configuration), \(BLAS.threads) threads")
+        print(String(format: "load %.2f s, peak RSS %d MiB", loadSeconds, peakMiB))
+        print("tower   batch   per second   ms/batch   GFLOP/s")
+        for (tower, batch, rate, ms) in rows {
+            let gflops = tower == "vision" ? String(format: "%8.1f", rate * gflopPerImage) : "       -"
+            print(String(format: "%-7@ %5d   %10.2f   %8.2f  %@", tower, batch, rate, ms, gflops))
+        }
+    }
+
+    /// Seconds per call: one warm-up, then as many calls as fit in `seconds` (at least 3).
+    func measure(_ body: () -> Void) -> Double {
+        body()
+        var calls = 0
+        let start = ContinuousClock.now
+        while calls < 3 || (ContinuousClock.now - start).seconds < seconds {
+            body()
+            calls += 1
+        }
+        return (ContinuousClock.now - start).seconds / Double(calls)
+    }
+
+    /// Multiply-adds × 2 of one image through the vision tower (patch GEMM, layers, projection).
+    static func visionFLOPs(_ cfg: CLIPConfiguration) -> Double {
+        let c = Double(cfg.vision.width), f = Double(cfg.vision.mlpWidth)
+        let p = Double(cfg.patchCount), t = p + 1, k = Double(3 * cfg.patchSize * cfg.patchSize)
+        let perLayer = 2 * t * (3 * c * c + c * c + 2 * c * f) + 2 * 2 * t * t * c
+        return 2 * p * k * c + Double(cfg.vision.layers) * perLayer + 2 * c * Double(cfg.projectionDim)
+    }
+
+    /// The process's peak resident set (VmHWM), in MiB.
+    static func peakResidentMiB() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return -1 }
+        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) * 1e-18
+    }
+}
