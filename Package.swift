@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // System libraries from Debian's -dev packages (see the Makefile's DEB_PACKAGES).
@@ -36,6 +37,10 @@ let package = Package(
         .target(name: "Compute", dependencies: ["CBLAS"], swiftSettings: engineSettings),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "CTurboJPEG", "CPNG"], swiftSettings: engineSettings),
         .target(name: "CLIP", dependencies: ["Compute", "Imaging", "CZlib"], swiftSettings: engineSettings),
+        .target(
+            name: "Tuning",
+            dependencies: ["CLIP", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            swiftSettings: engineSettings),
         .target(
             name: "Service",
             dependencies: [
@@ -62,6 +67,7 @@ let package = Package(
         .testTarget(name: "ComputeTests", dependencies: ["Compute"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "CLIPTests", dependencies: ["CLIP"]),
+        .testTarget(name: "TuningTests", dependencies: ["Tuning"]),
         .testTarget(
             name: "ServiceTests",
             dependencies: [
