@@ -39,7 +39,7 @@ public final class TextTower: Sendable {
 
     /// Projected text features [N, D] (not normalised) of token sequences that include SOT and EOT.
     public func encode(tokens sequences: [[Int32]]) throws -> [Float] {
-        let cfg = configuration, c = cfg.text.width
+        let cfg = configuration
         guard !sequences.isEmpty else { return [] }
         for (i, ids) in sequences.enumerated() {
             guard !ids.isEmpty, ids.count <= cfg.contextLength else {
@@ -50,16 +50,8 @@ public final class TextTower: Sendable {
             }
         }
         let batch = sequences.count
-        let tokens = sequences.map(\.count).max()!
-        let x = Tensor(zeros: [batch, tokens, c])
-        for (b, ids) in sequences.enumerated() {
-            for t in 0..<tokens {
-                let row = x.pointer + (b * tokens + t) * c
-                let id = t < ids.count ? Int(ids[t]) : 0   // padding: never seen by the pooled token
-                let embedding = tokenEmbedding.pointer + id * c, position = positions.pointer + t * c
-                for i in 0..<c { row[i] = embedding[i] + position[i] }
-            }
-        }
+        let tokens = sequences.map(\.count).max()!   // padding (id 0) is never seen by a pooled token
+        let x = embed(tokens: sequences, length: tokens)
         return encode(embeddings: x, batch: batch, tokens: tokens, poolAt: sequences.map(poolingIndex))
     }
 
