@@ -1,0 +1,167 @@
+import CLIP
+import Compute
+
+/// Where the class name sits among the learned context vectors.
+public enum ClassTokenPosition: String, Sendable, Codable, CaseIterable {
+    /// [SOT] ctx₁…ctx_M name . [EOT] (CoOp/LMPT default)
+    case end
+    /// [SOT] ctx₁…ctx_{M/2} name ctx_{M/2+1}…ctx_M . [EOT]
+    case middle
+    /// [SOT] name ctx₁…ctx_M . [EOT]
+    case front
+}
+
+/// The learned context vectors of a prompt set and how they are laid out.
+/// Class-specific ("csc", LMPT's default): ctx [C, M, W]; generic (CoOp): ctx [M, W] shared by all classes.
+public struct PromptContext: Sendable {
+    public var classSpecific: Bool
+    public var length: Int            // M
+    public var width: Int             // W, the text tower's width
+    public var values: [Float]        // [C, M, W] or [M, W]
+
+    public init(classSpecific: Bool, length: Int, width: Int, values: [Float]) {
+        self.classSpecific = classSpecific
+        self.length = length
+        self.width = width
+        self.values = values
+    }
+
+    /// Rows of context vectors for class c.
+    func offset(ofClass c: Int) -> Int { classSpecific ? c * length * width : 0 }
+}
+
+/// Builds the prompt of every class from its name and the context vectors, runs them through the
+/// text tower as one batch cut after the longest EOT, and sends feature gradients back to the
+/// context vectors. The token layout is fixed at construction; only `context` changes in training.
+public final class PromptLearner {
+    public let model: CLIPModel
+    public let classNames: [String]
+    public let position: ClassTokenPosition
+    public var context: PromptContext
+
+    /// Token ids per class, with placeholder ids where context vectors go.
+    public let prompts: [[Int32]]
+    /// For each class, the sequence positions of ctx₁…ctx_M.
+    public let contextPositions: [[Int]]
+    /// Sequence length of the batch (longest prompt, EOT included).
+    public let tokens: Int
+    public let poolIndices: [Int]
+
+    public init(model: CLIPModel, classNames: [String], context: PromptContext, position: ClassTokenPosition = .end) throws {
+        guard !classNames.isEmpty else { throw TuningError.invalidArgument("no class names") }
+        let width = model.configuration.text.width
+        guard context.width == width else {
+            throw TuningError.invalidArgument("context width \(context.width) does not match the text tower's \(width)")
+        }
+        let expected = (context.classSpecific ? classNames.count : 1) * context.length * width
+        guard context.length >= 1, context.values.count == expected else {
+            throw TuningError.invalidArgument("context holds \(context.values.count) values; \(expected) expected")
+        }
+        self.model = model
+        self.classNames = classNames
+        self.position = position
+        self.context = context
+
+        let tokenizer = model.tokenizer
+        let sot = tokenizer.startTokenID, eot = tokenizer.endTokenID
+        let period = tokenizer.encode(".")
+        let m = context.length
+        var prompts: [[Int32]] = [], positions: [[Int]] = []
+        for name in classNames {
+            let nameIDs = tokenizer.encode(name)
+            // Placeholder ids for context slots: never looked up (their rows are replaced), any valid id.
+            let slot = [Int32](repeating: 0, count: m)
+            var ids: [Int32] = [sot], ctxAt: [Int] = []
+            func addContext(_ count: Int) {
+                for _ in 0..<count { ctxAt.append(ids.count); ids.append(slot[0]) }
+            }
+            switch position {
+            case .end:
+                addContext(m); ids += nameIDs
+            case .middle:
+                addContext(m / 2); ids += nameIDs; addContext(m - m / 2)
+            case .front:
+                ids += nameIDs; addContext(m)
+            }
+            ids += period + [eot]
+            guard ids.count <= model.configuration.contextLength else {
+                throw TuningError.invalidArgument("the prompt of class '\(name)' has \(ids.count) tokens; the text tower takes \(model.configuration.contextLength)")
+            }
+            prompts.append(ids)
+            positions.append(ctxAt)
+        }
+        self.prompts = prompts
+        contextPositions = positions
+        tokens = prompts.map(\.count).max()!
+        poolIndices = prompts.map { $0.count - 1 }   // EOT is last: argmax and first-EOS agree
+    }
+
+    /// Input embeddings [C, T, W]: token + position embeddings, context rows replaced by ctx + position.
+    func embeddings() -> Tensor {
+        let w = context.width
+        let x = model.text.embed(tokens: prompts, length: tokens)
+        let positionsTable = model.text.positionEmbeddings.pointer
+        context.values.withUnsafeBufferPointer { ctx in
+            for (c, slots) in contextPositions.enumerated() {
+                for (j, t) in slots.enumerated() {
+                    let row = x.pointer + (c * tokens + t) * w
+                    let vector = ctx.baseAddress! + context.offset(ofClass: c) + j * w
+                    for i in 0..<w { row[i] = vector[i] + positionsTable[t * w + i] }
+                }
+            }
+        }
+        return x
+    }
+
+    /// Class text features [C, D] (projected, not normalised), for serving or evaluation.
+    public func classFeatures() -> [Float] {
+        model.text.encode(embeddings: embeddings(), batch: classNames.count, tokens: tokens, poolAt: poolIndices)
+    }
+
+    /// Training forward: class features [C, D] and the trace for `backward`.
+    public func forward() -> (features: [Float], trace: TextTrace) {
+        model.text.forwardTraining(embeddings: embeddings(), batch: classNames.count, tokens: tokens, poolAt: poolIndices)
+    }
+
+    /// ∂L/∂ctx (same layout as `context.values`) from ∂L/∂features [C, D]. A generic context
+    /// receives the sum over classes of its rows' gradients.
+    public func backward(featureGradient: [Float], trace: TextTrace) -> [Float] {
+        let w = context.width
+        let dx = model.text.backward(featureGradient: featureGradient, trace: trace)
+        var grad = [Float](repeating: 0, count: context.values.count)
+        grad.withUnsafeMutableBufferPointer { g in
+            for (c, slots) in contextPositions.enumerated() {
+                for (j, t) in slots.enumerated() {
+                    let source = dx.pointer + (c * tokens + t) * w
+                    let target = g.baseAddress! + context.offset(ofClass: c) + j * w
+                    for i in 0..<w { target[i] += source[i] }
+                }
+            }
+        }
+        return grad
+    }
+}
+
+extension PromptContext {
+    /// Context vectors drawn from N(0, std²) (CoOp's init, std 0.02), deterministic for a seed.
+    public static func random(classes: Int, length: Int, width: Int, classSpecific: Bool, std: Float = 0.02, seed: UInt64) -> PromptContext {
+        var rng = SplitMix64(seed: seed)
+        let count = (classSpecific ? classes : 1) * length * width
+        return PromptContext(classSpecific: classSpecific, length: length, width: width,
+                             values: (0..<count).map { _ in rng.nextGaussian() * std })
+    }
+
+    /// Context vectors initialised from the token embeddings of words ("a photo of a"):
+    /// M = the number of tokens, the same words for every class when class-specific.
+    public static func fromWords(_ words: String, model: CLIPModel, classes: Int, classSpecific: Bool) throws -> PromptContext {
+        let ids = model.tokenizer.encode(words)
+        guard !ids.isEmpty else { throw TuningError.invalidArgument("context initialisation '\(words)' has no tokens") }
+        let w = model.configuration.text.width
+        let table = model.text.tokenEmbeddings.pointer
+        var row: [Float] = []
+        for id in ids { row += Array(UnsafeBufferPointer(start: table + Int(id) * w, count: w)) }
+        let copies = classSpecific ? classes : 1
+        return PromptContext(classSpecific: classSpecific, length: ids.count, width: w,
+                             values: Array((0..<copies).map { _ in row }.joined()))
+    }
+}
