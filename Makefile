@@ -8,8 +8,8 @@ PORT ?= 8080
 CONFIG ?= config/tagtune.yaml
 
 # Libraries the code links (headers + .so): OpenBLAS (GEMM), libjpeg-turbo and libpng
-# (decoding), zlib (gzip vocabularies). Keep in step with the Dockerfile.
-DEB_PACKAGES := libopenblas-dev libturbojpeg0-dev libpng-dev zlib1g-dev
+# (decoding), zlib (gzip vocabularies), libcrypto (SHA-256). Keep in step with the Dockerfile.
+DEB_PACKAGES := libopenblas-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev
 # Python is used by the test runner's helpers only when present; nothing else is needed.
 
 .PHONY: serve test build release deps bench clean help

@@ -32,11 +32,12 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),   // libcrypto: SHA-256 digests
 
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CTurboJPEG"]),
         .target(name: "Compute", dependencies: ["CBLAS"], swiftSettings: engineSettings),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "CTurboJPEG", "CPNG"], swiftSettings: engineSettings),
-        .target(name: "CLIP", dependencies: ["Compute", "Imaging", "CZlib"], swiftSettings: engineSettings),
+        .target(name: "CLIP", dependencies: ["Compute", "Imaging", "CZlib", "COpenSSL"], swiftSettings: engineSettings),
         .target(
             name: "Tuning",
             dependencies: ["CLIP", .product(name: "ZIPFoundation", package: "ZIPFoundation")],

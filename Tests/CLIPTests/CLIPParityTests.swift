@@ -111,3 +111,20 @@ struct CLIPParityTests {
         #expect(hf.preprocess.cropSize == 32)
     }
 }
+
+@Suite("Weights digest")
+struct WeightsDigestTests {
+    @Test func digestIsSHA256OfTheWeightFiles() throws {
+        let folder = CLIPParityTests.root.appendingPathComponent("hf-tiny-f32")
+        let model = try CLIPModel(directory: folder)
+        let digest = try model.weightsDigest()
+        #expect(digest.count == 64)
+        #expect(digest == SHA256.hex(try Data(contentsOf: folder.appendingPathComponent("model.safetensors"))))
+        #expect(try model.weightsDigest() == digest)
+        // Known answer: SHA-256("abc").
+        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        let sharded = try CLIPModel(directory: CLIPParityTests.root.appendingPathComponent("hf-tiny-sharded"))
+        #expect(sharded.weightFiles.count >= 2)
+        #expect(try sharded.weightsDigest() != digest)
+    }
+}

@@ -13,6 +13,10 @@ public final class CLIPModel: Sendable {
     public let text: TextTower
     /// exp(logit_scale): the factor applied to cosine similarities (≈ 100 for OpenAI's models).
     public let logitScale: Float
+    /// The safetensors files the weights came from, in a fixed order.
+    public let weightFiles: [URL]
+    private let digestCache = NSLock()
+    nonisolated(unsafe) private var cachedDigest: String?
 
     /// Loads the checkpoint in `directory`, detecting its layout:
     /// Hugging Face (`config.json` + `model.safetensors` or a sharded index) or
@@ -48,11 +52,27 @@ public final class CLIPModel: Sendable {
             throw CLIPError.tokenizer("the tokenizer has \(tokenizer.vocabularySize) ids but the model's embedding has \(configuration.vocabularySize) rows")
         }
         preprocess = try Self.preprocessing(directory: directory, configuration: configuration)
+        if let index = weights as? SafeTensorsIndex {
+            weightFiles = index.shards.values.map(\.url).sorted { $0.lastPathComponent < $1.lastPathComponent }
+        } else {
+            weightFiles = [(weights as! SafeTensorsFile).url]
+        }
         let loader = WeightLoader(source: weights, layout: configuration.layout)
         vision = try VisionTower(loader: loader, configuration: configuration)
         text = try TextTower(loader: loader, configuration: configuration)
         let scale = try loader.load(CheckpointLayout.source(.logitScale, layout: configuration.layout), shape: [])
         logitScale = Foundation.exp(scale.pointer[0])
+    }
+
+    /// SHA-256 of the weight files' bytes: what prompt sets and cached features are bound to.
+    /// Computed on first use (about 0.3 s per GB) and kept.
+    public func weightsDigest() throws -> String {
+        digestCache.lock()
+        defer { digestCache.unlock() }
+        if let cachedDigest { return cachedDigest }
+        let digest = try SHA256.hex(files: weightFiles)
+        cachedDigest = digest
+        return digest
     }
 
     static func readJSON(_ url: URL) throws -> [String: Any] {
