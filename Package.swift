@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "CLIP", dependencies: ["Compute", "Imaging", "CZlib", "COpenSSL"], swiftSettings: engineSettings),
         .target(
             name: "Tuning",
-            dependencies: ["CLIP", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["CLIP", "Imaging", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: engineSettings),
         .target(
             name: "Service",

@@ -1,0 +1,48 @@
+import CLIP
+import Foundation
+import Imaging
+import Testing
+@testable import Tuning
+
+/// Image features are encoded once per (weights, image bytes) and then read from disk.
+@Suite("Feature cache")
+struct FeatureCacheTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
+
+    @Test func secondPassEncodesNothingAndGivesTheSameFeatures() throws {
+        let model = try CLIPModel(directory: Self.fixtures.appendingPathComponent("clip/hf-tiny-f32"))
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tagtune-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cache = try FeatureCache(root: root, weightsDigest: try model.weightsDigest(), dimension: model.configuration.projectionDim)
+        let files = ["jpeg_baseline_420.jpg", "png_rgb.png", "jpeg_gray.jpg", "jpeg_baseline_420.jpg"]
+        let bytes = try files.map { [UInt8](try Data(contentsOf: Self.fixtures.appendingPathComponent("images/\($0)"))) }
+        var extractor = ImageFeatureExtractor(model: model, cache: cache)
+        extractor.batchSize = 2
+        let first = try extractor.features(count: files.count, loadBytes: { bytes[$0] }, decode: { try ImageDecoder.decode($0) })
+        #expect(first.encoded == 3, "the repeated image is encoded once")
+        let second = try extractor.features(count: files.count, loadBytes: { bytes[$0] },
+                                            decode: { _ in Issue.record("decoded a cached image"); throw TuningError.cancelled })
+        #expect(second.encoded == 0)
+        #expect(second.features == first.features)
+        // Rows are unit vectors; the repeated image gets the same row.
+        let d = model.configuration.projectionDim
+        let norm = first.features[0..<d].reduce(0) { $0 + $1 * $1 }
+        #expect(abs(norm - 1) < 1e-5)
+        #expect(Array(first.features[0..<d]) == Array(first.features[(3 * d)..<(4 * d)]))
+        // Uncached reference: the same as encoding directly (up to summation order across batch sizes).
+        let direct = normalizeRows(try model.encode(images: [try ImageDecoder.decode(bytes[1])]), width: d)
+        let difference = zip(first.features[d..<(2 * d)], direct).map { abs($0 - $1) }.max()!
+        #expect(difference < 1e-6, "batch composition changes only the summation order")
+    }
+
+    @Test func truncatedCacheFileIsIgnored() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tagtune-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cache = try FeatureCache(root: root, weightsDigest: String(repeating: "ab", count: 32), dimension: 4)
+        try cache.store([1, 2, 3, 4], imageDigest: "x")
+        #expect(cache.features(imageDigest: "x") == [1, 2, 3, 4])
+        try Data([1, 2, 3]).write(to: cache.directory.appendingPathComponent("x.f32"))
+        #expect(cache.features(imageDigest: "x") == nil)
+    }
+}
