@@ -1,0 +1,127 @@
+import CLIP
+import Compute
+import Foundation
+import Testing
+@testable import Tuning
+
+/// The trainer on a synthetic task the tiny model cannot solve zero-shot: each class has a random
+/// prototype direction in feature space; an image's feature is the normalised sum of its classes'
+/// prototypes plus noise, and its caption feature is the same sum. Tuning must move every class's
+/// prompt feature towards its prototype.
+@Suite("Prompt trainer")
+struct PromptTrainerTests {
+    static let model = try! CLIPModel(directory: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/clip/hf-tiny-f32"))
+
+    static func synthetic(classes: Int, train: Int, validation: Int, seed: UInt64) throws -> TrainingData {
+        let d = model.configuration.projectionDim
+        var rng = SplitMix64(seed: seed)
+        let prototypes = (0..<(classes * d)).map { _ in rng.nextGaussian() }
+        // Long-tailed label frequencies: class c appears with probability 0.6 / (c + 1).
+        func sample(_ n: Int) -> ([Float], [Float], [Float]) {
+            var features: [Float] = [], captions: [Float] = [], labels: [Float] = []
+            for _ in 0..<n {
+                var y = (0..<classes).map { c in rng.nextFloat() < 0.6 / Float(c + 1) ? Float(1) : 0 }
+                if !y.contains(1) { y[Int(rng.next() % UInt64(classes))] = 1 }
+                var v = [Float](repeating: 0, count: d)
+                for c in 0..<classes where y[c] == 1 { for j in 0..<d { v[j] += prototypes[c * d + j] } }
+                captions += v
+                for j in 0..<d { v[j] += 0.5 * rng.nextGaussian() }
+                features += v
+                labels += y
+            }
+            return (normalizeRows(features, width: d), captions, labels)
+        }
+        let (trainF, trainC, trainY) = sample(train)
+        let (valF, _, valY) = sample(validation)
+        return try TrainingData(classNames: (0..<classes).map { "class \($0)" }, trainFeatures: trainF, trainLabels: trainY,
+                                captionFeatures: trainC, validationFeatures: valF, validationLabels: valY, dimension: d)
+    }
+
+    static func hyperparameters(_ method: TuningMethod) -> TuningHyperparameters {
+        var h = TuningHyperparameters()
+        h.method = method
+        h.epochs = 6
+        h.batchSize = 32
+        h.contextLength = 4
+        h.optimizer = .adamw
+        h.weightDecay = 0
+        h.learningRate = 0.05
+        h.schedule = .constant
+        h.seed = 7
+        return h
+    }
+
+    @Test(arguments: [TuningMethod.lmpt, .coop])
+    func tuningLowersTheLossAndLMPTRaisesValidationMAP(method: TuningMethod) throws {
+        let data = try Self.synthetic(classes: 5, train: 192, validation: 96, seed: 1)
+        let trainer = try PromptTrainer(model: Self.model, data: data, hyperparameters: Self.hyperparameters(method))
+        let before = try #require(try trainer.validationMAP())
+        var epochs: [TrainingEvent] = []
+        let result = try trainer.run(report: { if $0.kind == .epoch { epochs.append($0) } })
+        let after = try #require(result.bestValidationMAP)
+        print("\(method): validation mAP \(before) → \(after) over \(epochs.count) epochs; losses \(epochs.map(\.loss))")
+        #expect(epochs.count == 6)
+        #expect(epochs.last!.loss < epochs.first!.loss)
+        switch method {
+        case .lmpt:
+            // Class-specific contexts can point each class at its own prototype.
+            #expect(after > before + 10, "validation mAP \(before) → \(after)")
+        case .coop:
+            // One shared context cannot separate classes whose names differ by a digit; it trains
+            // the classification loss alone.
+            #expect(epochs.allSatisfy { $0.embeddingLoss == 0 })
+        }
+    }
+
+    @Test func sameSeedSameResult() throws {
+        let data = try Self.synthetic(classes: 4, train: 64, validation: 32, seed: 2)
+        var h = Self.hyperparameters(.lmpt)
+        h.epochs = 2
+        let a = try PromptTrainer(model: Self.model, data: data, hyperparameters: h).run()
+        let b = try PromptTrainer(model: Self.model, data: data, hyperparameters: h).run()
+        #expect(a.context.values == b.context.values)
+        #expect(a.history == b.history.map { event in a.history.first { $0.epoch == event.epoch && $0.kind == event.kind }.map {
+            TrainingEvent(kind: event.kind, epoch: event.epoch, step: event.step, stepsPerEpoch: event.stepsPerEpoch, loss: event.loss,
+                          classificationLoss: event.classificationLoss, embeddingLoss: event.embeddingLoss,
+                          learningRate: event.learningRate, validationMAP: event.validationMAP, elapsedSeconds: $0.elapsedSeconds)
+        }! })
+        h.seed = 8
+        let c = try PromptTrainer(model: Self.model, data: data, hyperparameters: h).run()
+        #expect(c.context.values != a.context.values)
+    }
+
+    @Test func resumingFromACheckpointEqualsAnUninterruptedRun() throws {
+        let data = try Self.synthetic(classes: 4, train: 64, validation: 32, seed: 3)
+        var h = Self.hyperparameters(.lmpt)
+        h.epochs = 3
+        let whole = try PromptTrainer(model: Self.model, data: data, hyperparameters: h).run()
+        var saved: TrainingState?
+        let first = try PromptTrainer(model: Self.model, data: data, hyperparameters: h)
+        _ = try? first.run(checkpoint: { state in
+            if state.epochsDone == 1 { saved = state }
+        }, isCancelled: { saved != nil })
+        let state = try #require(saved)
+        // Round trip through JSON, as a job's checkpoint file does.
+        let restored = try JSONDecoder().decode(TrainingState.self, from: JSONEncoder().encode(state))
+        let resumed = try PromptTrainer(model: Self.model, data: data, hyperparameters: h).run(from: restored)
+        #expect(resumed.context.values == whole.context.values)
+        #expect(resumed.epochsRun == 3)
+    }
+
+    @Test func cancellationStopsAtTheNextStep() throws {
+        let data = try Self.synthetic(classes: 3, train: 64, validation: 16, seed: 4)
+        var steps = 0
+        #expect(throws: TuningError.cancelled) {
+            try PromptTrainer(model: Self.model, data: data, hyperparameters: Self.hyperparameters(.lmpt))
+                .run(report: { if $0.kind == .step { steps += 1 } }, isCancelled: { steps >= 3 })
+        }
+        #expect(steps == 3)
+    }
+
+    @Test func invalidHyperparametersNameTheField() {
+        var h = TuningHyperparameters()
+        h.learningRate = -1
+        #expect(throws: TuningError.invalidArgument("learning_rate: must be in (0, 10), got -1.0")) { try h.validate() }
+    }
+}
