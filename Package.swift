@@ -31,16 +31,16 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "SystemZlib", path: "Sources/SystemZlib"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),   // libcrypto: SHA-256 digests
 
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CTurboJPEG"]),
         .target(name: "Compute", dependencies: ["CBLAS"], swiftSettings: engineSettings),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "CTurboJPEG", "CPNG"], swiftSettings: engineSettings),
-        .target(name: "CLIP", dependencies: ["Compute", "Imaging", "CZlib", "COpenSSL"], swiftSettings: engineSettings),
+        .target(name: "CLIP", dependencies: ["Compute", "Imaging", "SystemZlib", "COpenSSL"], swiftSettings: engineSettings),
         .target(
             name: "Tuning",
-            dependencies: ["CLIP", "Imaging", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["CLIP", "Compute", "Imaging", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: engineSettings),
         .target(
             name: "Service",

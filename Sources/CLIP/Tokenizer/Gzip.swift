@@ -1,4 +1,4 @@
-import CZlib
+import SystemZlib
 
 /// gzip decompression through zlib (concatenated members are decompressed in turn, as Python's
 /// `gzip` module does).

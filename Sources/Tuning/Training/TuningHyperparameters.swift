@@ -41,6 +41,22 @@ public struct TuningHyperparameters: Sendable, Codable, Equatable {
 
     public init() {}
 
+    enum CodingKeys: String, CodingKey {
+        case method, epochs, optimizer, momentum, schedule, patience, lambda, seed
+        case batchSize = "batch_size"
+        case learningRate = "learning_rate"
+        case weightDecay = "weight_decay"
+        case earlyStopPatience = "early_stop_patience"
+        case contextLength = "n_ctx"
+        case classSpecific = "class_specific"
+        case classPosition = "class_position"
+        case contextInit = "ctx_init"
+        case classificationLoss = "loss"
+        case dblCentre = "dbl_mu"
+        case dblNegativeScale = "dbl_lambda_neg"
+        case cseMargin = "cse_margin"
+    }
+
     /// Whether the contexts are per class (LMPT) or shared (CoOp) once defaults are applied.
     public var resolvedClassSpecific: Bool { classSpecific ?? (method == .lmpt) }
     /// λ once the method is applied (CoOp trains the classification loss only).

@@ -1,0 +1,106 @@
+import CLIP
+import Compute
+import Foundation
+
+/// A tuned prompt set as an artifact of its own: a folder holding `prompts.safetensors`
+/// (the context vectors and the class text features precomputed for serving, unit rows) and
+/// `prompt_set.json` (`PromptSetManifest`). Loaded next to any copy of the same frozen encoder.
+public struct PromptSet: Sendable {
+    public static let tensorsFile = "prompts.safetensors"
+    public static let manifestFile = "prompt_set.json"
+
+    public var manifest: PromptSetManifest
+    public let context: PromptContext
+    /// Class text features [C, D], L2-normalised.
+    public let classFeatures: [Float]
+
+    public init(manifest: PromptSetManifest, context: PromptContext, classFeatures: [Float]) throws {
+        let c = manifest.classes.count, d = manifest.encoder.projectionDim
+        guard classFeatures.count == c * d else {
+            throw TuningError.artifact("class features hold \(classFeatures.count) values; \(c) classes × \(d) expected")
+        }
+        guard manifest.thresholds.count == c, manifest.scoring.logitOffsets.count == c else {
+            throw TuningError.artifact("thresholds and score offsets need one value per class (\(c))")
+        }
+        self.manifest = manifest
+        self.context = context
+        self.classFeatures = normalizeRows(classFeatures, width: d)
+    }
+
+    /// Scores in [0, 1] for L2-normalised image features [N, D], given the encoder's logit scale.
+    public func scores(imageFeatures: [Float], logitScale: Float) -> [Float] {
+        let d = manifest.encoder.projectionDim, c = manifest.classes.count, n = imageFeatures.count / d
+        var out = [Float](repeating: 0, count: n * c)
+        imageFeatures.withUnsafeBufferPointer { v in classFeatures.withUnsafeBufferPointer { t in out.withUnsafeMutableBufferPointer { z in
+            gemm(transA: false, transB: true, m: n, n: c, k: d, alpha: logitScale,
+                 a: v.baseAddress!, lda: d, b: t.baseAddress!, ldb: d, c: z.baseAddress!, ldc: c)
+        } } }
+        let offsets = manifest.scoring.logitOffsets
+        for i in out.indices { out[i] = 1 / (1 + exp(-(out[i] - offsets[i % c]))) }
+        return out
+    }
+
+    /// Writes the folder atomically: everything goes into a temporary sibling folder, which is
+    /// then renamed into place (replacing an older version only when `replace` is set).
+    public func write(to folder: URL, replace: Bool = false) throws {
+        let fm = FileManager.default
+        let parent = folder.deletingLastPathComponent()
+        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+        if fm.fileExists(atPath: folder.path) && !replace {
+            throw TuningError.artifact("\(folder.path) exists already")
+        }
+        let staging = parent.appendingPathComponent(".\(folder.lastPathComponent).tmp-\(UUID().uuidString)")
+        try fm.createDirectory(at: staging, withIntermediateDirectories: false)
+        defer { try? fm.removeItem(at: staging) }
+
+        var writer = SafeTensorsWriter(metadata: ["format": PromptSetManifest.currentFormat, "id": manifest.id])
+        let m = context.length, w = context.width, c = manifest.classes.count
+        try writer.add("ctx", floats: context.values, shape: context.classSpecific ? [c, m, w] : [m, w])
+        try writer.add("class_features", floats: classFeatures, shape: [c, manifest.encoder.projectionDim])
+        try writer.write(to: staging.appendingPathComponent(Self.tensorsFile))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        try encoder.encode(manifest).write(to: staging.appendingPathComponent(Self.manifestFile), options: .atomic)
+
+        if fm.fileExists(atPath: folder.path) {
+            let old = parent.appendingPathComponent(".\(folder.lastPathComponent).old-\(UUID().uuidString)")
+            try fm.moveItem(at: folder, to: old)
+            try fm.moveItem(at: staging, to: folder)
+            try? fm.removeItem(at: old)
+        } else {
+            try fm.moveItem(at: staging, to: folder)
+        }
+    }
+
+    /// Reads a prompt-set folder, checking that its parts agree; with `model`, also that it was
+    /// tuned for exactly these encoder weights.
+    public static func load(from folder: URL, for model: CLIPModel? = nil) throws -> PromptSet {
+        let manifestURL = folder.appendingPathComponent(manifestFile)
+        guard let data = try? Data(contentsOf: manifestURL) else {
+            throw TuningError.artifact("\(folder.path) has no readable \(manifestFile)")
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let manifest: PromptSetManifest
+        do { manifest = try decoder.decode(PromptSetManifest.self, from: data) } catch {
+            throw TuningError.artifact("\(manifestURL.path) is not a valid prompt-set manifest: \(error)")
+        }
+        guard manifest.format == PromptSetManifest.currentFormat else {
+            throw TuningError.artifact("\(manifestURL.path) has format '\(manifest.format)'; this build reads \(PromptSetManifest.currentFormat)")
+        }
+        if let model {
+            let digest = try model.weightsDigest()
+            guard digest == manifest.encoder.weightsSHA256 else {
+                throw TuningError.artifact("prompt set \(manifest.id) was tuned for encoder weights \(manifest.encoder.weightsSHA256.prefix(12))…, not for \(model.directory.lastPathComponent) (\(digest.prefix(12))…)")
+            }
+        }
+        let tensors: SafeTensorsFile
+        do { tensors = try SafeTensorsFile(url: folder.appendingPathComponent(tensorsFile)) } catch {
+            throw TuningError.artifact("\(folder.path): \(error)")
+        }
+        let context = PromptContext(classSpecific: manifest.classSpecific, length: manifest.contextLength,
+                                    width: manifest.encoder.textWidth, values: try tensors.floats("ctx"))
+        return try PromptSet(manifest: manifest, context: context, classFeatures: try tensors.floats("class_features"))
+    }
+}
