@@ -61,6 +61,7 @@ let package = Package(
                 "Service",
                 "CLIP",
                 "Imaging",
+                "Tuning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

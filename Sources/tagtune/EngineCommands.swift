@@ -3,6 +3,7 @@ import CLIP
 import Compute
 import Foundation
 import Imaging
+import Tuning
 
 /// A failure at run time (not a usage error): printed as "Error: …" without the usage text.
 struct CommandFailure: Error, CustomStringConvertible {
@@ -96,23 +97,56 @@ struct EmbedText: ParsableCommand {
     }
 }
 
-/// `tagtune tag`: zero-shot tagging with the prompt "a photo of a {class}.".
+/// `tagtune tag`: tags with a tuned prompt set (scores and its thresholds), or zero-shot with the
+/// prompt "a photo of a {class}." (logits and softmax probabilities over the given classes).
 struct Tag: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Zero-shot tagging: score each image against each class with the prompt \"a photo of a {class}.\".")
+        abstract: "Tag images with a prompt set (--prompts) or zero-shot class names (--classes).")
 
     @OptionGroup var options: ModelOptions
-    @Option(help: "Comma-separated class names.") var classes: String
-    @Option(help: "Prompt template; {} is replaced by the class name.") var template: String = "a photo of a {}."
+    @Option(help: "Comma-separated class names (zero-shot).") var classes: String?
+    @Option(help: "Prompt set folder (tuned prompts with per-class thresholds).") var prompts: String?
+    @Option(help: "Prompt template for zero-shot; {} is replaced by the class name.") var template: String = "a photo of a {}."
     @Argument(help: "Image files (JPEG or PNG).") var files: [String]
 
+    func validate() throws {
+        guard (classes != nil) != (prompts != nil) else { throw ValidationError("give exactly one of --classes and --prompts") }
+    }
+
     func run() throws {
-        let names = classes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        guard !names.isEmpty else { throw ValidationError("--classes needs at least one class name") }
         let model = try options.load()
+        let batch = max(1, options.batchSize)
+        if let prompts {
+            let set: PromptSet
+            do { set = try PromptSet.load(from: URL(fileURLWithPath: prompts), for: model) } catch { throw CommandFailure("\(error)") }
+            let names = set.manifest.classes, c = names.count
+            for chunk in stride(from: 0, to: files.count, by: batch) {
+                let paths = Array(files[chunk..<min(files.count, chunk + batch)])
+                let features = normalizeRows(try model.encode(images: try paths.map(decodeImage)), width: model.configuration.projectionDim)
+                let scores = set.scores(imageFeatures: features, logitScale: model.logitScale)
+                for (i, path) in paths.enumerated() {
+                    let order = (0..<c).sorted { scores[i * c + $0] > scores[i * c + $1] }
+                    let labels = order.map { j in
+                        var entry = JSONLine()
+                        entry.add("label", names[j])
+                        entry.add("score", scores[i * c + j])
+                        entry.add("threshold", set.manifest.thresholds[j])
+                        entry.add("present", raw: scores[i * c + j] >= set.manifest.thresholds[j] ? "true" : "false")
+                        return entry.text
+                    }
+                    var line = JSONLine()
+                    line.add("input", path)
+                    line.add("labels", raw: "[" + labels.joined(separator: ",") + "]")
+                    print(line.text)
+                }
+            }
+            return
+        }
+        let names = (classes ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !names.isEmpty else { throw ValidationError("--classes needs at least one class name") }
         let classifier = try ZeroShotClassifier(model: model, classNames: names, template: template)
-        for chunk in stride(from: 0, to: files.count, by: max(1, options.batchSize)) {
-            let paths = Array(files[chunk..<min(files.count, chunk + max(1, options.batchSize))])
+        for chunk in stride(from: 0, to: files.count, by: batch) {
+            let paths = Array(files[chunk..<min(files.count, chunk + batch)])
             let results = try classifier.classify(images: try paths.map(decodeImage))
             for (path, scores) in zip(paths, results) {
                 var line = JSONLine()
