@@ -69,7 +69,9 @@ let package = Package(
         .testTarget(name: "ComputeTests", dependencies: ["Compute"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "CLIPTests", dependencies: ["CLIP"]),
-        .testTarget(name: "TuningTests", dependencies: ["Tuning"]),
+        .testTarget(
+            name: "TuningTests",
+            dependencies: ["Tuning", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(
             name: "ServiceTests",
             dependencies: [

@@ -1,0 +1,141 @@
+import Foundation
+
+/// Loads a dataset — a folder or a `.zip` holding `manifest.jsonl` and `classes.txt` — and validates
+/// all of it before returning: either a whole `Dataset` or a `DatasetValidationError` listing every
+/// problem by file, line and field.
+public enum DatasetLoader {
+    /// The validated dataset at `url` (a folder, or a zip file), images checked as `options` say.
+    public static func load(from url: URL, options: DatasetLoadOptions = DatasetLoadOptions())
+        throws(DatasetValidationError) -> Dataset {
+        var problems = DatasetProblemCollector(maximum: options.maximumProblems)
+        let opened = open(url, options: options, problems: &problems)
+        guard let (source, files) = opened else { throw problems.error ?? missingSourceError(url) }
+        let (annotations, parsed) = parse(files, options: options, problems: &problems)
+        // Images of refused lines are checked too, so one pass reports every problem.
+        let refused = parsed.imagesOfRefusedLines
+        DatasetImageChecker.check(annotations.items + refused.map { DatasetItem(image: $0.image, labels: []) },
+                                  lineNumbers: parsed.lineNumbers + refused.map(\.line),
+                                  file: ManifestParser.fileName, source: source, options: options,
+                                  problems: &problems)
+        try finish(annotations, problems: &problems)
+        return Dataset(annotations: annotations, source: source,
+                       maximumImageBytes: options.decodeLimits.maxEncodedBytes)
+    }
+
+    /// The annotations at `url` (a folder, or a zip file), validated without looking at any image:
+    /// for converting or inspecting a dataset whose images are elsewhere or not yet there.
+    public static func loadAnnotations(from url: URL, options: DatasetLoadOptions = DatasetLoadOptions())
+        throws(DatasetValidationError) -> DatasetAnnotations {
+        var problems = DatasetProblemCollector(maximum: options.maximumProblems)
+        guard let (_, files) = open(url, options: options, problems: &problems) else {
+            throw problems.error ?? missingSourceError(url)
+        }
+        let (annotations, _) = parse(files, options: options, problems: &problems)
+        try finish(annotations, problems: &problems)
+        return annotations
+    }
+
+    /// Annotations from the contents of `manifest.jsonl` and `classes.txt` held in memory.
+    public static func parseAnnotations(manifest: Data, classes: Data,
+                                        options: DatasetLoadOptions = DatasetLoadOptions())
+        throws(DatasetValidationError) -> DatasetAnnotations {
+        var problems = DatasetProblemCollector(maximum: options.maximumProblems)
+        let (annotations, _) = parse(TextFiles(manifest: manifest, classes: classes), options: options,
+                                     problems: &problems)
+        try finish(annotations, problems: &problems)
+        return annotations
+    }
+
+    /// The two text files of a dataset; nil where one could not be read (a problem says why).
+    private struct TextFiles {
+        var manifest: Data?
+        var classes: Data?
+    }
+
+    private static func parse(_ files: TextFiles, options: DatasetLoadOptions,
+                              problems: inout DatasetProblemCollector) -> (DatasetAnnotations, ManifestParser.Parsed) {
+        let classes = files.classes.map {
+            ClassListParser.parse($0, maximumClasses: options.maximumClasses, problems: &problems)
+        } ?? []
+        let parsed = files.manifest.map {
+            ManifestParser.parse($0, classes: classes, allowsEmptyLabelSets: options.allowsEmptyLabelSets,
+                                 maximumItems: options.maximumItems, problems: &problems)
+        } ?? ManifestParser.Parsed()
+        return (DatasetAnnotations(unchecked: classes, items: parsed.items), parsed)
+    }
+
+    /// Adds the warnings and throws when anything was wrong.
+    private static func finish(_ annotations: DatasetAnnotations,
+                               problems: inout DatasetProblemCollector) throws(DatasetValidationError) {
+        for warning in Dataset.emptyClassWarnings(classes: annotations.classes, counts: annotations.classCounts) {
+            problems.warning(warning)
+        }
+        try problems.throwIfProblems()
+    }
+
+    /// The image source and text files of the folder or zip at `url`.
+    private static func open(_ url: URL, options: DatasetLoadOptions,
+                             problems: inout DatasetProblemCollector) -> (DatasetImageSource, TextFiles)? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            problems.problem(file: url.lastPathComponent, "no dataset here: \(url.path) does not exist")
+            return nil
+        }
+        let limit = options.maximumTextFileBytes
+        if isDirectory.boolValue {
+            guard let source = DatasetImageSource.folder(url) else {
+                problems.problem(file: url.lastPathComponent, "the dataset folder cannot be opened")
+                return nil
+            }
+            var files = TextFiles()
+            for name in [ClassListParser.fileName, ManifestParser.fileName] {
+                let data = readFolderText(url.appendingPathComponent(name), name: name, limit: limit,
+                                          problems: &problems)
+                if name == ClassListParser.fileName { files.classes = data } else { files.manifest = data }
+            }
+            return (source, files)
+        }
+        guard let archive = ZipDatasetArchive.open(url, limits: options.zipLimits, problems: &problems) else {
+            return nil
+        }
+        var files = TextFiles()
+        for name in [ClassListParser.fileName, ManifestParser.fileName] {
+            var data: Data?
+            if archive.size(of: name) == nil {
+                problems.problem(file: name, "missing from the archive (expected beside \(ManifestParser.fileName))")
+            } else {
+                do {
+                    data = try archive.read(name, maximumBytes: limit)
+                } catch {
+                    problems.problem(file: name, error.bareMessage)
+                }
+            }
+            if name == ClassListParser.fileName { files.classes = data } else { files.manifest = data }
+        }
+        return (.zip(archive), files)
+    }
+
+    private static func readFolderText(_ url: URL, name: String, limit: Int,
+                                       problems: inout DatasetProblemCollector) -> Data? {
+        // Resolve first: attributes describe a symlink itself, not the file it names.
+        let attributes = try? FileManager.default.attributesOfItem(atPath: url.resolvingSymlinksInPath().path)
+        guard let attributes, (attributes[.type] as? FileAttributeType) == .typeRegular else {
+            problems.problem(file: name, "missing: the dataset folder needs a \(name)")
+            return nil
+        }
+        if let size = (attributes[.size] as? NSNumber)?.intValue, size > limit {
+            problems.problem(file: name, "\(size) bytes; the limit is \(limit)")
+            return nil
+        }
+        do {
+            return try Data(contentsOf: url)
+        } catch {
+            problems.problem(file: name, "cannot be read: \(error.localizedDescription)")
+            return nil
+        }
+    }
+
+    private static func missingSourceError(_ url: URL) -> DatasetValidationError {
+        DatasetValidationError(DatasetProblem(file: url.lastPathComponent, message: "the dataset cannot be opened"))
+    }
+}
