@@ -3,11 +3,20 @@ import CLIP
 import Compute
 import Foundation
 
-/// `tagtune bench`: throughput of the towers on a checkpoint, with the load time and peak memory.
-/// Pixels and texts are synthetic: the cost of the towers does not depend on the values.
+/// `tagtune bench`: the engine's benchmarks (release builds only give meaningful numbers).
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure images/s of the vision tower and texts/s of the text tower (use a release build).")
+        abstract: "Benchmarks: the towers (default) and prompt-tuning steps.",
+        subcommands: [BenchTowers.self, BenchTune.self],
+        defaultSubcommand: BenchTowers.self)
+}
+
+/// `tagtune bench towers`: throughput of the towers on a checkpoint, with the load time and peak memory.
+/// Pixels and texts are synthetic: the cost of the towers does not depend on the values.
+struct BenchTowers: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "towers",
+        abstract: "Measure images/s of the vision tower and texts/s of the text tower.")
 
     @Option(help: "Checkpoint folder (Hugging Face or open_clip layout).") var model: String
     @Option(help: "Comma-separated vision batch sizes.") var batches: String = "1,8,32"
@@ -25,6 +34,7 @@ struct Bench: ParsableCommand {
         }
         let loadSeconds = (ContinuousClock.now - start).seconds
         let cfg = clip.configuration
+        let peak = sgemmPeak()
         let gflopPerImage = Self.visionFLOPs(cfg) / 1e9
 
         var rows: [(String, Int, Double, Double)] = []   // (tower, batch, items/s, ms per batch)
@@ -42,30 +52,20 @@ struct Bench: ParsableCommand {
 
         if json {
             let cases = rows.map { #"{"tower":"\#($0.0)","batch":\#($0.1),"per_second":\#(String(format: "%.2f", $0.2)),"ms_per_batch":\#(String(format: "%.2f", $0.3))}"# }
-            print(#"{"model":\#(quote(model)),"threads":\#(BLAS.threads),"load_seconds":\#(String(format: "%.3f", loadSeconds)),"peak_rss_mib":\#(peakMiB),"vision_gflop_per_image":\#(String(format: "%.2f", gflopPerImage)),"cases":[\#(cases.joined(separator: ","))]}"#)
+            print(#"{"model":\#(quote(model)),"threads":\#(BLAS.threads),"sgemm_gflops":\#(String(format: "%.1f", peak)),"load_seconds":\#(String(format: "%.3f", loadSeconds)),"peak_rss_mib":\#(peakMiB),"vision_gflop_per_image":\#(String(format: "%.2f", gflopPerImage)),"cases":[\#(cases.joined(separator: ","))]}"#)
             return
         }
         print("model \(model): vision \(cfg.vision.layers)x\(cfg.vision.width) patch \(cfg.patchSize) @\(cfg.imageSize)px (\(String(format: "%.2f", gflopPerImage)) GFLOP/image), text \(cfg.text.layers)x\(cfg.text.width)")
-        print("BLAS: \(BLAS.configuration), \(BLAS.threads) threads")
+        print("BLAS: \(BLAS.configuration), \(BLAS.threads) threads; sgemm peak now \(String(format: "%.1f", peak)) GFLOP/s")
         print(String(format: "load %.2f s, peak RSS %d MiB", loadSeconds, peakMiB))
-        print("tower   batch   per second   ms/batch   GFLOP/s")
+        print("tower   batch   per second   ms/batch   GFLOP/s   % of sgemm peak")
         for (tower, batch, rate, ms) in rows {
-            let gflops = tower == "vision" ? String(format: "%8.1f", rate * gflopPerImage) : "       -"
-            print(String(format: "%-7@ %5d   %10.2f   %8.2f  %@", tower, batch, rate, ms, gflops))
+            let gflops = tower == "vision" ? String(format: "%8.1f   %5.1f%%", rate * gflopPerImage, 100 * rate * gflopPerImage / peak) : "       -"
+            print(tower.padding(toLength: 7, withPad: " ", startingAt: 0) + String(format: " %5d   %10.2f   %8.2f  ", batch, rate, ms) + gflops)
         }
     }
 
-    /// Seconds per call: one warm-up, then as many calls as fit in `seconds` (at least 3).
-    func measure(_ body: () -> Void) -> Double {
-        body()
-        var calls = 0
-        let start = ContinuousClock.now
-        while calls < 3 || (ContinuousClock.now - start).seconds < seconds {
-            body()
-            calls += 1
-        }
-        return (ContinuousClock.now - start).seconds / Double(calls)
-    }
+    func measure(_ body: () -> Void) -> Double { measureSeconds(seconds, body) }
 
     /// Multiply-adds × 2 of one image through the vision tower (patch GEMM, layers, projection).
     static func visionFLOPs(_ cfg: CLIPConfiguration) -> Double {
@@ -75,12 +75,39 @@ struct Bench: ParsableCommand {
         return 2 * p * k * c + Double(cfg.vision.layers) * perLayer + 2 * c * Double(cfg.projectionDim)
     }
 
-    /// The process's peak resident set (VmHWM), in MiB.
-    static func peakResidentMiB() -> Int {
+    static func peakResidentMiB() -> Int { Tagtune_peakResidentMiB() }
+}
+
+/// The process's peak resident set (VmHWM), in MiB.
+func Tagtune_peakResidentMiB() -> Int {
+    do {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return -1 }
         return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
     }
+}
+
+/// Seconds per call: one warm-up, then as many calls as fit in `seconds` (at least 3).
+func measureSeconds(_ seconds: Double, _ body: () -> Void) -> Double {
+    body()
+    var calls = 0
+    let start = ContinuousClock.now
+    while calls < 3 || (ContinuousClock.now - start).seconds < seconds {
+        body()
+        calls += 1
+    }
+    return (ContinuousClock.now - start).seconds / Double(calls)
+}
+
+/// GFLOP/s of a 1024³ single-precision GEMM right now: the ceiling the other numbers are compared with.
+func sgemmPeak() -> Double {
+    let n = 1024
+    let a = Tensor(zeros: [n, n]), b = Tensor(zeros: [n, n]), c = Tensor(zeros: [n, n])
+    for i in 0..<(n * n) { a.pointer[i] = Float(i % 7) * 0.1; b.pointer[i] = Float(i % 5) * 0.1 }
+    let t = measureSeconds(1) {
+        gemm(transA: false, transB: true, m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, c: c.pointer, ldc: n)
+    }
+    return 2 * Double(n * n * n) / t / 1e9
 }
 
 extension Duration {

@@ -49,6 +49,8 @@ struct Tune: ParsableCommand {
     @Option(help: "λ in λ·L_cls + (1 − λ)·L_cse.") var lambda: Float?
     @Option(help: "Classification loss: dbl, bce, focal or asl.") var loss: ClassificationLossKind?
     @Option(help: "Learning-rate schedule: plateau, cosine or constant.") var schedule: LearningRateScheduleKind?
+    @Option(help: "DBL's μ (0.3 for VOC-LT, 0.2 for COCO-LT).") var dblMu: Float?
+    @Option(help: "DBL's λ_neg (5 for VOC-LT, 2 for COCO-LT).") var dblLambdaNeg: Float?
     @Option(help: "Random seed (context initialisation, shuffling, hold-out split).") var seed: UInt64 = 0
     @Option(help: "Feature cache folder (default: data/features).") var cache: String = "data/features"
     @Flag(help: "Replace the output folder if it exists.") var replace = false
@@ -68,6 +70,8 @@ struct Tune: ParsableCommand {
         if let lambda { h.lambda = lambda }
         if let loss { h.classificationLoss = loss }
         if let schedule { h.schedule = schedule }
+        if let dblMu { h.dblCentre = dblMu }
+        if let dblLambdaNeg { h.dblNegativeScale = dblLambdaNeg }
         h.seed = seed
         do { try h.validate() } catch { throw ValidationError("\(error)") }
 

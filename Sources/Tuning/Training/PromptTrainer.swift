@@ -107,7 +107,7 @@ public final class PromptTrainer {
     }
 
     /// One optimisation step on the images `batch`; returns (L, L_cls, L_cse).
-    func step(batch: [Int], state: inout TrainingState, lr: Float) throws -> (Float, Float, Float) {
+    public func step(batch: [Int], state: inout TrainingState, lr: Float) throws -> (Float, Float, Float) {
         let d = data.dimension, c = data.classNames.count, b = batch.count
         let lambda = hyperparameters.resolvedLambda
         var images = [Float](repeating: 0, count: b * d), captions = images
