@@ -8,15 +8,12 @@ public enum Activation: String, Sendable, Codable {
     /// y = act(x), in place allowed (out may equal inp).
     @inlinable
     public func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
-        Parallel.forEachRange(count, grain: 16_384) { range in
-            let o = out + range.lowerBound, i = inp + range.lowerBound
-            if o != UnsafeMutablePointer(mutating: i) { o.update(from: i, count: range.count) }
-            switch self {
-            case .quickGELU:
-                forEachLane8(o, count: range.count) { x in x / (1 + exp8(-1.702 * x)) }
-            case .gelu:
-                forEachLane8(o, count: range.count) { x in 0.5 * x * (1 + erf8(x * 0.707_106_781_186_547_5)) }
-            }
+        if out != UnsafeMutablePointer(mutating: inp) { out.update(from: inp, count: count) }
+        switch self {
+        case .quickGELU:
+            forEachLane8(out, count: count) { x in x / (1 + exp8(-1.702 * x)) }
+        case .gelu:
+            forEachLane8(out, count: count) { x in 0.5 * x * (1 + erf8(x * 0.707_106_781_186_547_5)) }
         }
     }
 

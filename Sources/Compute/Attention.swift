@@ -5,6 +5,7 @@
 /// out [B, T, C], head h at column h·hd. probs [B, H, T, T] keeps the attention weights for backward.
 /// Each (b, h) is two strided GEMMs: no copies of q, k or v.
 public enum Attention {
+
     @inlinable
     public static func forward(
         out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
@@ -13,11 +14,8 @@ public enum Attention {
     ) {
         let hd = c / heads
         let scale = 1 / Float(hd).squareRoot()
-        // Each (sequence, head) pair is independent: spread them over the cores. Their GEMMs are
-        // small enough that OpenBLAS runs each on its calling thread.
-        Parallel.forEachRange(batch * heads, grain: 1) { pairs in
-            for pair in pairs {
-                let (b, h) = (pair / heads, pair % heads)
+        for b in 0..<batch {
+            for h in 0..<heads {
                 let q = qkv + b * t * 3 * c + h * hd
                 let k = q + c
                 let v = q + 2 * c

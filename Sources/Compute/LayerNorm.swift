@@ -8,8 +8,7 @@ public enum LayerNorm {
         inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         rows: Int, channels c: Int, eps: Float
     ) {
-        Parallel.forEachRange(rows, grain: max(1, 16_384 / max(c, 1))) { range in
-        for r in range {
+        for r in 0..<rows {
             let x = inp + r * c
             let y = out + r * c
             var sum: Float = 0
@@ -24,7 +23,6 @@ public enum LayerNorm {
             for i in 0..<c { y[i] = (x[i] - m) * s * weight[i] + bias[i] }
             mean?[r] = m
             rstd?[r] = s
-        }
         }
     }
 

@@ -15,14 +15,12 @@ public enum Linear {
         // The bias goes in first and the GEMM accumulates onto it (β = 1): one pass over `out`
         // instead of OpenBLAS's β = 0 clearing pass plus a read-modify-write bias pass after.
         if let bias {
-            Parallel.forEachRange(m, grain: max(1, 32_768 / max(n, 1))) { rows in
-                for r in rows {
-                    let row = out + r * n
-                    if accumulate {
-                        for j in 0..<n { row[j] += bias[j] }
-                    } else {
-                        row.update(from: bias, count: n)
-                    }
+            for r in 0..<m {
+                let row = out + r * n
+                if accumulate {
+                    for j in 0..<n { row[j] += bias[j] }
+                } else {
+                    row.update(from: bias, count: n)
                 }
             }
         }

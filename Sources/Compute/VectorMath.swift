@@ -7,7 +7,9 @@ public typealias Float8 = SIMD8<Float>
 /// Rounding and 2^n use the float "magic number" trick so every step stays in SIMD registers.
 @inlinable @inline(__always)
 public func exp8(_ input: Float8) -> Float8 {
-    let x = input.clamped(lowerBound: Float8(repeating: -87.3), upperBound: Float8(repeating: 88.37))
+    // Clamp with lane selects (the generic pointwiseMin/Max are not inlined and cost ~2% of a forward).
+    let low = Float8(repeating: -87.3), high = Float8(repeating: 88.37)
+    let x = input.replacing(with: low, where: input .< low).replacing(with: high, where: input .> high)
     // t = x·log2(e) + 1.5·2^23 + 127: the low mantissa bits of t hold round(x·log2 e) + 127.
     let magic: Float = 12_582_912 + 127
     let t = x * 1.442_695_04 + magic
