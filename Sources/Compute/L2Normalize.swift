@@ -27,4 +27,13 @@ public enum L2Normalize {
             for j in 0..<width { dx[j] += (dy[j] - yr[j] * dot) * inverse }
         }
     }
+
+    /// Rows of `values` (width `width`) divided by their norms, as a new array.
+    public static func rows(_ values: [Float], width: Int) -> [Float] {
+        var out = values
+        values.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { y in
+            forward(out: y.baseAddress!, norms: nil, inp: x.baseAddress!, rows: values.count / max(width, 1), width: width)
+        } }
+        return out
+    }
 }

@@ -48,7 +48,7 @@ struct BenchTowers: ParsableCommand {
         let tokens = captions.map { clip.tokenizer.tokenize($0, contextLength: cfg.contextLength) }
         let perTextBatch = measure { _ = try? clip.text.encode(tokens: tokens) }
         rows.append(("text", textBatch, Double(textBatch) / perTextBatch, perTextBatch * 1000))
-        let peakMiB = Self.peakResidentMiB()
+        let peakMiB = peakResidentMiB()
 
         if json {
             let cases = rows.map { #"{"tower":"\#($0.0)","batch":\#($0.1),"per_second":\#(String(format: "%.2f", $0.2)),"ms_per_batch":\#(String(format: "%.2f", $0.3))}"# }
@@ -75,16 +75,13 @@ struct BenchTowers: ParsableCommand {
         return 2 * p * k * c + Double(cfg.vision.layers) * perLayer + 2 * c * Double(cfg.projectionDim)
     }
 
-    static func peakResidentMiB() -> Int { Tagtune_peakResidentMiB() }
 }
 
 /// The process's peak resident set (VmHWM), in MiB.
-func Tagtune_peakResidentMiB() -> Int {
-    do {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return -1 }
-        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
-    }
+func peakResidentMiB() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return -1 }
+    return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
 }
 
 /// Seconds per call: one warm-up, then as many calls as fit in `seconds` (at least 3).

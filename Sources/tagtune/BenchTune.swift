@@ -50,7 +50,7 @@ struct BenchTune: ParsableCommand {
             let floor = gflop / peak
             let stepsPerEpoch = (images + trainBatch - 1) / trainBatch
             let epoch = perStep * Double(stepsPerEpoch)
-            let rss = Tagtune_peakResidentMiB()
+            let rss = peakResidentMiB()
             if json {
                 print(#"{"classes":\#(count),"tokens":\#(tokens),"seconds_per_step":\#(String(format: "%.4f", perStep)),"gflop_per_step":\#(String(format: "%.1f", gflop)),"floor_seconds":\#(String(format: "%.4f", floor)),"seconds_per_epoch":\#(String(format: "%.3f", epoch)),"peak_rss_mib":\#(rss),"sgemm_gflops":\#(String(format: "%.1f", peak))}"#)
             } else {
@@ -73,7 +73,7 @@ struct BenchTune: ParsableCommand {
     static func syntheticData(model: CLIPModel, classes: Int, images: Int) throws -> TrainingData {
         let d = model.configuration.projectionDim
         var rng = SplitMix64(seed: 42)
-        let features = normalizeRows((0..<(images * d)).map { _ in rng.nextGaussian() }, width: d)
+        let features = L2Normalize.rows((0..<(images * d)).map { _ in rng.nextGaussian() }, width: d)
         let captions = (0..<(images * d)).map { _ in rng.nextGaussian() }
         var labels = [Float](repeating: 0, count: images * classes)
         for i in 0..<images {

@@ -122,7 +122,7 @@ struct Tag: ParsableCommand {
             let names = set.manifest.classes, c = names.count
             for chunk in stride(from: 0, to: files.count, by: batch) {
                 let paths = Array(files[chunk..<min(files.count, chunk + batch)])
-                let features = normalizeRows(try model.encode(images: try paths.map(decodeImage)), width: model.configuration.projectionDim)
+                let features = L2Normalize.rows(try model.encode(images: try paths.map(decodeImage)), width: model.configuration.projectionDim)
                 let scores = set.scores(imageFeatures: features, logitScale: model.logitScale)
                 for (i, path) in paths.enumerated() {
                     let order = (0..<c).sorted { scores[i * c + $0] > scores[i * c + $1] }

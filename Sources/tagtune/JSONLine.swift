@@ -1,3 +1,4 @@
+import CLIP
 import Foundation
 
 /// Writes one JSON object per line with floats in their shortest round-trip form
@@ -22,8 +23,4 @@ struct JSONLine {
 }
 
 /// A JSON string literal.
-func quote(_ string: String) -> String {
-    let data = try! JSONSerialization.data(withJSONObject: [string], options: [.withoutEscapingSlashes])
-    let array = String(decoding: data, as: UTF8.self)
-    return String(array.dropFirst().dropLast())
-}
+func quote(_ string: String) -> String { JSONText.quoted(string) }

@@ -1,4 +1,5 @@
 import CLIP
+import Compute
 import Foundation
 import Imaging
 import Testing
@@ -31,7 +32,7 @@ struct FeatureCacheTests {
         #expect(abs(norm - 1) < 1e-5)
         #expect(Array(first.features[0..<d]) == Array(first.features[(3 * d)..<(4 * d)]))
         // Uncached reference: the same as encoding directly (up to summation order across batch sizes).
-        let direct = normalizeRows(try model.encode(images: [try ImageDecoder.decode(bytes[1])]), width: d)
+        let direct = L2Normalize.rows(try model.encode(images: [try ImageDecoder.decode(bytes[1])]), width: d)
         let difference = zip(first.features[d..<(2 * d)], direct).map { abs($0 - $1) }.max()!
         #expect(difference < 1e-6, "batch composition changes only the summation order")
     }

@@ -30,7 +30,7 @@ struct PromptTrainerTests {
                 features += v
                 labels += y
             }
-            return (normalizeRows(features, width: d), captions, labels)
+            return (L2Normalize.rows(features, width: d), captions, labels)
         }
         let (trainF, trainC, trainY) = sample(train)
         let (valF, _, valY) = sample(validation)

@@ -110,8 +110,8 @@ public struct SafeTensorsWriter: Sendable {
         var json = "{"
         var fields: [String] = []
         if !metadata.isEmpty {
-            let pairs = metadata.keys.sorted().map { "\(Self.quoted($0)):\(Self.quoted(metadata[$0]!))" }
-            fields.append("\(Self.quoted(SafeTensorsHeader.metadataKey)):{\(pairs.joined(separator: ","))}")
+            let pairs = metadata.keys.sorted().map { "\(JSONText.quoted($0)):\(JSONText.quoted(metadata[$0]!))" }
+            fields.append("\(JSONText.quoted(SafeTensorsHeader.metadataKey)):{\(pairs.joined(separator: ","))}")
         }
         var offset = 0
         for name in order {
@@ -119,7 +119,7 @@ public struct SafeTensorsWriter: Sendable {
             let end = offset + tensor.bytes.count
             let shape = tensor.shape.map(String.init).joined(separator: ",")
             fields.append(
-                "\(Self.quoted(name)):{\"dtype\":\"\(tensor.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+                "\(JSONText.quoted(name)):{\"dtype\":\"\(tensor.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         json += fields.joined(separator: ",") + "}"
@@ -127,24 +127,5 @@ public struct SafeTensorsWriter: Sendable {
         // Padding keeps the data section 8-byte aligned in the file.
         bytes += repeatElement(UInt8(ascii: " "), count: (8 - bytes.count % 8) % 8)
         return bytes
-    }
-
-    /// A JSON string literal: quotes, backslashes and control characters escaped, the rest as UTF-8.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -20,7 +20,7 @@ public struct ZeroShotClassifier: Sendable {
         self.model = model
         self.classNames = classNames
         let prompts = classNames.map { template.replacingOccurrences(of: "{}", with: $0) }
-        classFeatures = Self.normalized(try model.encode(texts: prompts), dim: model.configuration.projectionDim)
+        classFeatures = L2Normalize.rows(try model.encode(texts: prompts), width: model.configuration.projectionDim)
     }
 
     /// Scores of each image against every class, in class order.
@@ -31,7 +31,7 @@ public struct ZeroShotClassifier: Sendable {
     /// Scores from projected image features [N, D].
     public func scores(imageFeatures: [Float]) -> [[Score]] {
         let d = model.configuration.projectionDim, c = classNames.count
-        let images = Self.normalized(imageFeatures, dim: d)
+        let images = L2Normalize.rows(imageFeatures, width: d)
         let n = images.count / d
         var logits = [Float](repeating: 0, count: n * c)
         images.withUnsafeBufferPointer { a in classFeatures.withUnsafeBufferPointer { b in logits.withUnsafeMutableBufferPointer { out in
@@ -45,14 +45,5 @@ public struct ZeroShotClassifier: Sendable {
         return (0..<n).map { i in
             (0..<c).map { j in Score(label: classNames[j], logit: logits[i * c + j], probability: probabilities[i * c + j]) }
         }
-    }
-
-    static func normalized(_ features: [Float], dim: Int) -> [Float] {
-        var out = features
-        let rows = features.count / dim
-        features.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { y in
-            L2Normalize.forward(out: y.baseAddress!, norms: nil, inp: x.baseAddress!, rows: rows, width: dim)
-        } }
-        return out
     }
 }

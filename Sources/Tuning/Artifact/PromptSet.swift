@@ -24,7 +24,7 @@ public struct PromptSet: Sendable {
         }
         self.manifest = manifest
         self.context = context
-        self.classFeatures = normalizeRows(classFeatures, width: d)
+        self.classFeatures = L2Normalize.rows(classFeatures, width: d)
     }
 
     /// Scores in [0, 1] for L2-normalised image features [N, D], given the encoder's logit scale.

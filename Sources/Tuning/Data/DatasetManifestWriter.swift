@@ -1,3 +1,4 @@
+import CLIP
 import Foundation
 
 /// Writes annotations in TagTune's dataset format: `classes.txt` (one name a line) and `manifest.jsonl`
@@ -7,9 +8,9 @@ public enum DatasetManifestWriter {
     public static func manifestData(_ annotations: DatasetAnnotations) -> Data {
         var text = ""
         for item in annotations.items {
-            let labels = item.labels.map { JSONString.quote(annotations.classes[$0]) }.joined(separator: ", ")
-            text += "{\"image\": \(JSONString.quote(item.image)), \"labels\": [\(labels)]"
-            if let caption = item.caption { text += ", \"caption\": \(JSONString.quote(caption))" }
+            let labels = item.labels.map { JSONText.quoted(annotations.classes[$0]) }.joined(separator: ", ")
+            text += "{\"image\": \(JSONText.quoted(item.image)), \"labels\": [\(labels)]"
+            if let caption = item.caption { text += ", \"caption\": \(JSONText.quoted(caption))" }
             text += "}\n"
         }
         return Data(text.utf8)

@@ -1,4 +1,5 @@
 import CLIP
+import Compute
 import Imaging
 import Foundation
 
@@ -86,18 +87,6 @@ public struct ImageFeatureExtractor {
         for (row, from) in duplicates {
             out.replaceSubrange((row * d)..<((row + 1) * d), with: out[(from * d)..<((from + 1) * d)])
         }
-        return (normalizeRows(out, width: d), encoded)
+        return (L2Normalize.rows(out, width: d), encoded)
     }
-}
-
-/// Rows divided by their L2 norms.
-public func normalizeRows(_ values: [Float], width: Int) -> [Float] {
-    var out = values
-    for r in 0..<(values.count / width) {
-        var sum: Float = 0
-        for j in 0..<width { sum += values[r * width + j] * values[r * width + j] }
-        let inverse = 1 / max(sum.squareRoot(), 1e-12)
-        for j in 0..<width { out[r * width + j] *= inverse }
-    }
-    return out
 }

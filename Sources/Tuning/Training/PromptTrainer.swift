@@ -97,7 +97,7 @@ public final class PromptTrainer {
     /// s · cos(image, class) for unit image rows [N, D] against raw class features [C, D].
     public func logits(imageFeatures: [Float], classFeatures: [Float]) -> [Float] {
         let d = data.dimension, c = data.classNames.count, n = imageFeatures.count / d
-        let unit = normalizeRows(classFeatures, width: d)
+        let unit = L2Normalize.rows(classFeatures, width: d)
         var out = [Float](repeating: 0, count: n * c)
         imageFeatures.withUnsafeBufferPointer { v in unit.withUnsafeBufferPointer { t in out.withUnsafeMutableBufferPointer { z in
             gemm(transA: false, transB: true, m: n, n: c, k: d, alpha: model.logitScale,
