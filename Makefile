@@ -50,8 +50,12 @@ test: deps
 	$(SWIFT) build --build-tests -c release -Xswiftc -enable-testing
 	$(SWIFT) test --skip-build -c release -Xswiftc -enable-testing
 
+# Random-weight ViT-B checkpoints are made by scripts/bench/make_random_checkpoints.py (dev Python).
 bench: release
-	.build/release/tagtune bench
+	@test -d .bench/models/vit-b-32 || { echo "first: python3 scripts/bench/make_random_checkpoints.py (pip install -r scripts/requirements-dev.txt)"; exit 1; }
+	.build/release/tagtune bench towers --model .bench/models/vit-b-32
+	.build/release/tagtune bench towers --model .bench/models/vit-b-16
+	.build/release/tagtune bench tune --model .bench/models/vit-b-16
 
 clean:
 	rm -rf .build
