@@ -10,6 +10,7 @@ extension OptimizerKind: ExpressibleByArgument {}
 extension ClassTokenPosition: ExpressibleByArgument {}
 extension ClassificationLossKind: ExpressibleByArgument {}
 extension LearningRateScheduleKind: ExpressibleByArgument {}
+extension EmbeddingLossForm: ExpressibleByArgument {}
 
 /// Loads a dataset folder or zip, turning validation problems into a readable failure.
 func loadDataset(_ path: String, decodesImages: Bool = true) throws -> Dataset {
@@ -49,6 +50,7 @@ struct Tune: ParsableCommand {
     @Option(help: "λ in λ·L_cls + (1 − λ)·L_cse.") var lambda: Float?
     @Option(help: "Classification loss: dbl, bce, focal or asl.") var loss: ClassificationLossKind?
     @Option(help: "Learning-rate schedule: plateau, cosine or constant.") var schedule: LearningRateScheduleKind?
+    @Option(help: "Embedding loss form: feature (default) or token (the official code's).") var cse: EmbeddingLossForm?
     @Option(help: "DBL's μ (0.3 for VOC-LT, 0.2 for COCO-LT).") var dblMu: Float?
     @Option(help: "DBL's λ_neg (5 for VOC-LT, 2 for COCO-LT).") var dblLambdaNeg: Float?
     @Option(help: "Random seed (context initialisation, shuffling, hold-out split).") var seed: UInt64 = 0
@@ -70,6 +72,7 @@ struct Tune: ParsableCommand {
         if let lambda { h.lambda = lambda }
         if let loss { h.classificationLoss = loss }
         if let schedule { h.schedule = schedule }
+        if let cse { h.embeddingLoss = cse }
         if let dblMu { h.dblCentre = dblMu }
         if let dblLambdaNeg { h.dblNegativeScale = dblLambdaNeg }
         h.seed = seed

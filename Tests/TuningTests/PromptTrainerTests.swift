@@ -74,6 +74,37 @@ struct PromptTrainerTests {
         }
     }
 
+    @Test func tokenLevelEmbeddingLossTrainsAndMovesTheContexts() throws {
+        var data = try Self.synthetic(classes: 3, train: 48, validation: 16, seed: 5)
+        data.captionTokens = (0..<48).map { i in Self.model.tokenizer.tokenize("a photo of object \(i % 3) on a table") }
+        var h = Self.hyperparameters(.lmpt)
+        h.epochs = 2
+        h.embeddingLoss = .token
+        let tokenRun = try PromptTrainer(model: Self.model, data: data, hyperparameters: h).run()
+        #expect(tokenRun.history.allSatisfy { $0.embeddingLoss > 0 && $0.loss.isFinite })
+        h.embeddingLoss = .feature
+        let featureRun = try PromptTrainer(model: Self.model, data: data, hyperparameters: h).run()
+        #expect(tokenRun.context.values != featureRun.context.values)
+        // Without caption tokens the token form is refused up front.
+        data.captionTokens = nil
+        h.embeddingLoss = .token
+        #expect(throws: TuningError.self) { try PromptTrainer(model: Self.model, data: data, hyperparameters: h) }
+    }
+
+    @Test func tokenEmbeddingGradientReachesOnlyTheContextRows() throws {
+        let model = Self.model
+        let context = PromptContext.random(classes: 2, length: 3, width: model.configuration.text.width, classSpecific: true, seed: 9)
+        let learner = try PromptLearner(model: model, classNames: ["cat", "dog"], context: context)
+        let length = 12, w = model.configuration.text.width
+        let tokens = learner.tokenEmbeddings(length: length)
+        // Context rows hold the context vectors; the SOT row holds SOT's embedding.
+        let slot = learner.contextPositions[1][2]
+        #expect(Array(tokens[((1 * length + slot) * w)..<((1 * length + slot + 1) * w)]) == Array(context.values[((1 * 3 + 2) * w)..<((1 * 3 + 3) * w)]))
+        let grad = (0..<tokens.count).map { Float($0 % 7) }
+        let dctx = learner.contextGradient(fromTokenGradient: grad, length: length)
+        #expect(Array(dctx[0..<w]) == Array(grad[((0 * length + learner.contextPositions[0][0]) * w)..<((0 * length + learner.contextPositions[0][0] + 1) * w)]))
+    }
+
     @Test func sameSeedSameResult() throws {
         let data = try Self.synthetic(classes: 4, train: 64, validation: 32, seed: 2)
         var h = Self.hyperparameters(.lmpt)

@@ -113,6 +113,38 @@ public final class PromptLearner {
         return x
     }
 
+    /// Prompt token embeddings without positions [C, L, W], padded with id 0 to `length`, context
+    /// rows holding the context vectors: what the official code's token-level embedding loss compares.
+    public func tokenEmbeddings(length: Int) -> [Float] {
+        let w = context.width, table = model.text.tokenEmbeddings.pointer
+        var out = [Float](repeating: 0, count: classNames.count * length * w)
+        out.withUnsafeMutableBufferPointer { o in context.values.withUnsafeBufferPointer { ctx in
+            for (c, ids) in prompts.enumerated() {
+                for t in 0..<length {
+                    let row = o.baseAddress! + (c * length + t) * w
+                    row.update(from: table + Int(t < ids.count ? ids[t] : 0) * w, count: w)
+                }
+                for (j, t) in contextPositions[c].enumerated() where t < length {
+                    (o.baseAddress! + (c * length + t) * w).update(from: ctx.baseAddress! + context.offset(ofClass: c) + j * w, count: w)
+                }
+            }
+        } }
+        return out
+    }
+
+    /// ∂L/∂ctx from a gradient over `tokenEmbeddings(length:)` [C, L, W]: the context rows' part.
+    public func contextGradient(fromTokenGradient grad: [Float], length: Int) -> [Float] {
+        let w = context.width
+        var out = [Float](repeating: 0, count: context.values.count)
+        for (c, slots) in contextPositions.enumerated() {
+            for (j, t) in slots.enumerated() where t < length {
+                let target = context.offset(ofClass: c) + j * w, source = (c * length + t) * w
+                for i in 0..<w { out[target + i] += grad[source + i] }
+            }
+        }
+        return out
+    }
+
     /// Class text features [C, D] (projected, not normalised), for serving or evaluation.
     public func classFeatures() -> [Float] {
         model.text.encode(embeddings: embeddings(), batch: classNames.count, tokens: tokens, poolAt: poolIndices)

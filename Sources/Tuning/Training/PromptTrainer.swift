@@ -47,6 +47,7 @@ public final class PromptTrainer {
     public let learner: PromptLearner
     let classification: any MultiLabelLogitLoss
     let embedding: ClassSpecificEmbeddingLoss?
+    let tokenEmbedding: ClassSpecificTokenEmbeddingLoss?
 
     public init(model: CLIPModel, data: TrainingData, hyperparameters h: TuningHyperparameters) throws {
         try h.validate()
@@ -70,7 +71,14 @@ public final class PromptTrainer {
         case .focal: classification = try FocalLoss()
         case .asl: classification = try AsymmetricLoss()
         }
-        embedding = h.resolvedLambda < 1 ? try ClassSpecificEmbeddingLoss(classCounts: counts, margin: h.cseMargin) : nil
+        let usesEmbeddingLoss = h.resolvedLambda < 1
+        embedding = usesEmbeddingLoss && h.embeddingLoss == .feature
+            ? try ClassSpecificEmbeddingLoss(classCounts: counts, margin: h.cseMargin) : nil
+        tokenEmbedding = usesEmbeddingLoss && h.embeddingLoss == .token
+            ? try ClassSpecificTokenEmbeddingLoss(classCounts: counts, margin: h.cseMargin) : nil
+        if tokenEmbedding != nil && data.captionTokens?.count != data.trainCount {
+            throw TuningError.invalidArgument("the token-level embedding loss needs the captions' token ids")
+        }
     }
 
     /// A fresh state for epoch 0.
@@ -148,7 +156,27 @@ public final class PromptTrainer {
             let dCSE = try embedding.backward(captionFeatures: captions, classFeatures: features, labels: labels, outputGradient: 1 - lambda)
             for i in dFeatures.indices { dFeatures[i] += dCSE[i] }
         }
-        let dContext = learner.backward(featureGradient: dFeatures, trace: trace)
+        var dContext = learner.backward(featureGradient: dFeatures, trace: trace)
+        if let tokenEmbedding, let captionTokens = data.captionTokens {
+            // The official code's form: token embeddings of captions against those of the prompts,
+            // at the full context length; only the context rows receive its gradient.
+            let length = model.configuration.contextLength, w = model.configuration.text.width
+            let table = model.text.tokenEmbeddings.pointer
+            var captionTokenValues = [Float](repeating: 0, count: b * length * w)
+            for (r, i) in batch.enumerated() {
+                let ids = captionTokens[i]
+                for t in 0..<length {
+                    let id = Int(t < ids.count ? ids[t] : 0)   // padded with id 0, as the official tokenizer pads
+                    for k in 0..<w { captionTokenValues[(r * length + t) * w + k] = table[id * w + k] }
+                }
+            }
+            let promptTokens = learner.tokenEmbeddings(length: length)
+            lossCSE = try tokenEmbedding.forward(captionTokens: captionTokenValues, promptTokens: promptTokens, labels: labels, width: w)
+            let grad = try tokenEmbedding.backward(captionTokens: captionTokenValues, promptTokens: promptTokens, labels: labels,
+                                                   width: w, outputGradient: 1 - lambda)
+            let dTokens = learner.contextGradient(fromTokenGradient: grad, length: length)
+            for i in dContext.indices { dContext[i] += dTokens[i] }
+        }
         state.optimizer.update(&state.context, gradient: dContext, lr: lr)
         return (lambda * lossCls + (1 - lambda) * lossCSE, lossCls, lossCSE)
     }

@@ -10,6 +10,8 @@ public struct TrainingData: Sendable {
     public let validationFeatures: [Float] // [V, D], unit rows
     public let validationLabels: [Float]   // [V, C]
     public let dimension: Int
+    /// Caption token ids per training image (SOT … EOT), for the token-level embedding loss.
+    public var captionTokens: [[Int32]]?
 
     public init(classNames: [String], trainFeatures: [Float], trainLabels: [Float], captionFeatures: [Float],
                 validationFeatures: [Float], validationLabels: [Float], dimension: Int) throws {

@@ -9,6 +9,12 @@ public enum ClassificationLossKind: String, Sendable, Codable, CaseIterable {
     case dbl, bce, focal, asl
 }
 
+/// The form of the class-specific embedding loss: TagTune's feature-level default, or the official
+/// code's token-level comparison (for reproducing its numbers).
+public enum EmbeddingLossForm: String, Sendable, Codable, CaseIterable {
+    case feature, token
+}
+
 /// Everything that decides a tuning run besides the data; recorded in the prompt set and the job.
 /// Defaults are the official LMPT scripts' (VOC-LT): SGD 0.9 / 1e-4, lr 5e-4 (csc, M = 16), batch 64,
 /// 50 epochs, λ = 0.5, ReduceLROnPlateau on validation mAP with patience 5.
@@ -37,6 +43,7 @@ public struct TuningHyperparameters: Sendable, Codable, Equatable {
     public var dblCentre: Float = 0.3
     public var dblNegativeScale: Float = 5
     public var cseMargin: Float = 0.2
+    public var embeddingLoss: EmbeddingLossForm = .feature
     public var seed: UInt64 = 0
 
     public init() {}
@@ -55,6 +62,7 @@ public struct TuningHyperparameters: Sendable, Codable, Equatable {
         case dblCentre = "dbl_mu"
         case dblNegativeScale = "dbl_lambda_neg"
         case cseMargin = "cse_margin"
+        case embeddingLoss = "cse"
     }
 
     /// Whether the contexts are per class (LMPT) or shared (CoOp) once defaults are applied.

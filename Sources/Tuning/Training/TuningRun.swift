@@ -67,10 +67,13 @@ public struct TuningRun {
             for (i, item) in dataset.items.enumerated() { for c in item.labels { y[i * dataset.classes.count + c] = 1 } }
             return y
         }
-        let data = try TrainingData(
+        var data = try TrainingData(
             classNames: train.classes, trainFeatures: trainFeatures, trainLabels: labels(train),
             captionFeatures: captionFeatures, validationFeatures: validationFeatures, validationLabels: labels(validation),
             dimension: model.configuration.projectionDim)
+        if hyperparameters.embeddingLoss == .token {
+            data.captionTokens = captions.map { model.tokenizer.tokenize($0, contextLength: model.configuration.contextLength) }
+        }
         return (data, train, validation)
     }
 
