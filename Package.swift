@@ -72,6 +72,8 @@ let package = Package(
         .testTarget(
             name: "TuningTests",
             dependencies: ["Tuning", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        // Runs the built `tagtune` binary: the command-line contract other checks rely on.
+        .testTarget(name: "CommandLineTests", dependencies: ["tagtune"]),
         .testTarget(
             name: "ServiceTests",
             dependencies: [

@@ -15,7 +15,7 @@ struct BenchTune: ParsableCommand {
     @Option(help: "Checkpoint folder (its text tower is what a step runs).") var model: String
     @Option(help: "Comma-separated class counts to measure.") var classes: String = "20,80"
     @Option(help: "Context vectors per prompt (M).") var nCtx: Int = 16
-    @Option(name: .customLong("batch"), help: "Images per step.") var trainBatch: Int = 64
+    @Option(help: "Images per step.") var batchSize: Int = 64
     @Option(help: "Training images of an epoch (VOC-LT: 1,142).") var images: Int = 1142
     @Option(help: "Steps to time per case (after one warm-up step).") var steps: Int = 3
     @Option(help: "Threads for matrix products (default: all cores).") var threads: Int?
@@ -29,18 +29,18 @@ struct BenchTune: ParsableCommand {
         }
         let peak = sgemmPeak()
         if !json {
-            print("text tower \(clip.configuration.text.layers)x\(clip.configuration.text.width), M = \(nCtx), batch \(trainBatch), \(BLAS.threads) threads, sgemm peak \(String(format: "%.1f", peak)) GFLOP/s")
+            print("text tower \(clip.configuration.text.layers)x\(clip.configuration.text.width), M = \(nCtx), batch \(batchSize), \(BLAS.threads) threads, sgemm peak \(String(format: "%.1f", peak)) GFLOP/s")
             print("classes  tokens  s/step  GFLOP/step  floor s  step/floor  s/epoch (\(images) images)  peak RSS MiB")
         }
         for count in classes.split(separator: ",").compactMap({ Int($0) }) where count > 0 {
             let data = try Self.syntheticData(model: clip, classes: count, images: images)
             var h = TuningHyperparameters()
             h.contextLength = nCtx
-            h.batchSize = trainBatch
+            h.batchSize = batchSize
             h.epochs = 1
             let trainer = try PromptTrainer(model: clip, data: data, hyperparameters: h)
             var state = trainer.initialState()
-            let batch = Array(0..<min(trainBatch, images))
+            let batch = Array(0..<min(batchSize, images))
             _ = try trainer.step(batch: batch, state: &state, lr: 1e-4)          // warm-up
             let start = ContinuousClock.now
             for _ in 0..<steps { _ = try trainer.step(batch: batch, state: &state, lr: 1e-4) }
@@ -48,7 +48,7 @@ struct BenchTune: ParsableCommand {
             let tokens = trainer.learner.tokens
             let gflop = Self.stepFLOPs(clip.configuration.text, sequences: count, tokens: tokens) / 1e9
             let floor = gflop / peak
-            let stepsPerEpoch = (images + trainBatch - 1) / trainBatch
+            let stepsPerEpoch = (images + batchSize - 1) / batchSize
             let epoch = perStep * Double(stepsPerEpoch)
             let rss = peakResidentMiB()
             if json {

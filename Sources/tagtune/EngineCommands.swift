@@ -19,8 +19,8 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Threads for matrix products (default: all cores).")
     var threads: Int?
 
-    @Option(help: "Images or texts per forward pass.")
-    var batchSize: Int = 16
+    @Option(help: "Images or texts per forward pass of the encoder.")
+    var encodeBatch: Int = 16
 
     func load() throws -> CLIPModel {
         if let threads { BLAS.setThreads(threads) }
@@ -56,8 +56,8 @@ struct EmbedImage: ParsableCommand {
     func run() throws {
         let model = try options.load()
         let d = model.configuration.projectionDim
-        for chunk in stride(from: 0, to: files.count, by: max(1, options.batchSize)) {
-            let paths = Array(files[chunk..<min(files.count, chunk + max(1, options.batchSize))])
+        for chunk in stride(from: 0, to: files.count, by: max(1, options.encodeBatch)) {
+            let paths = Array(files[chunk..<min(files.count, chunk + max(1, options.encodeBatch))])
             let features = try model.encode(images: try paths.map(decodeImage))
             for (i, path) in paths.enumerated() {
                 var line = JSONLine()
@@ -82,8 +82,8 @@ struct EmbedText: ParsableCommand {
     func run() throws {
         let model = try options.load()
         let d = model.configuration.projectionDim
-        for chunk in stride(from: 0, to: texts.count, by: max(1, options.batchSize)) {
-            let batch = Array(texts[chunk..<min(texts.count, chunk + max(1, options.batchSize))])
+        for chunk in stride(from: 0, to: texts.count, by: max(1, options.encodeBatch)) {
+            let batch = Array(texts[chunk..<min(texts.count, chunk + max(1, options.encodeBatch))])
             let tokens = batch.map { model.tokenizer.tokenize($0, contextLength: model.configuration.contextLength) }
             let features = try model.text.encode(tokens: tokens)
             for (i, text) in batch.enumerated() {
@@ -115,7 +115,7 @@ struct Tag: ParsableCommand {
 
     func run() throws {
         let model = try options.load()
-        let batch = max(1, options.batchSize)
+        let batch = max(1, options.encodeBatch)
         if let prompts {
             let set: PromptSet
             do { set = try PromptSet.load(from: URL(fileURLWithPath: prompts), for: model) } catch { throw CommandFailure("\(error)") }

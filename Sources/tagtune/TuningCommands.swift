@@ -41,7 +41,7 @@ struct Tune: ParsableCommand {
     @Option(help: "Validation dataset; default: 10% of the training images held out, stratified.") var valDataset: String?
     @Option(help: "lmpt (class-specific contexts, DBL + embedding loss) or coop (one shared context).") var method: TuningMethod = .lmpt
     @Option(help: "Epochs.") var epochs: Int?
-    @Option(name: .customLong("batch"), help: "Images per optimisation step.") var trainBatch: Int?
+    @Option(help: "Images per optimisation step.") var batchSize: Int?
     @Option(help: "sgd or adamw.") var optimizer: OptimizerKind?
     @Option(help: "Learning rate.") var lr: Float?
     @Option(help: "Context vectors per prompt (M).") var nCtx: Int?
@@ -63,7 +63,7 @@ struct Tune: ParsableCommand {
         h.method = method
         if method == .coop { h.learningRate = 2e-3 }
         if let epochs { h.epochs = epochs }
-        if let trainBatch { h.batchSize = trainBatch }
+        if let batchSize { h.batchSize = batchSize }
         if let optimizer { h.optimizer = optimizer }
         if let lr { h.learningRate = lr }
         if let nCtx { h.contextLength = nCtx }

@@ -27,7 +27,7 @@ esac
 "$tagtune" tune --model "$model" --dataset "$out/train" --out "$out/coop" --method coop --epochs 50 --replace --json > "$out/coop-train.json"
 "$tagtune" eval --model "$model" --prompts "$out/coop" --dataset "$out/test" --json > "$out/coop.json"
 "$tagtune" tune --model "$model" --dataset "$out/train" --out "$out/lmpt" --method lmpt --epochs 50 \
-  --n-ctx 16 --lr 5e-4 --batch 64 --lambda 0.5 --dbl-mu "$mu" --dbl-lambda-neg "$neg" --replace --json > "$out/lmpt-train.json"
+  --n-ctx 16 --lr 5e-4 --batch-size 64 --lambda 0.5 --dbl-mu "$mu" --dbl-lambda-neg "$neg" --replace --json > "$out/lmpt-train.json"
 "$tagtune" eval --model "$model" --prompts "$out/lmpt" --dataset "$out/test" --json > "$out/lmpt.json"
 python3 - "$out" <<'PY'
 import json, sys
