@@ -35,7 +35,7 @@ public func buildApplication(
 }
 
 /// The router with its middleware stack, outermost first:
-/// request id and access log → metrics → error shape → load shedding → static files → routes.
+/// request id and access log → metrics → error shape → load shedding → timeout → static files → routes.
 public func buildRouter(
     configuration: ServerConfiguration,
     dependencies: AppDependencies,
@@ -48,6 +48,7 @@ public func buildRouter(
     router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware(routes: routes))
     router.add(middleware: ConcurrencyLimitMiddleware(limit: configuration.limits.maxConcurrentRequests))
+    router.add(middleware: RequestTimeoutMiddleware(timeout: .milliseconds(Int64(configuration.limits.requestTimeoutSeconds * 1000))))
     if FileManager.default.fileExists(atPath: configuration.publicDirectory) {
         router.add(middleware: FileMiddleware(
             configuration.publicDirectory,

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import HummingbirdTesting
 import Prometheus
 import Testing
@@ -156,6 +157,33 @@ struct OperationsRoutesTests {
             }
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .ok, "ready once listening: nothing to load yet")
+            }
+        }
+    }
+}
+
+/// A slow handler is stopped at the configured timeout with a 503 in the error shape.
+@Suite("Request timeout")
+struct RequestTimeoutTests {
+    @Test func slowRequestIsStopped() async throws {
+        var configuration = try OperationsRoutesTests.configuration()
+        configuration.limits.requestTimeoutSeconds = 0.2
+        let router = buildRouter(configuration: configuration, dependencies: AppDependencies(), logger: .init(label: "test"))
+        router.get("/slow") { _, _ -> String in
+            try await Task.sleep(for: .seconds(5))
+            return "late"
+        }
+        let app = Application(router: router)
+        try await app.test(.router) { client in
+            let start = ContinuousClock.now
+            try await client.execute(uri: "/slow", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                let body = try JSONDecoder().decode(OperationsRoutesTests.ErrorBody.self, from: Data(buffer: response.body))
+                #expect(body.error.code == "timeout")
+            }
+            #expect(ContinuousClock.now - start < .seconds(3), "the handler is cancelled, not awaited")
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .ok)
             }
         }
     }
