@@ -12,12 +12,13 @@ CONFIG ?= config/tagtune.yaml
 DEB_PACKAGES := libopenblas-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev
 # Python is used by the test runner's helpers only when present; nothing else is needed.
 
-.PHONY: serve test build release deps bench clean help
+.PHONY: serve test build release deps bench clean help shapes-lt
 
 help:
 	@echo "make serve   build (release) and serve the bundled model on port $(PORT)"
 	@echo "make test    run the whole test suite"
 	@echo "make bench   engine benchmarks (release build)"
+	@echo "make shapes-lt  generate the Shapes-LT benchmark into demo/shapes-lt"
 	@echo "make clean   remove build products"
 
 deps:
@@ -56,6 +57,11 @@ bench: release
 	.build/release/tagtune bench towers --model .bench/models/vit-b-32
 	.build/release/tagtune bench towers --model .bench/models/vit-b-16
 	.build/release/tagtune bench tune --model .bench/models/vit-b-16
+
+# Shapes-LT, the synthetic long-tailed benchmark of the embedded demo (deterministic; ~25 s).
+shapes-lt:
+	@python3 -c "import numpy, PIL" 2>/dev/null || python3 -m pip install -q numpy pillow
+	python3 scripts/demo/make_shapes_lt.py --out demo/shapes-lt
 
 clean:
 	rm -rf .build
