@@ -48,6 +48,8 @@ serve: release
 
 # The numeric suites (encoders, training) run optimised: debug Swift is many times slower on them.
 test: deps
+	@python3 -c "import numpy, PIL" 2>/dev/null || python3 -m pip install -q numpy pillow
+	python3 scripts/demo/test_shapes_world.py
 	$(SWIFT) build --build-tests -c release -Xswiftc -enable-testing
 	$(SWIFT) test --skip-build -c release -Xswiftc -enable-testing
 

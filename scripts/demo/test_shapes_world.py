@@ -72,7 +72,18 @@ def test_pretrain_batch():
 
 
 if __name__ == "__main__":
+    import sys
+    import traceback
+    passed = failed = 0
     for name, fn in list(globals().items()):
         if name.startswith("test_"):
-            fn()
-            print("ok", name)
+            try:
+                fn()
+                passed += 1
+                print("ok", name)
+            except Exception:
+                failed += 1
+                print("FAIL", name)
+                traceback.print_exc()
+    print(f"shapes-world: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
