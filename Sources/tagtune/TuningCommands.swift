@@ -153,8 +153,7 @@ struct Eval: ParsableCommand {
     func run() throws {
         let model = try options.load()
         let data = try loadDataset(dataset)
-        let cacheStore = try FeatureCache(root: URL(fileURLWithPath: cache), weightsDigest: try model.weightsDigest(),
-                                          dimension: model.configuration.projectionDim)
+        let cacheStore = try FeatureCache(root: URL(fileURLWithPath: cache), model: model)
         let features = try ImageFeatureExtractor(model: model, cache: cacheStore).features(
             count: data.items.count, loadBytes: { try data.imageBytes(at: $0) }, decode: { try ImageDecoder.decode($0) }).features
         let c = data.classes.count

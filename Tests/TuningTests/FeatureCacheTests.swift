@@ -15,7 +15,7 @@ struct FeatureCacheTests {
         let model = try CLIPModel(directory: Self.fixtures.appendingPathComponent("clip/hf-tiny-f32"))
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("tagtune-cache-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
-        let cache = try FeatureCache(root: root, weightsDigest: try model.weightsDigest(), dimension: model.configuration.projectionDim)
+        let cache = try FeatureCache(root: root, model: model)
         let files = ["jpeg_baseline_420.jpg", "png_rgb.png", "jpeg_gray.jpg", "jpeg_baseline_420.jpg"]
         let bytes = try files.map { [UInt8](try Data(contentsOf: Self.fixtures.appendingPathComponent("images/\($0)"))) }
         var extractor = ImageFeatureExtractor(model: model, cache: cache)
@@ -37,10 +37,26 @@ struct FeatureCacheTests {
         #expect(difference < 1e-6, "batch composition changes only the summation order")
     }
 
+    @Test func sameWeightsWithOtherPreprocessingGetTheirOwnFeatures() throws {
+        let source = Self.fixtures.appendingPathComponent("clip/hf-tiny-f32")
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("tagtune-model-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: copy) }
+        try FileManager.default.copyItem(at: source, to: copy)
+        let config = copy.appendingPathComponent("preprocessor_config.json")
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: config)) as! [String: Any]
+        json["image_mean"] = [0.5, 0.5, 0.5]
+        try JSONSerialization.data(withJSONObject: json).write(to: config)
+        let original = try CLIPModel(directory: source), edited = try CLIPModel(directory: copy)
+        #expect(try original.weightsDigest() == edited.weightsDigest())
+        #expect(try original.featureKey() != edited.featureKey())
+        let root = FileManager.default.temporaryDirectory
+        #expect(try FeatureCache(root: root, model: original).directory != FeatureCache(root: root, model: edited).directory)
+    }
+
     @Test func truncatedCacheFileIsIgnored() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("tagtune-cache-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
-        let cache = try FeatureCache(root: root, weightsDigest: String(repeating: "ab", count: 32), dimension: 4)
+        let cache = try FeatureCache(root: root, key: String(repeating: "ab", count: 32), dimension: 4)
         try cache.store([1, 2, 3, 4], imageDigest: "x")
         #expect(cache.features(imageDigest: "x") == [1, 2, 3, 4])
         try Data([1, 2, 3]).write(to: cache.directory.appendingPathComponent("x.f32"))

@@ -75,6 +75,13 @@ public final class CLIPModel: Sendable {
         return digest
     }
 
+    /// What an image's features depend on besides its bytes: the weights and the preprocessing.
+    /// Feature caches are keyed by it, so editing `preprocessor_config.json` never serves stale features.
+    public func featureKey() throws -> String {
+        let p = preprocess
+        return SHA256.hex(Array("\(try weightsDigest()) \(p.shortestEdge) \(p.cropSize) \(p.mean) \(p.std) \(p.cropRule)".utf8))
+    }
+
     static func readJSON(_ url: URL) throws -> [String: Any] {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {

@@ -3,17 +3,17 @@ import Compute
 import Imaging
 import Foundation
 
-/// Image features on disk, keyed by (encoder weights digest, image bytes digest), so a second job
-/// on the same images encodes nothing. One small file per image under
-/// `<root>/<first 16 hex of the weights digest>/<image digest>.f32`, written atomically
+/// Image features on disk, keyed by (encoder, image bytes digest), so a second job on the same
+/// images encodes nothing. The encoder key is `CLIPModel.featureKey()` (weights and preprocessing).
+/// One small file per image under `<root>/<first 16 hex of the key>/<image digest>.f32`, written atomically
 /// (temporary file, then rename); a file of the wrong size is treated as missing.
 public struct FeatureCache: Sendable {
     public let directory: URL
     public let dimension: Int
 
-    /// The cache of one encoder: `root` is shared by all encoders.
-    public init(root: URL, weightsDigest: String, dimension: Int) throws {
-        directory = root.appendingPathComponent(String(weightsDigest.prefix(16)), isDirectory: true)
+    /// The cache of one encoder (`key`: its `featureKey()`); `root` is shared by all encoders.
+    public init(root: URL, key: String, dimension: Int) throws {
+        directory = root.appendingPathComponent(String(key.prefix(16)), isDirectory: true)
         self.dimension = dimension
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
@@ -88,5 +88,12 @@ public struct ImageFeatureExtractor {
             out.replaceSubrange((row * d)..<((row + 1) * d), with: out[(from * d)..<((from + 1) * d)])
         }
         return (L2Normalize.rows(out, width: d), encoded)
+    }
+}
+
+extension FeatureCache {
+    /// The cache of `model`'s image features under `root`.
+    public init(root: URL, model: CLIPModel) throws {
+        try self.init(root: root, key: try model.featureKey(), dimension: model.configuration.projectionDim)
     }
 }

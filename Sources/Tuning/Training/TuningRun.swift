@@ -40,7 +40,7 @@ public struct TuningRun {
         let (train, validation) = try DatasetSplitter.split(training, using: self.validation)
         guard train.items.count >= 2 else { throw TuningError.invalidArgument("training needs at least 2 images; \(train.items.count) given") }
         let cache = try featureCacheRoot.map {
-            try FeatureCache(root: $0, weightsDigest: try model.weightsDigest(), dimension: model.configuration.projectionDim)
+            try FeatureCache(root: $0, model: model)
         }
         let extractor = ImageFeatureExtractor(model: model, cache: cache)
         let limits = decodeLimits
