@@ -26,12 +26,8 @@ struct BenchTowers: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.") var json = false
 
     func run() throws {
-        if let threads { BLAS.setThreads(threads) }
         let start = ContinuousClock.now
-        let clip: CLIPModel
-        do { clip = try CLIPModel(directory: URL(fileURLWithPath: model)) } catch {
-            throw CommandFailure("cannot load the model in \(model): \(error)")
-        }
+        let clip = try loadModel(model, threads: threads)
         let loadSeconds = (ContinuousClock.now - start).seconds
         let cfg = clip.configuration
         let peak = sgemmPeak()

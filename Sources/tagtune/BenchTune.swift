@@ -22,11 +22,7 @@ struct BenchTune: ParsableCommand {
     @Flag(help: "Print JSON lines instead of a table.") var json = false
 
     func run() throws {
-        if let threads { BLAS.setThreads(threads) }
-        let clip: CLIPModel
-        do { clip = try CLIPModel(directory: URL(fileURLWithPath: model)) } catch {
-            throw CommandFailure("cannot load the model in \(model): \(error)")
-        }
+        let clip = try loadModel(model, threads: threads)
         let peak = sgemmPeak()
         if !json {
             print("text tower \(clip.configuration.text.layers)x\(clip.configuration.text.width), M = \(nCtx), batch \(batchSize), \(BLAS.threads) threads, sgemm peak \(String(format: "%.1f", peak)) GFLOP/s")

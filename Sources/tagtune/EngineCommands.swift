@@ -22,13 +22,16 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Images or texts per forward pass of the encoder.")
     var encodeBatch: Int = 16
 
-    func load() throws -> CLIPModel {
-        if let threads { BLAS.setThreads(threads) }
-        do {
-            return try CLIPModel(directory: URL(fileURLWithPath: model))
-        } catch let error as CLIPError {
-            throw CommandFailure("cannot load the model in \(model): \(error)")
-        }
+    func load() throws -> CLIPModel { try loadModel(model, threads: threads) }
+}
+
+/// Sets the BLAS thread count (when given) and loads a checkpoint folder, naming it in any failure.
+func loadModel(_ path: String, threads: Int?) throws -> CLIPModel {
+    if let threads { BLAS.setThreads(threads) }
+    do {
+        return try CLIPModel(directory: URL(fileURLWithPath: path))
+    } catch {
+        throw CommandFailure("cannot load the model in \(path): \(error)")
     }
 }
 
