@@ -12,13 +12,14 @@ CONFIG ?= config/tagtune.yaml
 DEB_PACKAGES := libopenblas-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev
 # Python is used by the test runner's helpers only when present; nothing else is needed.
 
-.PHONY: serve test build release deps bench clean help shapes-lt
+.PHONY: serve test build release deps bench clean help shapes-lt paper-table
 
 help:
 	@echo "make serve   build (release) and serve the bundled model on port $(PORT)"
 	@echo "make test    run the whole test suite"
 	@echo "make bench   engine benchmarks (release build)"
 	@echo "make shapes-lt  generate the Shapes-LT benchmark into demo/shapes-lt"
+	@echo "make paper-table  the LMPT paper's Table 1 on Shapes-LT (demo model, 3 seeds)"
 	@echo "make clean   remove build products"
 
 deps:
@@ -64,6 +65,12 @@ bench: release
 shapes-lt:
 	@python3 -c "import numpy, PIL" 2>/dev/null || python3 -m pip install -q numpy pillow
 	python3 scripts/demo/make_shapes_lt.py --out demo/shapes-lt
+
+# The LMPT paper's Table 1 on Shapes-LT: settings chosen on validation, then 3 seeds on test.
+# Reports and prompt sets go to runs/shapes-lt (a finished selection is reused).
+paper-table: release
+	@test -f demo/shapes-lt/test/manifest.jsonl || $(MAKE) shapes-lt
+	scripts/reproduce/shapes_lt_table.sh all runs/shapes-lt
 
 clean:
 	rm -rf .build
