@@ -35,7 +35,7 @@ public func buildApplication(
 }
 
 /// The router with its middleware stack, outermost first:
-/// request id and access log → metrics → error shape → load shedding → timeout → static files → routes.
+/// request id and access log → metrics → error shape → load shedding → timeout → security headers → static files → routes.
 public func buildRouter(
     configuration: ServerConfiguration,
     dependencies: AppDependencies,
@@ -49,15 +49,7 @@ public func buildRouter(
     router.add(middleware: ErrorMiddleware(routes: routes))
     router.add(middleware: ConcurrencyLimitMiddleware(limit: configuration.limits.maxConcurrentRequests))
     router.add(middleware: RequestTimeoutMiddleware(timeout: .milliseconds(Int64(configuration.limits.requestTimeoutSeconds * 1000))))
-    if FileManager.default.fileExists(atPath: configuration.publicDirectory) {
-        router.add(middleware: FileMiddleware(
-            configuration.publicDirectory,
-            cacheControl: .init([(MediaType(type: .any), [.noCache])]),
-            searchForIndexHtml: true,
-            logger: logger))
-    } else {
-        logger.warning("no static folder", metadata: ["public_dir": "\(configuration.publicDirectory)"])
-    }
+    StaticFiles.add(to: router, configuration: configuration, logger: logger)
     // Routes come after the middleware: Hummingbird applies middleware to the routes added after it.
     OperationsController(configuration: configuration, readiness: dependencies.readiness, registry: dependencies.registry)
         .register(on: router, routes: routes)

@@ -41,6 +41,8 @@ extension ConfigurationKey {
               help: "requests processed at once; more are answered 429"),
         .init(path: "limits.request_timeout_seconds", kind: .number(0.1...3600), defaultValue: "60",
               help: "longest time a request may take"),
+        .init(path: "web.examples_dir", kind: .string, defaultValue: "demo/examples",
+              help: "example images the web page offers, served read-only at /examples/"),
     ]
 
     public static func named(_ path: String) -> ConfigurationKey? { all.first { $0.path == path } }
