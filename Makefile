@@ -12,7 +12,7 @@ CONFIG ?= config/tagtune.yaml
 DEB_PACKAGES := libopenblas-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev
 # Python is used by the test runner's helpers only when present; nothing else is needed.
 
-.PHONY: serve test build release deps bench clean help shapes-lt paper-table
+.PHONY: serve test build release deps bench clean help shapes-lt paper-table browser-deps browser-test
 
 help:
 	@echo "make serve   build (release) and serve the bundled model on port $(PORT)"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench   engine benchmarks (release build)"
 	@echo "make shapes-lt  generate the Shapes-LT benchmark into demo/shapes-lt"
 	@echo "make paper-table  the LMPT paper's Table 1 on Shapes-LT (demo model, 3 seeds)"
+	@echo "make browser-test  the web page in headless Chromium against a live server"
 	@echo "make clean   remove build products"
 
 deps:
@@ -53,6 +54,7 @@ test: deps
 	python3 scripts/demo/test_shapes_world.py
 	$(SWIFT) build --build-tests -c release -Xswiftc -enable-testing
 	$(SWIFT) test --skip-build -c release -Xswiftc -enable-testing
+	$(MAKE) browser-test
 
 # Random-weight ViT-B checkpoints are made by scripts/bench/make_random_checkpoints.py (dev Python).
 bench: release
@@ -74,3 +76,17 @@ paper-table: release
 
 clean:
 	rm -rf .build
+
+# The web page's browser tests: Debian's chromium and chromium-driver (installed like the other
+# packages), Python selenium, numpy and Pillow (for the test's dataset); a live release server on a
+# free loopback port. Screenshots of each step go to .build/browser-screenshots/.
+BROWSER_DEB_PACKAGES := chromium chromium-driver
+browser-deps:
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(BROWSER_DEB_PACKAGES)"
+	@python3 -c "import selenium" 2>/dev/null || python3 -m pip install -q selenium
+	@python3 -c "import numpy, PIL" 2>/dev/null || python3 -m pip install -q numpy pillow
+
+# Same flags as `make test`, so after it nothing is rebuilt.
+browser-test: deps browser-deps
+	$(SWIFT) build -c release -Xswiftc -enable-testing --product tagtune
+	python3 scripts/browser/test_page.py --binary .build/release/tagtune

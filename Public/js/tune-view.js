@@ -1,0 +1,199 @@
+// Tune on your data: upload a dataset zip (or pick one on the server) and see its class counts as a
+// long-tail chart; start an LMPT job with defaults or hand-set hyper-parameters; watch it run.
+
+import { byId, h, mountResponsive, replace } from "./dom.js";
+import { get, post, upload } from "./api.js";
+import { showError, showNotice, clear } from "./messages.js";
+import { classCountChart } from "./charts.js";
+import { integer, percent, timestamp } from "./format.js";
+import { watchJob, watchedJobID, STATUS_TEXT, TERMINAL } from "./job-watch.js";
+
+let datasets = [];
+let selected = null;
+const jobEndListeners = [];
+
+export function onJobEnd(listener) { jobEndListeners.push(listener); }
+
+export function startTuneView() {
+  byId("dataset-form").addEventListener("submit", (event) => { event.preventDefault(); uploadDataset(); });
+  byId("dataset-select").addEventListener("change", (event) => {
+    const dataset = datasets.find((d) => d.id === event.target.value);
+    selectDataset(dataset ?? null);
+  });
+  byId("job-form").addEventListener("submit", (event) => { event.preventDefault(); startJob(); });
+  refreshDatasets();
+  refreshModels();
+  refreshJobs({ followRunning: true });
+}
+
+// Called when the view is shown.
+export function showTuneView() {
+  refreshDatasets();
+  refreshJobs();
+}
+
+async function refreshModels() {
+  const select = byId("job-model");
+  try {
+    const models = (await get("/v1/models"))?.data ?? [];
+    const usable = models.filter((m) => !m.error);
+    usable.sort((a, b) => Number(b.default) - Number(a.default));
+    replace(select, usable.map((m) => h("option", { value: m.id }, `${m.id}${m.default ? " (default)" : ""}`)));
+    if (!usable.length) replace(select, h("option", { value: "" }, "no model on the server"));
+  } catch (error) {
+    showError(byId("job-messages"), error, "Listing models");
+  }
+}
+
+async function refreshDatasets(selectID) {
+  try {
+    datasets = (await get("/v1/datasets?limit=100"))?.data ?? [];
+  } catch (error) {
+    showError(byId("dataset-messages"), error, "Listing datasets");
+    return;
+  }
+  const choose = selectID ?? selected?.id ?? "";
+  replace(byId("dataset-select"),
+    h("option", { value: "" }, datasets.length ? "— choose a dataset —" : "none uploaded yet"),
+    datasets.map((d) => h("option", { value: d.id }, `${d.name} (${integer(d.images)} images, ${d.classes.length} classes)`)));
+  byId("dataset-select").value = datasets.some((d) => d.id === choose) ? choose : "";
+  const validation = byId("job-validation");
+  const keep = validation.value;
+  replace(validation, h("option", { value: "" }, "hold out 10% of the training images"),
+    datasets.map((d) => h("option", { value: d.id }, d.name)));
+  validation.value = datasets.some((d) => d.id === keep) ? keep : "";
+}
+
+async function uploadDataset() {
+  const messages = byId("dataset-messages");
+  const file = byId("dataset-file").files[0];
+  if (!file) {
+    showNotice(messages, "Choose a dataset .zip first.", "error");
+    byId("dataset-file").focus();
+    return;
+  }
+  const name = byId("dataset-name").value.trim();
+  const path = name ? `/v1/datasets?name=${encodeURIComponent(name)}` : `/v1/datasets?name=${encodeURIComponent(file.name.replace(/\.zip$/i, ""))}`;
+  const progress = byId("dataset-progress");
+  const button = byId("dataset-upload");
+  progress.hidden = false;
+  progress.value = 0;
+  button.disabled = true;
+  showNotice(messages, `Uploading ${file.name}; the server checks every line and image before it accepts it…`);
+  try {
+    const dataset = await upload(path, file, { contentType: "application/zip", onProgress: (f) => { progress.value = f; } });
+    showNotice(messages, `Accepted: ${dataset.name} (${dataset.id}).`, "success");
+    await refreshDatasets(dataset.id);
+    selectDataset(dataset);
+  } catch (error) {
+    showError(messages, error, "Uploading the dataset");
+  } finally {
+    progress.hidden = true;
+    button.disabled = false;
+  }
+}
+
+function selectDataset(dataset) {
+  selected = dataset;
+  byId("dataset-select").value = dataset?.id ?? "";
+  byId("job-start-hint").textContent = dataset ? `Tunes on ${dataset.name}.` : "Choose or upload a dataset first.";
+  const box = byId("dataset-summary");
+  if (!dataset) { replace(box); return; }
+  const chart = h("div", { class: "chart-box", id: "class-count-chart" });
+  replace(box,
+    h("h4", {}, dataset.name, " ", h("code", { class: "hint" }, dataset.id)),
+    h("dl", { class: "facts-grid" },
+      fact("Images", integer(dataset.images)),
+      fact("With captions", integer(dataset.captioned_images)),
+      fact("Labels", integer(dataset.labels)),
+      fact("Classes", `${dataset.classes.length}: ${dataset.groups.head} head, ${dataset.groups.medium} medium, ${dataset.groups.tail} tail`)),
+    dataset.warnings?.length ? h("div", { class: "alert warn" }, h("p", { class: "alert-title" }, "Warnings"),
+      h("ul", {}, dataset.warnings.map((w) => h("li", {}, [w.file, w.line, w.field].filter(Boolean).join(":") + (w.file ? ": " : "") + w.message)))) : null,
+    h("h4", {}, "Images per class"),
+    chart);
+  mountResponsive(chart, (width) => classCountChart(dataset.classes, dataset.group_bounds, width));
+}
+
+function fact(term, value) {
+  return h("div", {}, h("dt", {}, term), h("dd", {}, value));
+}
+
+// The request body: empty fields are left out, so the server's defaults ("auto") apply.
+function jobRequest() {
+  const body = { model: byId("job-model").value, dataset: selected?.id ?? "", method: byId("job-method").value };
+  const hyperparameters = {};
+  const epochs = byId("job-epochs").value.trim();
+  if (epochs) hyperparameters.epochs = Number(epochs);
+  for (const input of document.querySelectorAll("[data-hp]")) {
+    const raw = input.value.trim();
+    if (!raw) continue;
+    const kind = input.dataset.kind;
+    hyperparameters[input.dataset.hp] = kind === "integer" || kind === "number" ? Number(raw) : kind === "boolean" ? raw === "true" : raw;
+  }
+  if (Object.keys(hyperparameters).length) body.hyperparameters = hyperparameters;
+  const seed = byId("job-seed").value.trim();
+  if (seed) body.seed = Number(seed);
+  const suffix = byId("job-suffix").value.trim();
+  if (suffix) body.suffix = suffix;
+  const validation = byId("job-validation").value;
+  if (validation) body.validation_dataset = validation;
+  return body;
+}
+
+async function startJob() {
+  const messages = byId("job-messages");
+  if (!selected) {
+    showNotice(messages, "Choose or upload a dataset first.", "error");
+    byId("dataset-select").focus();
+    return;
+  }
+  const button = byId("job-start");
+  button.disabled = true;
+  try {
+    const job = await post("/v1/tuning/jobs", jobRequest());
+    clear(messages);
+    follow(job.id);
+    refreshJobs();
+  } catch (error) {
+    showError(messages, error, "Starting the job");
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function follow(jobID) {
+  byId("watch-panel").hidden = false;
+  watchJob(byId("job-watch"), jobID, {
+    onEnd: (job) => {
+      refreshJobs();
+      jobEndListeners.forEach((listener) => listener(job));
+    },
+  });
+}
+
+async function refreshJobs({ followRunning = false } = {}) {
+  let jobs;
+  try {
+    jobs = (await get("/v1/tuning/jobs?limit=10"))?.data ?? [];
+  } catch (error) {
+    showError(byId("job-list"), error, "Listing jobs");
+    return;
+  }
+  if (followRunning && !watchedJobID()) {
+    const running = jobs.find((job) => !TERMINAL.has(job.status));
+    if (running) follow(running.id);
+  }
+  if (!jobs.length) {
+    replace(byId("job-list"), h("p", { class: "hint" }, "No jobs yet."));
+    return;
+  }
+  replace(byId("job-list"), h("div", { class: "table-wrap" }, h("table", { class: "jobs" },
+    h("thead", {}, h("tr", {}, ["Job", "Status", "Dataset", "Created", "Val. mAP", ""].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, jobs.map((job) => h("tr", { "data-job": job.id },
+      h("td", {}, h("button", { type: "button", class: "link", onclick: () => follow(job.id) }, job.id)),
+      h("td", {}, h("span", { class: `badge status-${job.status}` }, STATUS_TEXT[job.status] ?? job.status)),
+      h("td", {}, datasets.find((d) => d.id === job.dataset)?.name ?? job.dataset),
+      h("td", {}, timestamp(job.created_at)),
+      h("td", { class: "num" }, job.metrics ? percent(job.metrics.validation_map) : "—"),
+      h("td", {}, job.status === "succeeded" ? h("a", { href: `#results/${encodeURIComponent(job.id)}` }, "results") : "")))))));
+}
