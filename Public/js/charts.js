@@ -228,9 +228,13 @@ export function apChart(rows, width, { hasZeroShot }) {
     + rows.map((r) => `${r.name} (${r.group}) ${r.ap === null ? "no validation positive" : r.ap.toFixed(1)}`
       + (hasZeroShot && r.zeroShotAp !== null ? ` vs ${r.zeroShotAp.toFixed(1)} zero-shot` : "")).join("; ");
   const svg = svgRoot(width, height, summary, "ap-chart");
-  legend(svg, barLeft, 14, hasZeroShot
-    ? [{ cls: "tuned-swatch", text: "tuned (LMPT)" }, { cls: "zero-shot-swatch", text: "zero-shot" }]
-    : [{ cls: "tuned-swatch", text: "tuned" }]);
+  // The tuned bars take their group's colour: the legend's swatch shows the three.
+  GROUPS.forEach((group, i) => svg.append(s("rect", { class: `legend-swatch group-${group}`, x: barLeft + i * 4, y: 5, width: 4, height: 12 })));
+  svg.append(s("text", { class: "legend-text", x: barLeft + 17, y: 15 }, "tuned"));
+  if (hasZeroShot) {
+    svg.append(s("rect", { class: "legend-swatch zero-shot-swatch", x: barLeft + 70, y: 5, width: 12, height: 12, rx: 2 }));
+    svg.append(s("text", { class: "legend-text", x: barLeft + 87, y: 15 }, "zero-shot (frozen model)"));
+  }
   for (const tick of [0, 25, 50, 75, 100]) {
     svg.append(s("line", { class: "grid", x1: x(tick), x2: x(tick), y1: top - 6, y2: height - 6 }));
     svg.append(s("text", { class: "axis-label", x: x(tick), y: top - 10, "text-anchor": "middle" }, String(tick)));
@@ -250,7 +254,7 @@ export function apChart(rows, width, { hasZeroShot }) {
       g.append(s("text", { class: "row-label", x: labelWidth, y: y + barHeight + 1, "text-anchor": "end" },
         clip(row.name, Math.floor(labelWidth / 7.5))));
       const bars = [{ value: row.ap, cls: `tuned group-${row.group}`, offset: 0 }];
-      if (hasZeroShot) bars.push({ value: row.zeroShotAp, cls: "zero-shot", offset: barHeight + 2 });
+      if (hasZeroShot && (row.ap !== null || row.zeroShotAp !== null)) bars.push({ value: row.zeroShotAp, cls: "zero-shot", offset: barHeight + 2 });
       for (const bar of bars) {
         if (bar.value === null || bar.value === undefined) {
           g.append(s("text", { class: "no-value", x: barLeft + 4, y: y + bar.offset + barHeight - 1 }, "no validation positive"));

@@ -96,6 +96,7 @@ function mapTiles(results) {
     return h("div", { class: `tile tile-${key}`, "data-metric": key },
       h("dt", {}, `${name} mAP`),
       h("dd", {}, h("span", { class: "tile-value" }, percent(tuned)),
+        tuned === null ? h("span", { class: "tile-compare" }, "no class of this group among the validation positives") : null,
         zero !== undefined && results.zeroShot
           ? h("span", { class: "tile-compare" }, `zero-shot ${percent(zero)}`,
             delta !== null ? h("span", { class: delta >= 0 ? "gain" : "drop" }, ` (${delta >= 0 ? "+" : "−"}${Math.abs(delta).toFixed(1)})`) : null)

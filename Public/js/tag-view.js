@@ -113,6 +113,7 @@ async function tag(files, expectations = {}) {
   }
   // Files of other types are sent as they are: the server's answer (415) says why, in its words.
   showNotice(messages, `Tagging ${files.length} photo${files.length === 1 ? "" : "s"}…`);
+  replace(byId("tag-results"));   // earlier results would read as this request's
   setBusy(true);
   const started = performance.now();
   try {

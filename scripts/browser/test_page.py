@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -99,7 +99,9 @@ class Browser:
 
     def wait(self, condition, timeout, what):
         try:
-            return WebDriverWait(self.driver, timeout, poll_frequency=0.2).until(condition)
+            # The page redraws parts of itself as it polls: a vanished element means "look again".
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.2,
+                                 ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(condition)
         except TimeoutException:
             raise CheckFailed(f"timed out after {timeout} s waiting for {what}") from None
 
