@@ -187,6 +187,11 @@ export function trainingChart({ losses, maps, totalSteps }, width) {
 
   if (losses.length) {
     svg.append(s("polyline", { class: "loss-line", points: losses.map((p) => `${x(p.step).toFixed(1)},${yLoss(p.loss).toFixed(1)}`).join(" ") }));
+    // Points too, while there are few of them (a line of one point is invisible).
+    for (const point of losses.length <= 40 ? losses : [losses.at(-1)]) {
+      svg.append(s("circle", { class: "loss-point", cx: x(point.step), cy: yLoss(point.loss), r: 2.5 },
+        s("title", {}, `step ${point.step}: loss ${point.loss.toFixed(4)}`)));
+    }
   }
   if (maps.length) {
     svg.append(s("polyline", { class: "map-line", points: maps.map((p) => `${x(p.step).toFixed(1)},${yMap(p.map).toFixed(1)}`).join(" ") }));

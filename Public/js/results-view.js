@@ -10,12 +10,13 @@ import { percent, timestamp } from "./format.js";
 import { readResults } from "./results-data.js";
 
 let loaded = null;
+let promptSetChanged = () => {};
 
 export function startResultsView({ onPromptSetChanged }) {
   byId("results-job").addEventListener("change", (event) => {
     if (event.target.value) location.hash = `#results/${encodeURIComponent(event.target.value)}`;
   });
-  startResultsView.onPromptSetChanged = onPromptSetChanged;
+  promptSetChanged = onPromptSetChanged;
 }
 
 // Shows the view; `jobID` from the address (#results/<id>), else the newest finished job.
@@ -158,7 +159,7 @@ function thresholdEditor(promptSet) {
       loaded.promptSet = await patch(`/v1/prompt-sets/${encodeURIComponent(promptSet.id)}`, { default: true });
       render();
       showNotice(byId("threshold-messages"), `${promptSet.id} is now the default prompt set of ${promptSet.model}.`, "success");
-      startResultsView.onPromptSetChanged?.();
+      promptSetChanged();
     } catch (error) {
       showError(messages, error, "Making it the default");
       makeDefault.disabled = false;

@@ -121,6 +121,7 @@ class Browser:
         time.sleep(0.3)
         height = self.driver.execute_script("return Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)")
         self.driver.set_window_size(size[0], min(max(height + 40, size[1]), 6000))
+        self.driver.execute_script("window.scrollTo(0, 0)")
         time.sleep(0.4)
         path = self.screenshots / name
         self.driver.save_screenshot(str(path))
@@ -281,6 +282,7 @@ class PageTest:
         check(b.find_all("#training-chart polyline.loss-line"), "the loss line is drawn")
         facts = b.find("#job-facts").text
         check(f"epoch {epochs} of {epochs}" in facts, f"progress shown: {facts!r}")
+        check(not b.find("#job-cancel").is_displayed(), "no cancel button once the job has ended")
         self.job = job
         self.prompt_set = job["prompt_set"]
         return f"{job_id} succeeded, validation mAP {job['metrics']['validation_map']:.1f}, prompt set {self.prompt_set}"
@@ -373,8 +375,12 @@ class PageTest:
         b.find("#job-cancel").click()
         b.wait(lambda d: d.find_element(By.ID, "job-status").get_attribute("data-status") == "cancelled", self.job_timeout,
                "the job to be cancelled")
+        check(not b.find("#job-cancel").is_displayed(), "no cancel button once the job is cancelled")
         b.screenshot("11-job-cancelled.png")
-        return "cancelled"
+        job_id = b.find("#job-status").find_element(By.XPATH, "following-sibling::code").text
+        _, job = api(self.server, "GET", f"/v1/tuning/jobs/{job_id}")
+        check(job["status"] == "cancelled" and job["prompt_set"] is None, f"the server says {job['status']}, {job['prompt_set']}")
+        return f"{job_id} cancelled at epoch {job['progress']['epoch']} of {job['progress']['epochs']}"
 
 
 class RunningServer:
