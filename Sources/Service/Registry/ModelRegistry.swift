@@ -241,6 +241,8 @@ public actor ModelRegistry {
     /// The prompt set used for `model` when a request names none: the one chosen through the
     /// API, else `prompt_sets.default` (for the default model), else the model's only prompt set.
     public func defaultPromptSetID(forModel model: String) async throws -> String {
+        if encoderFolders[model] == nil { rescanEncoders() }
+        guard encoderFolders[model] != nil else { throw RegistryError.unknownModel(model, known: encoderFolders.keys.sorted()) }
         do {
             return try await currentDefaultPromptSetID(forModel: model)
         } catch {

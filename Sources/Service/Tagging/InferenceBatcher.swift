@@ -39,6 +39,8 @@ public final class InferenceBatcher: Service, @unchecked Sendable {
         let encoder: LoadedEncoder
         let pixels: [Float]
         let enqueued: ContinuousClock.Instant
+        /// Runs without waiting for others to join its batch (the warm-up).
+        let urgent: Bool
     }
 
     private struct Job {
@@ -107,7 +109,8 @@ public final class InferenceBatcher: Service, @unchecked Sendable {
 
     /// Encodes preprocessed images (`3 × size × size` values each) with `encoder`, in batches
     /// shared with other requests. Cancelling the calling task takes its waiting images out of the queue.
-    public func encode(_ images: [[Float]], with encoder: LoadedEncoder) async throws -> [EncodedImage] {
+    /// `urgent` images start a batch at once instead of waiting up to `maxWaitMilliseconds` for company.
+    public func encode(_ images: [[Float]], with encoder: LoadedEncoder, urgent: Bool = false) async throws -> [EncodedImage] {
         guard !images.isEmpty else { return [] }
         let size = encoder.model.configuration.imageSize, expected = 3 * size * size
         if let wrong = images.first(where: { $0.count != expected }) {
@@ -128,7 +131,7 @@ public final class InferenceBatcher: Service, @unchecked Sendable {
                     ticket.continuation = continuation
                     let now = ContinuousClock.now
                     for (index, pixels) in images.enumerated() {
-                        queue.append(PendingImage(ticket: ticket, index: index, encoder: encoder, pixels: pixels, enqueued: now))
+                        queue.append(PendingImage(ticket: ticket, index: index, encoder: encoder, pixels: pixels, enqueued: now, urgent: urgent))
                     }
                     depth = queue.count
                     condition.signal()
@@ -200,7 +203,7 @@ public final class InferenceBatcher: Service, @unchecked Sendable {
             let waitLimit = Duration.nanoseconds(Int64(configuration.maxWaitMilliseconds * 1_000_000))
             let remaining = head.enqueued + waitLimit - ContinuousClock.now
             let sameEncoder = queue.lazy.filter { $0.encoder.isSame(as: head.encoder) }.count
-            if sameEncoder < configuration.maxBatchSize && remaining > .zero {
+            if sameEncoder < configuration.maxBatchSize && remaining > .zero && !head.urgent {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: remaining.seconds))
                 continue   // the queue may have changed: cancelled, grown, a job, or stopped
             }
@@ -233,6 +236,12 @@ public final class InferenceBatcher: Service, @unchecked Sendable {
         metrics.batchSize.record(batch.count)
         for item in batch { metrics.queueDuration.recordNanoseconds((start - item.enqueued).nanoseconds) }
 
+        // Observed before the requests complete, so whoever sees a response also sees its batch.
+        let requests = Set(batch.map { ObjectIdentifier($0.ticket) }).count
+        observer?.batchDidRun(BatchRecord(
+            model: encoder.name, size: batch.count, requests: requests, inferenceDuration: inference,
+            error: result.failureDescription))
+
         let d = encoder.model.configuration.projectionDim
         condition.withLock {
             switch result {
@@ -256,10 +265,6 @@ public final class InferenceBatcher: Service, @unchecked Sendable {
                 }
             }
         }
-        let requests = Set(batch.map { ObjectIdentifier($0.ticket) }).count
-        observer?.batchDidRun(BatchRecord(
-            model: encoder.name, size: batch.count, requests: requests, inferenceDuration: inference,
-            error: result.failureDescription))
     }
 }
 

@@ -18,7 +18,7 @@ public protocol InferenceObserver: Sendable {
     func queued(images: Int, depth: Int)
     /// A batch is about to be encoded.
     func batchWillRun(model: String, size: Int)
-    /// A batch was encoded (or failed).
+    /// A batch was encoded (or failed); called before its requests complete.
     func batchDidRun(_ record: BatchRecord)
 }
 
