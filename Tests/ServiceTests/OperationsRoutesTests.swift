@@ -150,13 +150,15 @@ struct OperationsRoutesTests {
 
     @Test func liveServerOnAnEphemeralPort() async throws {
         let readiness = Readiness()
-        let app = buildApplication(configuration: try Self.configuration(), dependencies: AppDependencies(readiness: readiness))
+        var configuration = try Self.configuration()
+        configuration.registry.modelsDirectory = "/nonexistent/tagtune-models"
+        let app = buildApplication(configuration: configuration, dependencies: AppDependencies(readiness: readiness))
         try await app.test(.live) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
             }
             try await client.execute(uri: "/readyz", method: .get) { response in
-                #expect(response.status == .ok, "ready once listening: nothing to load yet")
+                #expect(response.status == .serviceUnavailable, "not ready without a default model and prompt set")
             }
         }
     }

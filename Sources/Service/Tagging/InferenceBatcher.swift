@@ -134,12 +134,11 @@ public final class InferenceBatcher: Service, @unchecked Sendable {
                         queue.append(PendingImage(ticket: ticket, index: index, encoder: encoder, pixels: pixels, enqueued: now, urgent: urgent))
                     }
                     depth = queue.count
+                    // Under the lock, so an observer sees an image queued before it sees its batch run.
+                    observer?.queued(images: images.count, depth: queue.count)
                     condition.signal()
                 }
-                if let depth {
-                    metrics.queueDepth.record(depth)
-                    observer?.queued(images: images.count, depth: depth)
-                }
+                if let depth { metrics.queueDepth.record(depth) }
             }
         } onCancel: {
             cancel(ticket)

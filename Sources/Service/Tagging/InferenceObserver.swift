@@ -14,7 +14,8 @@ public struct BatchRecord: Sendable, Equatable {
 /// `batchWillRun` and `batchDidRun` are called on the inference thread, so a test can hold a
 /// batch there (to fill the queue deterministically); keep them short otherwise.
 public protocol InferenceObserver: Sendable {
-    /// Images were queued; `depth` is the number now waiting.
+    /// Images were queued; `depth` is the number now waiting. Called under the batcher's lock
+    /// (so before the batch that takes them runs): never call back into the batcher from here.
     func queued(images: Int, depth: Int)
     /// A batch is about to be encoded.
     func batchWillRun(model: String, size: Int)
