@@ -261,7 +261,7 @@ extension ServerConfiguration {
         case "batching.max_batch_size": return String(batching.maxBatchSize)
         case "batching.max_wait_ms": return String(batching.maxWaitMilliseconds)
         case "batching.max_queue": return String(batching.maxQueue)
-        case "auth.api_keys": return auth.apiKeys.isEmpty ? "" : "(\(auth.apiKeys.count) keys, not shown)"
+        case "auth.api_keys": return auth.apiKeys.isEmpty ? "" : "(\(auth.apiKeys.count) key\(auth.apiKeys.count == 1 ? "" : "s"), not shown)"
         case "auth.required": return String(auth.required)
         default: throw ConfigurationError("unknown configuration key '\(path)'")
         }
