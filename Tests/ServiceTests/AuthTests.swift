@@ -56,7 +56,7 @@ struct AuthTests {
     }
 
     @Test func mutatingRoutesNeedAKeyWhenKeysAreConfigured() async throws {
-        var server = try TagTestServer()
+        var server = try await TagTestServer()
         defer { server.remove() }
         server.configuration.auth = try AuthConfiguration(apiKeys: Self.keys, required: true)
         let png = try TagFixtures.image("png_rgb.png")
@@ -109,7 +109,7 @@ struct AuthTests {
     }
 
     @Test func withoutKeysNothingIsAsked() async throws {
-        let server = try TagTestServer()
+        let server = try await TagTestServer()
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
         let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)

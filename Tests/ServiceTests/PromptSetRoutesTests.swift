@@ -15,7 +15,7 @@ struct PromptSetRoutesTests {
     }
 
     @Test func listAndDetail() async throws {
-        let server = try TagTestServer(promptSets: ["shapes", "other"])
+        let server = try await TagTestServer(promptSets: ["shapes", "other"])
         defer { server.remove() }
         var configuration = server.configuration
         configuration.registry.defaultPromptSet = "shapes"
@@ -49,7 +49,7 @@ struct PromptSetRoutesTests {
     }
 
     @Test func patchingThresholdsPersistsAndChangesTagging() async throws {
-        let server = try TagTestServer()
+        let server = try await TagTestServer()
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
         let manifestURL = server.promptSetsFolder.appendingPathComponent("shapes/prompt_set.json")
@@ -85,7 +85,7 @@ struct PromptSetRoutesTests {
     }
 
     @Test func badPatchesChangeNothing() async throws {
-        let server = try TagTestServer()
+        let server = try await TagTestServer()
         defer { server.remove() }
         let before = try server.manifestData("shapes")
         let cases: [(String, String, String, HTTPResponse.Status, String, String?)] = [
@@ -120,7 +120,7 @@ struct PromptSetRoutesTests {
     }
 
     @Test func makingAPromptSetTheDefaultSurvivesARestart() async throws {
-        var server = try TagTestServer(promptSets: ["shapes", "other"])
+        var server = try await TagTestServer(promptSets: ["shapes", "other"])
         defer { server.remove() }
         server.configuration.registry.defaultPromptSet = "shapes"
         let png = try TagFixtures.image("png_rgb.png")

@@ -18,7 +18,7 @@ struct RegistryTests {
     }
 
     @Test func readinessWaitsForTheDefaultsAndSaysWhy() async throws {
-        var server = try TagTestServer(models: [:], promptSets: [])
+        var server = try await TagTestServer(models: [:], promptSets: [])
         defer { server.remove() }
         server.configuration.registry.defaultModel = "tiny"
         let models = server.modelsFolder, promptSets = server.promptSetsFolder
@@ -49,14 +49,14 @@ struct RegistryTests {
             #expect(reason.contains("no prompt set") && reason.contains("'tiny'"), "\(reason)")
 
             // A prompt set is written (as a finished job does): the server becomes ready without a restart.
-            try FileManager.default.copyItem(at: try TagFixtures.promptSetTemplate(), to: promptSets.appendingPathComponent("shapes"))
+            try FileManager.default.copyItem(at: try await TagFixtures.promptSetTemplate(), to: promptSets.appendingPathComponent("shapes"))
             try await client.waitUntilReady()
             #expect(try await client.tagRaw(try TagFixtures.image("png_rgb.png")).status == .ok)
         }
     }
 
     @Test func modelsAreListedWithTheirPromptSetsAndDigests() async throws {
-        let server = try TagTestServer(models: ["tiny": "hf-tiny-f32", "half": "hf-tiny-f16"], promptSets: ["shapes", "other"])
+        let server = try await TagTestServer(models: ["tiny": "hf-tiny-f32", "half": "hf-tiny-f16"], promptSets: ["shapes", "other"])
         defer { server.remove() }
         var configuration = server.configuration
         configuration.registry.defaultModel = "tiny"
@@ -108,7 +108,7 @@ struct RegistryTests {
 
     @Test func aPromptSetForOtherWeightsIsRefusedNamingBothDigests() async throws {
         // "tiny" here holds other weights than the ones the prompt set was tuned on.
-        var server = try TagTestServer(models: ["tiny": "hf-tiny-f16", "right": "hf-tiny-f32"], promptSets: ["shapes"])
+        var server = try await TagTestServer(models: ["tiny": "hf-tiny-f16", "right": "hf-tiny-f32"], promptSets: ["shapes"])
         defer { server.remove() }
         server.configuration.registry.defaultModel = "right"
         let tuned = try SHA256.hex(files: [TagFixtures.checkpoint("hf-tiny-f32/model.safetensors")])
@@ -132,7 +132,7 @@ struct RegistryTests {
         }
 
         // Without a copy of the right weights, the prompt set cannot be used at all.
-        let alone = try TagTestServer(models: ["tiny": "hf-tiny-f16"], promptSets: ["shapes"])
+        let alone = try await TagTestServer(models: ["tiny": "hf-tiny-f16"], promptSets: ["shapes"])
         defer { alone.remove() }
         let refusingApp = buildApplication(configuration: alone.configuration, logger: TagFixtures.logger)
         try await refusingApp.test(.router) { client in
@@ -150,7 +150,7 @@ struct RegistryTests {
     }
 
     @Test func anEncoderIsLoadedOnceForConcurrentRequests() async throws {
-        let server = try TagTestServer()
+        let server = try await TagTestServer()
         defer { server.remove() }
         let registry = Self.registry(server)
         let loaded = try await withThrowingTaskGroup(of: LoadedEncoder.self) { group in
@@ -165,7 +165,7 @@ struct RegistryTests {
     }
 
     @Test func theDefaultFollowsTheConfigurationAndTheFolders() async throws {
-        var server = try TagTestServer(models: ["tiny": "hf-tiny-f32", "half": "hf-tiny-f16"], promptSets: ["shapes"])
+        var server = try await TagTestServer(models: ["tiny": "hf-tiny-f32", "half": "hf-tiny-f16"], promptSets: ["shapes"])
         defer { server.remove() }
         // Two encoders and no models.default: ambiguous, and the message says how to fix it.
         do {

@@ -89,7 +89,7 @@ struct TagBadInputTests {
     }
 
     @Test func everyCaseGetsItsStatusAndCode() async throws {
-        let server = try TagTestServer()
+        let server = try await TagTestServer()
         defer { server.remove() }
         let cases = try Self.cases()
         let png = try TagFixtures.image("png_rgb.png")
@@ -116,7 +116,7 @@ struct TagBadInputTests {
     }
 
     @Test func truncatedImageCarriesTheDecodersMessage() async throws {
-        let server = try TagTestServer()
+        let server = try await TagTestServer()
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
         let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
@@ -131,7 +131,7 @@ struct TagBadInputTests {
     }
 
     @Test func limitsAreEnforcedBeforeDecoding() async throws {
-        var server = try TagTestServer()
+        var server = try await TagTestServer()
         defer { server.remove() }
         server.configuration.limits.maxImagePixels = 100          // the fixture photos are larger than 10 × 10
         server.configuration.limits.maxImagesPerRequest = 2
@@ -160,7 +160,7 @@ struct TagBadInputTests {
     }
 
     @Test func brokenMultipartBodiesAreRefused() async throws {
-        let server = try TagTestServer()
+        let server = try await TagTestServer()
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
         var form = MultipartBody()

@@ -10,7 +10,7 @@ import Testing
 @Suite("Tagging batcher")
 struct TagBatchingTests {
     @Test func concurrentRequestsShareOneBatch() async throws {
-        var server = try TagTestServer()
+        var server = try await TagTestServer()
         defer { server.remove() }
         // A batch closes when 4 images wait; the long wait only matters if the requests never all arrive.
         server.configuration.batching = BatchingConfiguration(maxBatchSize: 4, maxWaitMilliseconds: 60_000, maxQueue: 64)
@@ -41,7 +41,7 @@ struct TagBatchingTests {
     }
 
     @Test func aRequestLargerThanABatchIsSplit() async throws {
-        var server = try TagTestServer()
+        var server = try await TagTestServer()
         defer { server.remove() }
         server.configuration.batching = BatchingConfiguration(maxBatchSize: 4, maxWaitMilliseconds: 0, maxQueue: 64)
         let observer = RecordingObserver()
@@ -63,7 +63,7 @@ struct TagBatchingTests {
     }
 
     @Test func aFullQueueIsAnswered429AtOnce() async throws {
-        var server = try TagTestServer()
+        var server = try await TagTestServer()
         defer { server.remove() }
         server.configuration.batching = BatchingConfiguration(maxBatchSize: 1, maxWaitMilliseconds: 0, maxQueue: 1)
         let observer = RecordingObserver()
@@ -98,7 +98,7 @@ struct TagBatchingTests {
     }
 
     @Test func metricsAndInfoDescribeTheInferencePath() async throws {
-        var server = try TagTestServer()
+        var server = try await TagTestServer()
         defer { server.remove() }
         server.configuration.batching = BatchingConfiguration(maxBatchSize: 8, maxWaitMilliseconds: 2, maxQueue: 99)
         let registry = PrometheusCollectorRegistry()

@@ -13,9 +13,9 @@ import Tuning
 @Suite("Tagging routes")
 struct TagRoutesTests {
     /// Scores of `bytes` with the template prompt set, computed by the engine directly.
-    static func expectedScores(_ bytes: [UInt8]) throws -> [String: Float] {
+    static func expectedScores(_ bytes: [UInt8]) async throws -> [String: Float] {
         let model = try CLIPModel(directory: TagFixtures.checkpoint("hf-tiny-f32"))
-        let set = try PromptSet.load(from: try TagFixtures.promptSetTemplate(), for: model)
+        let set = try PromptSet.load(from: try await TagFixtures.promptSetTemplate(), for: model)
         let features = L2Normalize.rows(try model.encode(images: [try ImageDecoder.decode(bytes)]), width: model.configuration.projectionDim)
         let scores = set.scores(imageFeatures: features, logitScale: model.logitScale)
         return Dictionary(uniqueKeysWithValues: zip(set.manifest.classes, scores))
@@ -24,10 +24,10 @@ struct TagRoutesTests {
     static func labels(_ result: [String: Any]) -> [[String: Any]] { result["labels"] as! [[String: Any]] }
 
     @Test func rawPNGIsTaggedWithTheDefaultPromptSet() async throws {
-        let server = try TagTestServer()
+        let server = try await TagTestServer()
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
-        let expected = try Self.expectedScores(png)
+        let expected = try await Self.expectedScores(png)
         let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
@@ -59,7 +59,7 @@ struct TagRoutesTests {
     }
 
     @Test func rawJPEGWithQueryOptions() async throws {
-        let server = try TagTestServer()
+        let server = try await TagTestServer()
         defer { server.remove() }
         let jpeg = try TagFixtures.image("jpeg_baseline_420.jpg")
         let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
@@ -70,14 +70,14 @@ struct TagRoutesTests {
             let labels = Self.labels((try jsonObject(response)["results"] as! [[String: Any]])[0])
             #expect(labels.count == 2, "top_k cuts the list")
             #expect(labels.allSatisfy { ($0["threshold"] as! Double) == 0.25 }, "one threshold for every class")
-            let expected = try Self.expectedScores(jpeg)
+            let expected = try await Self.expectedScores(jpeg)
             let best = expected.max { $0.value < $1.value }!
             #expect(labels[0]["label"] as? String == best.key)
         }
     }
 
     @Test func multipartWithTwoImagesAndAFormOption() async throws {
-        let server = try TagTestServer()
+        let server = try await TagTestServer()
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png"), jpeg = try TagFixtures.image("jpeg_orientation_6.jpg")
         var form = MultipartBody()
@@ -95,7 +95,7 @@ struct TagRoutesTests {
             #expect(results.map { $0["filename"] as? String } == ["first.png", #"second; \"quoted\".jpg"#.replacingOccurrences(of: "\\", with: "")])
             #expect(results.allSatisfy { Self.labels($0).count == 1 })
             for (result, bytes) in zip(results, [png, jpeg]) {
-                let expected = try Self.expectedScores(bytes)
+                let expected = try await Self.expectedScores(bytes)
                 let label = Self.labels(result)[0]
                 #expect(label["label"] as? String == expected.max { $0.value < $1.value }!.key)
                 #expect(abs(Float(label["score"] as! Double) - expected[label["label"] as! String]!) < 1e-4)
@@ -104,7 +104,7 @@ struct TagRoutesTests {
     }
 
     @Test func jsonBase64WithZeroShotClassesMatchesTheEngine() async throws {
-        let server = try TagTestServer()
+        let server = try await TagTestServer()
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgba.png")
         let classes = ["red square", "blue circle", "forklift", "pallet"]
@@ -134,7 +134,7 @@ struct TagRoutesTests {
     }
 
     @Test func bothCheckpointLayoutsServeZeroShot() async throws {
-        let server = try TagTestServer(models: ["tiny": "hf-tiny-f32", "oc": "openclip-tiny-f32", "sharded": "hf-tiny-sharded"])
+        let server = try await TagTestServer(models: ["tiny": "hf-tiny-f32", "oc": "openclip-tiny-f32", "sharded": "hf-tiny-sharded"])
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
         let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
@@ -155,7 +155,7 @@ struct TagRoutesTests {
     }
 
     @Test func aNewPromptSetIsServedWithoutARestart() async throws {
-        let server = try TagTestServer()
+        let server = try await TagTestServer()
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
         let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
@@ -199,7 +199,7 @@ struct TagRoutesTests {
     }
 
     @Test func overALiveSocket() async throws {
-        let server = try TagTestServer()
+        let server = try await TagTestServer()
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png"), jpeg = try TagFixtures.image("jpeg_444.jpg")
         var form = MultipartBody()

@@ -61,13 +61,31 @@ enum TagFixtures {
     }
 
     /// The prompt set every test copies ("shapes", encoder "tiny" = hf-tiny-f32), tuned once per test run.
-    static func promptSetTemplate() throws -> URL { try template.get() }
+    static func promptSetTemplate() async throws -> URL { try await TemplatePromptSet.shared.folder() }
+}
 
-    private static let template: Result<URL, any Error> = Result {
-        let folder = temporaryFolder("prompt-set-template").appendingPathComponent("shapes")
-        let model = try CLIPModel(directory: checkpoint("hf-tiny-f32"))
-        try tunePromptSet(model: model, encoderName: "tiny", id: "shapes", seed: 1, into: folder)
-        return folder
+/// Tunes the template prompt set once, off Swift's cooperative pool: tests waiting for it
+/// suspend instead of blocking the pool's few threads (which other suites' timing depends on).
+actor TemplatePromptSet {
+    static let shared = TemplatePromptSet()
+    private var tuning: Task<URL, any Error>?
+
+    func folder() async throws -> URL {
+        if tuning == nil {
+            tuning = Task {
+                try await withCheckedThrowingContinuation { continuation in
+                    DispatchQueue.global().async {
+                        continuation.resume(with: Result {
+                            let folder = TagFixtures.temporaryFolder("prompt-set-template").appendingPathComponent("shapes")
+                            let model = try CLIPModel(directory: TagFixtures.checkpoint("hf-tiny-f32"))
+                            try TagFixtures.tunePromptSet(model: model, encoderName: "tiny", id: "shapes", seed: 1, into: folder)
+                            return folder
+                        })
+                    }
+                }
+            }
+        }
+        return try await tuning!.value
     }
 }
 
@@ -84,7 +102,7 @@ struct TagTestServer {
     /// - Parameters:
     ///   - models: model name → fixture checkpoint folder name.
     ///   - promptSets: ids to copy from the template prompt set (all bound to "tiny").
-    init(models: [String: String] = ["tiny": "hf-tiny-f32"], promptSets: [String] = ["shapes"]) throws {
+    init(models: [String: String] = ["tiny": "hf-tiny-f32"], promptSets: [String] = ["shapes"]) async throws {
         root = TagFixtures.temporaryFolder("server")
         let fm = FileManager.default
         try fm.createDirectory(at: root.appendingPathComponent("models"), withIntermediateDirectories: true)
@@ -93,7 +111,7 @@ struct TagTestServer {
             try fm.copyItem(at: TagFixtures.checkpoint(fixture), to: root.appendingPathComponent("models/\(name)"))
         }
         for id in promptSets {
-            try fm.copyItem(at: try TagFixtures.promptSetTemplate(), to: root.appendingPathComponent("prompt-sets/\(id)"))
+            try fm.copyItem(at: try await TagFixtures.promptSetTemplate(), to: root.appendingPathComponent("prompt-sets/\(id)"))
         }
         var configuration = try ServerConfiguration.defaults
         configuration.port = 0
