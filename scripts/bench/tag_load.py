@@ -37,10 +37,11 @@ def free_port():
 
 
 def prepare(workdir, binary, model):
-    """models/<name> (a copy of the checkpoint) and prompt-sets/bench (tuned for one epoch)."""
+    """models/<name> (a link to the checkpoint) and prompt-sets/bench (tuned for one epoch)."""
     name = os.path.basename(os.path.normpath(model))
     models = os.path.join(workdir, "models")
-    shutil.copytree(model, os.path.join(models, name))
+    os.makedirs(models)
+    os.symlink(os.path.abspath(model), os.path.join(models, name))
     dataset = os.path.join(workdir, "dataset")
     os.makedirs(dataset)
     images = sorted(f for f in os.listdir(os.path.join(FIXTURES, "images"))
