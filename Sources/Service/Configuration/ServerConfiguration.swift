@@ -12,6 +12,12 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logLevel: Logger.Level
     public var logFormat: String
     public var limits: Limits
+    /// Models folder, prompt-sets folder and their defaults.
+    public var registry: RegistryConfiguration
+    /// How concurrent tagging requests share the encoder.
+    public var batching: BatchingConfiguration
+    /// API keys for mutating routes.
+    public var auth: AuthConfiguration
     /// Where each value came from ("default", the file's path, "environment", "flag"): shown at start-up.
     public var sources: [String: String]
 
@@ -148,6 +154,19 @@ public struct ServerConfiguration: Sendable, Equatable {
                 maxImagesPerRequest: try value("limits.max_images_per_request").integer,
                 maxConcurrentRequests: try value("limits.max_concurrent_requests").integer,
                 requestTimeoutSeconds: try value("limits.request_timeout_seconds").number),
+            registry: RegistryConfiguration(
+                modelsDirectory: try value("models.dir").string,
+                defaultModel: try value("models.default").optionalString,
+                promptSetsDirectory: try value("prompt_sets.dir").string,
+                defaultPromptSet: try value("prompt_sets.default").optionalString),
+            batching: BatchingConfiguration(
+                maxBatchSize: try value("batching.max_batch_size").integer,
+                maxWaitMilliseconds: try value("batching.max_wait_ms").number,
+                maxQueue: try value("batching.max_queue").integer),
+            auth: try AuthConfiguration(
+                apiKeys: try value("auth.api_keys").list,
+                required: try value("auth.required").boolean,
+                keySources: sources["auth.api_keys"] ?? "default"),
             sources: sources)
     }
 }
@@ -164,6 +183,15 @@ struct ConfigurationValue {
     private(set) var integer: Int
     private(set) var number: Double
 
+    /// A `.list` value's items: comma-separated, trimmed, empty items dropped.
+    var list: [String] {
+        string.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+    /// A `.boolean` value.
+    var boolean: Bool { string.lowercased() == "true" }
+    /// An `.optionalString` value: nil when empty.
+    var optionalString: String? { string.isEmpty ? nil : string }
+
     init(parsing text: String, for key: ConfigurationKey, source: String) throws {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let origin = source == "default" ? "built-in default" : source
@@ -176,7 +204,7 @@ struct ConfigurationValue {
         switch key.kind {
         case .string:
             if trimmed.isEmpty { throw invalid("a non-empty string") }
-        case .list:
+        case .list, .optionalString:
             break
         case .boolean:
             guard ["true", "false"].contains(trimmed.lowercased()) else { throw invalid("true or false") }
@@ -226,6 +254,15 @@ extension ServerConfiguration {
         case "limits.max_images_per_request": return String(limits.maxImagesPerRequest)
         case "limits.max_concurrent_requests": return String(limits.maxConcurrentRequests)
         case "limits.request_timeout_seconds": return String(limits.requestTimeoutSeconds)
+        case "models.dir": return registry.modelsDirectory
+        case "models.default": return registry.defaultModel ?? ""
+        case "prompt_sets.dir": return registry.promptSetsDirectory
+        case "prompt_sets.default": return registry.defaultPromptSet ?? ""
+        case "batching.max_batch_size": return String(batching.maxBatchSize)
+        case "batching.max_wait_ms": return String(batching.maxWaitMilliseconds)
+        case "batching.max_queue": return String(batching.maxQueue)
+        case "auth.api_keys": return auth.apiKeys.isEmpty ? "" : "(\(auth.apiKeys.count) key\(auth.apiKeys.count == 1 ? "" : "s"), not shown)"
+        case "auth.required": return String(auth.required)
         default: throw ConfigurationError("unknown configuration key '\(path)'")
         }
     }
