@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
     ],
     targets: [
         // System libraries from Debian's -dev packages (see the Makefile's DEB_PACKAGES).
@@ -53,6 +55,12 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
+                // Datasets and tuning jobs: the engine, SQLite (GRDB), multipart uploads.
+                "CLIP",
+                "Imaging",
+                "Tuning",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
             ]
         ),
         .executableTarget(
@@ -79,6 +87,11 @@ let package = Package(
             dependencies: [
                 "Service",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "CLIP",
+                "Tuning",
+                // The recovery test runs the built `tagtune serve` binary.
+                "tagtune",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
     ]

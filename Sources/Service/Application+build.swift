@@ -8,10 +8,14 @@ import Prometheus
 public struct AppDependencies: Sendable {
     public var readiness: Readiness
     public var registry: PrometheusCollectorRegistry
+    /// Datasets and tuning jobs (routes and the job worker); nil serves without them.
+    public var tuning: TuningBackend?
 
-    public init(readiness: Readiness = Readiness(), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    public init(readiness: Readiness = Readiness(), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                tuning: TuningBackend? = nil) {
         self.readiness = readiness
         self.registry = registry
+        self.tuning = tuning
     }
 }
 
@@ -26,6 +30,7 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tagtune"),
+        services: dependencies.tuning.map { [$0.worker] } ?? [],
         onServerRunning: { channel in
             logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
             // Nothing to load yet: the server is ready as soon as it listens.
@@ -61,5 +66,6 @@ public func buildRouter(
     // Routes come after the middleware: Hummingbird applies middleware to the routes added after it.
     OperationsController(configuration: configuration, readiness: dependencies.readiness, registry: dependencies.registry)
         .register(on: router, routes: routes)
+    dependencies.tuning?.register(on: router, routes: routes)
     return router
 }

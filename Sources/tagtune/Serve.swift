@@ -62,9 +62,12 @@ struct Serve: AsyncParsableCommand {
             "blas": .string(BuildInfo.blas),
         ])
 
+        // Datasets and tuning jobs: opens the database, repairs what a crash left, re-queues running jobs.
+        let tuning = try TuningBackend(
+            configuration: configuration, metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger)
         let app = buildApplication(
             configuration: configuration,
-            dependencies: AppDependencies(registry: registry),
+            dependencies: AppDependencies(registry: registry, tuning: tuning),
             logger: logger)
         try await app.runService()
     }

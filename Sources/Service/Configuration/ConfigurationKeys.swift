@@ -41,6 +41,16 @@ extension ConfigurationKey {
               help: "requests processed at once; more are answered 429"),
         .init(path: "limits.request_timeout_seconds", kind: .number(0.1...3600), defaultValue: "60",
               help: "longest time a request may take"),
+        .init(path: "models.dir", kind: .string, defaultValue: "models",
+              help: "folder of encoder checkpoints, one folder per model (its name is the model id)"),
+        .init(path: "prompt_sets.dir", kind: .string, defaultValue: "data/prompt-sets",
+              help: "folder of prompt sets, one folder per prompt set; finished jobs write theirs here"),
+        .init(path: "jobs.concurrency", kind: .integer(1...64), defaultValue: "1",
+              help: "tuning jobs run at the same time"),
+        .init(path: "datasets.max_upload_bytes", kind: .integer(1024...(1 << 40)), defaultValue: "1073741824",
+              help: "largest dataset upload (the zip's bytes); more is answered 413"),
+        .init(path: "datasets.max_inflated_bytes", kind: .integer(1024...(1 << 44)), defaultValue: "8589934592",
+              help: "most bytes a dataset zip may inflate to (decompression-bomb limit)"),
     ]
 
     public static func named(_ path: String) -> ConfigurationKey? { all.first { $0.path == path } }

@@ -12,6 +12,14 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logLevel: Logger.Level
     public var logFormat: String
     public var limits: Limits
+    /// Encoder checkpoints (`models.dir`) and prompt sets (`prompt_sets.dir`), one folder each.
+    public var modelsDirectory: String
+    public var promptSetsDirectory: String
+    /// Tuning jobs run at once (`jobs.concurrency`).
+    public var jobsConcurrency: Int
+    /// Dataset upload limits: the zip's bytes, and what it may inflate to.
+    public var datasetMaxUploadBytes: Int
+    public var datasetMaxInflatedBytes: Int
     /// Where each value came from ("default", the file's path, "environment", "flag"): shown at start-up.
     public var sources: [String: String]
 
@@ -148,6 +156,11 @@ public struct ServerConfiguration: Sendable, Equatable {
                 maxImagesPerRequest: try value("limits.max_images_per_request").integer,
                 maxConcurrentRequests: try value("limits.max_concurrent_requests").integer,
                 requestTimeoutSeconds: try value("limits.request_timeout_seconds").number),
+            modelsDirectory: try value("models.dir").string,
+            promptSetsDirectory: try value("prompt_sets.dir").string,
+            jobsConcurrency: try value("jobs.concurrency").integer,
+            datasetMaxUploadBytes: try value("datasets.max_upload_bytes").integer,
+            datasetMaxInflatedBytes: try value("datasets.max_inflated_bytes").integer,
             sources: sources)
     }
 }
@@ -226,6 +239,11 @@ extension ServerConfiguration {
         case "limits.max_images_per_request": return String(limits.maxImagesPerRequest)
         case "limits.max_concurrent_requests": return String(limits.maxConcurrentRequests)
         case "limits.request_timeout_seconds": return String(limits.requestTimeoutSeconds)
+        case "models.dir": return modelsDirectory
+        case "prompt_sets.dir": return promptSetsDirectory
+        case "jobs.concurrency": return String(jobsConcurrency)
+        case "datasets.max_upload_bytes": return String(datasetMaxUploadBytes)
+        case "datasets.max_inflated_bytes": return String(datasetMaxInflatedBytes)
         default: throw ConfigurationError("unknown configuration key '\(path)'")
         }
     }
