@@ -170,6 +170,20 @@ extension TestClientProtocol {
         return (response.status, try DatasetFixtures.json(response.body))
     }
 
+    /// Every event of a job, newest first, following the `after` cursor page by page.
+    func allEvents(of id: String) async throws -> [[String: Any]] {
+        var events: [[String: Any]] = []
+        var after = ""
+        while true {
+            let (status, page) = try await send(.get, "/v1/tuning/jobs/\(id)/events?limit=100" + (after.isEmpty ? "" : "&after=\(after)"))
+            try #require(status == .ok, "\(page)")
+            let data = page["data"] as? [[String: Any]] ?? []
+            events += data
+            guard page["has_more"] as? Bool == true, let last = data.last?["id"] as? String else { return events }
+            after = last
+        }
+    }
+
     /// Polls a job until it is finished (or the wait is plainly stuck), returning its last state.
     func waitForJob(_ id: String, until done: ([String: Any]) -> Bool = { ["succeeded", "failed", "cancelled"].contains($0["status"] as? String) })
         async throws -> [String: Any] {

@@ -76,8 +76,7 @@ struct JobRoutesTests {
             #expect(loads.withLockedValue { $0 } == ["tiny"], "the injected encoder loader is used")
 
             // Events: newest first; metrics rows carry epoch, step, loss and (per epoch) validation mAP.
-            let (_, page) = try await client.send(.get, "/v1/tuning/jobs/\(id)/events?limit=100")
-            let events = try #require(page["data"] as? [[String: Any]])
+            let events = try await client.allEvents(of: id)
             #expect((events.first?["message"] as? String)?.hasPrefix("succeeded") == true)
             #expect((events.last?["message"] as? String)?.hasPrefix("created") == true)
             let metricRows = events.filter { $0["type"] as? String == "metrics" }
@@ -250,8 +249,7 @@ struct JobRoutesTests {
         try await second.application().test(.router) { client in
             let resumed = try await client.waitForJob(jobID) { ($0["progress"] as? [String: Any])?["step"] as? Int ?? 0 > stopped.step }
             #expect(resumed["status"] as? String == "running")
-            let (_, page) = try await client.send(.get, "/v1/tuning/jobs/\(jobID)/events?limit=100")
-            let messages = (page["data"] as? [[String: Any]] ?? []).compactMap { $0["message"] as? String }
+            let messages = try await client.allEvents(of: jobID).compactMap { $0["message"] as? String }
             #expect(messages.contains { $0.hasPrefix("stopped by a server shutdown") })
             #expect(messages.contains { $0.hasPrefix("resumed from the checkpoint of epoch") }, "\(messages)")
             _ = try await client.send(.post, "/v1/tuning/jobs/\(jobID)/cancel")

@@ -62,6 +62,12 @@ final class RecoveryServerProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// Freezes the process (SIGSTOP): nothing it does can change while the test looks.
+    func pause() { kill(process.processIdentifier, SIGSTOP) }
+
+    /// Lets a frozen process go on (SIGCONT).
+    func resume() { kill(process.processIdentifier, SIGCONT) }
+
     /// SIGTERM, then waits: a graceful shutdown.
     func stop() -> Int32 {
         process.terminate()

@@ -29,17 +29,26 @@ struct RecoveryTests {
         let artifact = folder.url.appendingPathComponent("prompt-sets/\(promptSet)")
         let artifactBytes = try Self.files(in: artifact)
 
-        // A long job, killed once its first epoch checkpoint is on disk.
+        // A longer job, killed once an epoch checkpoint is on disk. The server is frozen (SIGSTOP)
+        // while the checkpoint is read, so the epoch it holds is exactly where the job was killed.
         let epochs = 12
         let (_, second) = try await server!.json("POST", "/v1/tuning/jobs", job(epochs: epochs))
         let secondID = try #require(second["id"] as? String)
         let checkpoint = folder.url.appendingPathComponent("data/jobs/\(secondID)/checkpoint.json")
-        while !FileManager.default.fileExists(atPath: checkpoint.path) {
-            let state = try await server!.request("GET", "/v1/tuning/jobs/\(secondID)").1
-            try #require(!["succeeded", "failed", "cancelled"].contains(state["status"] as? String), "\(state)")
-            try await Task.sleep(for: .milliseconds(5))
+        var killedAfterEpoch = 0
+        while killedAfterEpoch == 0 {
+            server!.pause()
+            if let data = try? Data(contentsOf: checkpoint),
+               let json = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+               let done = (json["state"] as? [String: Any])?["epochsDone"] as? Int {
+                try #require(done < epochs, "the job finished before it could be killed")
+                killedAfterEpoch = done
+                server!.killHard()
+            } else {
+                server!.resume()
+                try await Task.sleep(for: .milliseconds(5))
+            }
         }
-        server!.killHard()
         server = nil
 
         // Start again: the job resumes (an event says so) and succeeds.
@@ -53,7 +62,7 @@ struct RecoveryTests {
         let resumedAt = messages.first { $0.hasPrefix("resumed from the checkpoint of epoch ") }
         let epochText = try #require(resumedAt, "\(messages)").dropFirst("resumed from the checkpoint of epoch ".count).prefix { $0.isNumber }
         let resumedEpoch = try #require(Int(epochText))
-        #expect(resumedEpoch >= 1 && resumedEpoch < epochs, "killed in the middle, not after the end")
+        #expect(resumedEpoch == killedAfterEpoch, "resumed from the checkpoint it had when killed")
         let resumedPromptSet = try #require(resumed["prompt_set"] as? String)
         _ = try PromptSet.load(from: folder.url.appendingPathComponent("prompt-sets/\(resumedPromptSet)"))
 
