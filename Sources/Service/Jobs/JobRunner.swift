@@ -154,10 +154,9 @@ final class JobRunner: Sendable {
                                      classCount: promptSet.manifest.classes.count, metrics: metricsJSON)
         let mapText = summary.map { String(format: "; validation mAP %.2f", $0.validationMap) } ?? ""
         try database.completeJob(id, promptSet: record, event: .message("succeeded: prompt set \(promptSetID) written\(mapText)")) { job in
+            // Progress stays where the last epoch left it (before `epochs` when early stopping ended the run).
             job.finishedAt = unixNow()
             job.metrics = metricsJSON
-            job.epoch = h.epochs
-            job.step = totalSteps
             job.etaSeconds = 0
         }
         try? FileManager.default.removeItem(at: folder)
