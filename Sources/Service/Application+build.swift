@@ -11,12 +11,20 @@ public struct AppDependencies: Sendable {
     public var registry: PrometheusCollectorRegistry
     /// Watches the inference batcher (tests: batch sizes, holding a batch to fill the queue).
     public var inferenceObserver: (any InferenceObserver)?
+    /// Datasets and tuning jobs (routes and the job worker); nil serves without them.
+    public var tuning: TuningBackend?
+    /// The model registry, when built outside so that the job worker shares its loaded encoders;
+    /// nil builds one from the configuration.
+    public var models: ModelRegistry?
 
     public init(readiness: Readiness = Readiness(), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-                inferenceObserver: (any InferenceObserver)? = nil) {
+                inferenceObserver: (any InferenceObserver)? = nil, tuning: TuningBackend? = nil,
+                models: ModelRegistry? = nil) {
         self.readiness = readiness
         self.registry = registry
         self.inferenceObserver = inferenceObserver
+        self.tuning = tuning
+        self.models = models
     }
 }
 
@@ -28,8 +36,9 @@ struct InferenceComponents: Sendable {
     let tagger: Tagger
 
     init(configuration: ServerConfiguration, dependencies: AppDependencies, logger: Logger) {
-        models = ModelRegistry(configuration: configuration.registry, dataDirectory: configuration.dataDirectory,
-                               metricsFactory: PrometheusMetricsFactory(registry: dependencies.registry), logger: logger)
+        models = dependencies.models ?? ModelRegistry(
+            configuration: configuration.registry, dataDirectory: configuration.dataDirectory,
+            metricsFactory: PrometheusMetricsFactory(registry: dependencies.registry), logger: logger)
         batcher = InferenceBatcher(configuration: configuration.batching, metrics: InferenceMetrics(registry: dependencies.registry),
                                    observer: dependencies.inferenceObserver)
         tagger = Tagger(registry: models, batcher: batcher, zeroShot: ZeroShotFeatureCache(),
@@ -52,7 +61,7 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tagtune"),
-        services: [inference.batcher, warmUp],
+        services: [inference.batcher, warmUp] + (dependencies.tuning.map { [$0.worker] } ?? []),
         onServerRunning: { channel in
             logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
         },
@@ -105,5 +114,6 @@ func buildRouter(
     PromptSetsController(registry: inference.models).register(on: router, routes: routes)
     TagController(tagger: inference.tagger, reader: TagRequestReader(maxImages: configuration.limits.maxImagesPerRequest))
         .register(on: router, routes: routes)
+    dependencies.tuning?.register(on: router, routes: routes)
     return router
 }

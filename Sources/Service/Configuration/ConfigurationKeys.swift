@@ -61,6 +61,13 @@ extension ConfigurationKey {
               help: "API keys accepted as `Authorization: Bearer <key>` on mutating /v1 routes"),
         .init(path: "auth.required", kind: .boolean, defaultValue: "false",
               help: "refuse to start without API keys"),
+        // Datasets and tuning jobs.
+        .init(path: "jobs.concurrency", kind: .integer(1...64), defaultValue: "1",
+              help: "tuning jobs run at the same time"),
+        .init(path: "datasets.max_upload_bytes", kind: .integer(1024...(1 << 40)), defaultValue: "1073741824",
+              help: "largest dataset upload (the zip's bytes); more is answered 413"),
+        .init(path: "datasets.max_inflated_bytes", kind: .integer(1024...(1 << 44)), defaultValue: "8589934592",
+              help: "most bytes a dataset zip may inflate to (decompression-bomb limit)"),
     ]
 
     public static func named(_ path: String) -> ConfigurationKey? { all.first { $0.path == path } }

@@ -18,6 +18,14 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var batching: BatchingConfiguration
     /// API keys for mutating routes.
     public var auth: AuthConfiguration
+    /// Tuning jobs run at once (`jobs.concurrency`).
+    public var jobsConcurrency: Int
+    /// Dataset upload limits: the zip's bytes, and what it may inflate to.
+    public var datasetMaxUploadBytes: Int
+    public var datasetMaxInflatedBytes: Int
+    /// Encoder checkpoints (`models.dir`) and prompt sets (`prompt_sets.dir`), one folder each.
+    public var modelsDirectory: String { registry.modelsDirectory }
+    public var promptSetsDirectory: String { registry.promptSetsDirectory }
     /// Where each value came from ("default", the file's path, "environment", "flag"): shown at start-up.
     public var sources: [String: String]
 
@@ -167,6 +175,9 @@ public struct ServerConfiguration: Sendable, Equatable {
                 apiKeys: try value("auth.api_keys").list,
                 required: try value("auth.required").boolean,
                 keySources: sources["auth.api_keys"] ?? "default"),
+            jobsConcurrency: try value("jobs.concurrency").integer,
+            datasetMaxUploadBytes: try value("datasets.max_upload_bytes").integer,
+            datasetMaxInflatedBytes: try value("datasets.max_inflated_bytes").integer,
             sources: sources)
     }
 }
@@ -263,6 +274,9 @@ extension ServerConfiguration {
         case "batching.max_queue": return String(batching.maxQueue)
         case "auth.api_keys": return auth.apiKeys.isEmpty ? "" : "(\(auth.apiKeys.count) key\(auth.apiKeys.count == 1 ? "" : "s"), not shown)"
         case "auth.required": return String(auth.required)
+        case "jobs.concurrency": return String(jobsConcurrency)
+        case "datasets.max_upload_bytes": return String(datasetMaxUploadBytes)
+        case "datasets.max_inflated_bytes": return String(datasetMaxInflatedBytes)
         default: throw ConfigurationError("unknown configuration key '\(path)'")
         }
     }
