@@ -8,15 +8,17 @@ PORT ?= 8080
 CONFIG ?= config/tagtune.yaml
 
 # Libraries the code links (headers + .so): OpenBLAS (GEMM), libjpeg-turbo and libpng
-# (decoding), zlib (gzip vocabularies), libcrypto (SHA-256). Keep in step with the Dockerfile.
-DEB_PACKAGES := libopenblas-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev
+# (decoding), zlib (gzip vocabularies), libcrypto (SHA-256), SQLite (the jobs database, via GRDB).
+# Keep in step with the Dockerfile.
+DEB_PACKAGES := libopenblas-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev libsqlite3-dev
 # Python is used by the test runner's helpers only when present; nothing else is needed.
 
-.PHONY: serve test build release deps bench clean help shapes-lt paper-table browser-deps browser-test
+.PHONY: serve test build release deps bench clean help shapes-lt paper-table e2e browser-deps browser-test
 
 help:
 	@echo "make serve   build (release) and serve the bundled model on port $(PORT)"
 	@echo "make test    run the whole test suite"
+	@echo "make e2e     the HTTP API end to end: a server on a free port, scripts/e2e/api_flow.py against it"
 	@echo "make bench   engine benchmarks (release build)"
 	@echo "make shapes-lt  generate the Shapes-LT benchmark into demo/shapes-lt"
 	@echo "make paper-table  the LMPT paper's Table 1 on Shapes-LT (demo model, 3 seeds)"
@@ -54,7 +56,17 @@ test: deps
 	python3 scripts/demo/test_shapes_world.py
 	$(SWIFT) build --build-tests -c release -Xswiftc -enable-testing
 	$(SWIFT) test --skip-build -c release -Xswiftc -enable-testing
+	$(MAKE) e2e
 	$(MAKE) browser-test
+
+# The datasets and tuning-jobs API over HTTP, as a client sees it: `tagtune serve` on a free
+# loopback port with a temporary data folder and the tiny fixture checkpoints as models folder,
+# scripts/e2e/api_flow.py (Python standard library only) against it, then the server stops.
+# Built with the same flags as `make test`, so after it this build is already up to date.
+E2E_BUILD_FLAGS ?= -c release -Xswiftc -enable-testing
+e2e: deps
+	$(SWIFT) build $(E2E_BUILD_FLAGS) --product tagtune
+	scripts/e2e/run.sh "$$($(SWIFT) build $(E2E_BUILD_FLAGS) --show-bin-path)/tagtune"
 
 # Random-weight ViT-B checkpoints are made by scripts/bench/make_random_checkpoints.py (dev Python).
 bench: release

@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
     ],
     targets: [
         // System libraries from Debian's -dev packages (see the Makefile's DEB_PACKAGES).
@@ -46,6 +48,9 @@ let package = Package(
             name: "Service",
             dependencies: [
                 "Compute",
+                "CLIP",
+                "Imaging",
+                "Tuning",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -53,6 +58,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"),          // datasets, jobs, events
+                .product(name: "MultipartKit", package: "multipart-kit"),
             ]
         ),
         .executableTarget(
@@ -78,7 +85,13 @@ let package = Package(
             name: "ServiceTests",
             dependencies: [
                 "Service",
+                "CLIP",
+                "Imaging",
+                "Tuning",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                // The recovery test runs the built `tagtune serve` binary.
+                "tagtune",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
     ]

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Imaging
 import Logging
 import Metrics
 import Prometheus
@@ -8,10 +9,41 @@ import Prometheus
 public struct AppDependencies: Sendable {
     public var readiness: Readiness
     public var registry: PrometheusCollectorRegistry
+    /// Watches the inference batcher (tests: batch sizes, holding a batch to fill the queue).
+    public var inferenceObserver: (any InferenceObserver)?
+    /// Datasets and tuning jobs (routes and the job worker); nil serves without them.
+    public var tuning: TuningBackend?
+    /// The model registry, when built outside so that the job worker shares its loaded encoders;
+    /// nil builds one from the configuration.
+    public var models: ModelRegistry?
 
-    public init(readiness: Readiness = Readiness(), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    public init(readiness: Readiness = Readiness(), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                inferenceObserver: (any InferenceObserver)? = nil, tuning: TuningBackend? = nil,
+                models: ModelRegistry? = nil) {
         self.readiness = readiness
         self.registry = registry
+        self.inferenceObserver = inferenceObserver
+        self.tuning = tuning
+        self.models = models
+    }
+}
+
+/// The model registry, batcher and tagger of one application, built once and shared by the
+/// routes and the services.
+struct InferenceComponents: Sendable {
+    let models: ModelRegistry
+    let batcher: InferenceBatcher
+    let tagger: Tagger
+
+    init(configuration: ServerConfiguration, dependencies: AppDependencies, logger: Logger) {
+        models = dependencies.models ?? ModelRegistry(
+            configuration: configuration.registry, dataDirectory: configuration.dataDirectory,
+            metricsFactory: PrometheusMetricsFactory(registry: dependencies.registry), logger: logger)
+        batcher = InferenceBatcher(configuration: configuration.batching, metrics: InferenceMetrics(registry: dependencies.registry),
+                                   observer: dependencies.inferenceObserver)
+        tagger = Tagger(registry: models, batcher: batcher, zeroShot: ZeroShotFeatureCache(),
+                        decodeLimits: DecodeLimits(maxEncodedBytes: configuration.limits.maxBodyBytes,
+                                                   maxPixelCount: configuration.limits.maxImagePixels))
     }
 }
 
@@ -21,24 +53,39 @@ public func buildApplication(
     dependencies: AppDependencies = AppDependencies(),
     logger: Logger = Logger(label: "tagtune")
 ) -> some ApplicationProtocol {
-    let router = buildRouter(configuration: configuration, dependencies: dependencies, logger: logger)
-    let readiness = dependencies.readiness
+    let inference = InferenceComponents(configuration: configuration, dependencies: dependencies, logger: logger)
+    let router = buildRouter(configuration: configuration, dependencies: dependencies, inference: inference, logger: logger)
+    // Ready once the default model and prompt set are loaded and warm (DefaultModelWarmUp), not when listening.
+    let warmUp = DefaultModelWarmUp(registry: inference.models, batcher: inference.batcher,
+                                    readiness: dependencies.readiness, logger: logger)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tagtune"),
+        services: [inference.batcher, warmUp] + (dependencies.tuning.map { [$0.worker] } ?? []),
         onServerRunning: { channel in
             logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
-            // Nothing to load yet: the server is ready as soon as it listens.
-            readiness.markReady()
         },
         logger: logger)
 }
 
 /// The router with its middleware stack, outermost first:
-/// request id and access log → metrics → error shape → load shedding → timeout → security headers → static files → routes.
+/// request id and access log → metrics → error shape → API keys → load shedding → timeout → security headers
+/// → static files → routes.
 public func buildRouter(
     configuration: ServerConfiguration,
     dependencies: AppDependencies,
+    logger: Logger
+) -> Router<TagTuneRequestContext> {
+    buildRouter(configuration: configuration, dependencies: dependencies,
+                inference: InferenceComponents(configuration: configuration, dependencies: dependencies, logger: logger),
+                logger: logger)
+}
+
+/// The same, sharing `inference` with the application's services.
+func buildRouter(
+    configuration: ServerConfiguration,
+    dependencies: AppDependencies,
+    inference: InferenceComponents,
     logger: Logger
 ) -> Router<TagTuneRequestContext> {
     let router = Router(context: TagTuneRequestContext.self)
@@ -47,11 +94,19 @@ public func buildRouter(
     router.add(middleware: RequestIDMiddleware(maxBodyBytes: configuration.limits.maxBodyBytes))
     router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware(routes: routes))
+    router.add(middleware: APIKeyMiddleware(keys: APIKeySet(configuration.auth.apiKeys)))
     router.add(middleware: ConcurrencyLimitMiddleware(limit: configuration.limits.maxConcurrentRequests))
     router.add(middleware: RequestTimeoutMiddleware(timeout: .milliseconds(Int64(configuration.limits.requestTimeoutSeconds * 1000))))
     StaticFiles.add(to: router, configuration: configuration, logger: logger)
     // Routes come after the middleware: Hummingbird applies middleware to the routes added after it.
-    OperationsController(configuration: configuration, readiness: dependencies.readiness, registry: dependencies.registry)
+    let models = inference.models
+    OperationsController(configuration: configuration, readiness: dependencies.readiness, registry: dependencies.registry,
+                         defaultModel: { await models.defaultModelInfo() })
         .register(on: router, routes: routes)
+    ModelsController(registry: inference.models).register(on: router, routes: routes)
+    PromptSetsController(registry: inference.models).register(on: router, routes: routes)
+    TagController(tagger: inference.tagger, reader: TagRequestReader(maxImages: configuration.limits.maxImagesPerRequest))
+        .register(on: router, routes: routes)
+    dependencies.tuning?.register(on: router, routes: routes)
     return router
 }

@@ -62,9 +62,17 @@ struct Serve: AsyncParsableCommand {
             "blas": .string(BuildInfo.blas),
         ])
 
+        // One registry for tagging and tuning: an encoder is loaded once and shared by both.
+        let models = ModelRegistry(
+            configuration: configuration.registry, dataDirectory: configuration.dataDirectory,
+            metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger)
+        // Datasets and tuning jobs: opens the database, repairs what a crash left, re-queues running jobs.
+        let tuning = try TuningBackend(
+            configuration: configuration, metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger,
+            loadEncoder: { try await models.encoder(named: $0).model })
         let app = buildApplication(
             configuration: configuration,
-            dependencies: AppDependencies(registry: registry),
+            dependencies: AppDependencies(registry: registry, tuning: tuning, models: models),
             logger: logger)
         try await app.runService()
     }

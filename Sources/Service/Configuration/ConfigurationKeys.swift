@@ -9,6 +9,7 @@ public struct ConfigurationKey: Sendable {
         case boolean
         case choice([String])
         case list            // comma-separated in the environment and flags, a sequence in YAML
+        case optionalString  // a string that may be empty (empty: not set)
     }
 
     public let path: String
@@ -41,6 +42,32 @@ extension ConfigurationKey {
               help: "requests processed at once; more are answered 429"),
         .init(path: "limits.request_timeout_seconds", kind: .number(0.1...3600), defaultValue: "60",
               help: "longest time a request may take"),
+        // Model registry and tagging (issue 6).
+        .init(path: "models.dir", kind: .string, defaultValue: "models",
+              help: "folder of encoder checkpoints, one sub-folder each (Hugging Face or open_clip layout)"),
+        .init(path: "models.default", kind: .optionalString, defaultValue: "",
+              help: "default encoder (a sub-folder name); empty: the default prompt set's encoder, else the only one"),
+        .init(path: "prompt_sets.dir", kind: .string, defaultValue: "data/prompt-sets",
+              help: "folder of prompt sets, one sub-folder each; new ones are picked up without a restart"),
+        .init(path: "prompt_sets.default", kind: .optionalString, defaultValue: "",
+              help: "default prompt set (a sub-folder name); empty: the default encoder's only prompt set"),
+        .init(path: "batching.max_batch_size", kind: .integer(1...1024), defaultValue: "16",
+              help: "images encoded together in one batched call"),
+        .init(path: "batching.max_wait_ms", kind: .number(0...10_000), defaultValue: "5",
+              help: "longest wait for a batch to fill once its first image is queued"),
+        .init(path: "batching.max_queue", kind: .integer(1...1_000_000), defaultValue: "256",
+              help: "images waiting for the encoder; beyond this, 429 at once"),
+        .init(path: "auth.api_keys", kind: .list, defaultValue: "",
+              help: "API keys accepted as `Authorization: Bearer <key>` on mutating /v1 routes"),
+        .init(path: "auth.required", kind: .boolean, defaultValue: "false",
+              help: "refuse to start without API keys"),
+        // Datasets and tuning jobs.
+        .init(path: "jobs.concurrency", kind: .integer(1...64), defaultValue: "1",
+              help: "tuning jobs run at the same time"),
+        .init(path: "datasets.max_upload_bytes", kind: .integer(1024...(1 << 40)), defaultValue: "1073741824",
+              help: "largest dataset upload (the zip's bytes); more is answered 413"),
+        .init(path: "datasets.max_inflated_bytes", kind: .integer(1024...(1 << 44)), defaultValue: "8589934592",
+              help: "most bytes a dataset zip may inflate to (decompression-bomb limit)"),
         .init(path: "web.examples_dir", kind: .string, defaultValue: "demo/examples",
               help: "example images the web page offers, served read-only at /examples/"),
     ]

@@ -12,6 +12,20 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logLevel: Logger.Level
     public var logFormat: String
     public var limits: Limits
+    /// Models folder, prompt-sets folder and their defaults.
+    public var registry: RegistryConfiguration
+    /// How concurrent tagging requests share the encoder.
+    public var batching: BatchingConfiguration
+    /// API keys for mutating routes.
+    public var auth: AuthConfiguration
+    /// Tuning jobs run at once (`jobs.concurrency`).
+    public var jobsConcurrency: Int
+    /// Dataset upload limits: the zip's bytes, and what it may inflate to.
+    public var datasetMaxUploadBytes: Int
+    public var datasetMaxInflatedBytes: Int
+    /// Encoder checkpoints (`models.dir`) and prompt sets (`prompt_sets.dir`), one folder each.
+    public var modelsDirectory: String { registry.modelsDirectory }
+    public var promptSetsDirectory: String { registry.promptSetsDirectory }
     /// Example images for the web page, served read-only at `/examples/` (`web.examples_dir`).
     public var examplesDirectory: String
     /// Where each value came from ("default", the file's path, "environment", "flag"): shown at start-up.
@@ -150,6 +164,22 @@ public struct ServerConfiguration: Sendable, Equatable {
                 maxImagesPerRequest: try value("limits.max_images_per_request").integer,
                 maxConcurrentRequests: try value("limits.max_concurrent_requests").integer,
                 requestTimeoutSeconds: try value("limits.request_timeout_seconds").number),
+            registry: RegistryConfiguration(
+                modelsDirectory: try value("models.dir").string,
+                defaultModel: try value("models.default").optionalString,
+                promptSetsDirectory: try value("prompt_sets.dir").string,
+                defaultPromptSet: try value("prompt_sets.default").optionalString),
+            batching: BatchingConfiguration(
+                maxBatchSize: try value("batching.max_batch_size").integer,
+                maxWaitMilliseconds: try value("batching.max_wait_ms").number,
+                maxQueue: try value("batching.max_queue").integer),
+            auth: try AuthConfiguration(
+                apiKeys: try value("auth.api_keys").list,
+                required: try value("auth.required").boolean,
+                keySources: sources["auth.api_keys"] ?? "default"),
+            jobsConcurrency: try value("jobs.concurrency").integer,
+            datasetMaxUploadBytes: try value("datasets.max_upload_bytes").integer,
+            datasetMaxInflatedBytes: try value("datasets.max_inflated_bytes").integer,
             examplesDirectory: try value("web.examples_dir").string,
             sources: sources)
     }
@@ -167,6 +197,15 @@ struct ConfigurationValue {
     private(set) var integer: Int
     private(set) var number: Double
 
+    /// A `.list` value's items: comma-separated, trimmed, empty items dropped.
+    var list: [String] {
+        string.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+    /// A `.boolean` value.
+    var boolean: Bool { string.lowercased() == "true" }
+    /// An `.optionalString` value: nil when empty.
+    var optionalString: String? { string.isEmpty ? nil : string }
+
     init(parsing text: String, for key: ConfigurationKey, source: String) throws {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let origin = source == "default" ? "built-in default" : source
@@ -179,7 +218,7 @@ struct ConfigurationValue {
         switch key.kind {
         case .string:
             if trimmed.isEmpty { throw invalid("a non-empty string") }
-        case .list:
+        case .list, .optionalString:
             break
         case .boolean:
             guard ["true", "false"].contains(trimmed.lowercased()) else { throw invalid("true or false") }
@@ -229,6 +268,18 @@ extension ServerConfiguration {
         case "limits.max_images_per_request": return String(limits.maxImagesPerRequest)
         case "limits.max_concurrent_requests": return String(limits.maxConcurrentRequests)
         case "limits.request_timeout_seconds": return String(limits.requestTimeoutSeconds)
+        case "models.dir": return registry.modelsDirectory
+        case "models.default": return registry.defaultModel ?? ""
+        case "prompt_sets.dir": return registry.promptSetsDirectory
+        case "prompt_sets.default": return registry.defaultPromptSet ?? ""
+        case "batching.max_batch_size": return String(batching.maxBatchSize)
+        case "batching.max_wait_ms": return String(batching.maxWaitMilliseconds)
+        case "batching.max_queue": return String(batching.maxQueue)
+        case "auth.api_keys": return auth.apiKeys.isEmpty ? "" : "(\(auth.apiKeys.count) key\(auth.apiKeys.count == 1 ? "" : "s"), not shown)"
+        case "auth.required": return String(auth.required)
+        case "jobs.concurrency": return String(jobsConcurrency)
+        case "datasets.max_upload_bytes": return String(datasetMaxUploadBytes)
+        case "datasets.max_inflated_bytes": return String(datasetMaxInflatedBytes)
         case "web.examples_dir": return examplesDirectory
         default: throw ConfigurationError("unknown configuration key '\(path)'")
         }

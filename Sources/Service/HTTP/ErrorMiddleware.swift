@@ -13,6 +13,8 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return try error.response(from: request, context: context)
+        } catch let error as any APIErrorConvertible {
+            return try error.apiError.response(from: request, context: context)
         } catch let error as HTTPError {
             if error.status == .notFound {
                 let allowed = routes.methods(for: request.uri.path)

@@ -8,6 +8,8 @@ struct OperationsController {
     let configuration: ServerConfiguration
     let readiness: Readiness
     let registry: PrometheusCollectorRegistry
+    /// The default model, when a model registry serves (issue 6).
+    var defaultModel: (@Sendable () async -> DefaultModelInfo?)? = nil
 
     struct Status: ResponseEncodable {
         let status: String
@@ -25,6 +27,14 @@ struct OperationsController {
         let build: Build
         let ready: Bool
         let limits: ServerConfiguration.Limits
+        let batching: BatchingConfiguration
+        let model: DefaultModelInfo?
+        let authRequired: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case name, version, build, ready, limits, batching, model
+            case authRequired = "auth_required"
+        }
     }
 
     func register(on router: Router<TagTuneRequestContext>, routes: RouteTable) {
@@ -34,7 +44,7 @@ struct OperationsController {
             router.get(RouterPath(path)) { _, _ in try readinessStatus() }
             routes.add(path, .get)
         }
-        router.get("/info") { _, _ in info() }
+        router.get("/info") { _, _ in await info() }
         routes.add("/info", .get)
         router.get("/metrics") { _, _ in metrics() }
         routes.add("/metrics", .get)
@@ -47,12 +57,13 @@ struct OperationsController {
         return Status(status: "ready")
     }
 
-    func info() -> Info {
+    func info() async -> Info {
         Info(
             name: BuildInfo.name, version: BuildInfo.version,
             build: .init(configuration: BuildInfo.configuration, compiler: BuildInfo.compiler,
                          blas: BuildInfo.blas, blas_threads: Compute.BLAS.threads),
-            ready: readiness.isReady, limits: configuration.limits)
+            ready: readiness.isReady, limits: configuration.limits, batching: configuration.batching,
+            model: await defaultModel?(), authRequired: configuration.auth.isEnabled)
     }
 
     func metrics() -> Response {

@@ -14,4 +14,8 @@ public final class Readiness: Sendable {
 
     public func markReady() { state.withLockedValue { $0 = (true, "ready") } }
     public func setNotReady(_ reason: String) { state.withLockedValue { $0 = (false, reason) } }
+    /// Says what is still missing, without taking back a readiness someone already declared.
+    public func reportProgress(_ reason: String) {
+        state.withLockedValue { if !$0.ready { $0.reason = reason } }
+    }
 }

@@ -1,0 +1,83 @@
+import Foundation
+import Imaging
+import Tuning
+
+/// Turns an uploaded zip into an accepted dataset, all or nothing: the zip is validated whole
+/// (`DatasetLoader`: safe entry paths, no links, size and compression-ratio limits, every image
+/// decodable, every label in `classes.txt`), then only the files the manifest names are written to
+/// a hidden staging folder, which is renamed into `datasets/<id>` and recorded in the database.
+/// A crash part-way leaves a staging folder or a folder without a row, both removed at start-up.
+struct DatasetImporter: Sendable {
+    let layout: DataLayout
+    let database: TuningDatabase
+    let options: DatasetLoadOptions
+
+    init(layout: DataLayout, database: TuningDatabase, configuration: ServerConfiguration) {
+        self.layout = layout
+        self.database = database
+        options = DatasetLoadOptions(
+            decodesImages: true,
+            decodeLimits: DecodeLimits(maxEncodedBytes: DecodeLimits.default.maxEncodedBytes,
+                                       maxPixelCount: configuration.limits.maxImagePixels),
+            zipLimits: ZipLimits(maximumEntryCount: ZipLimits.default.maximumEntryCount,
+                                 maximumTotalUncompressedBytes: UInt64(configuration.datasetMaxInflatedBytes),
+                                 maximumCompressionRatio: ZipLimits.default.maximumCompressionRatio))
+    }
+
+    static let stagingPrefix = ".staging-"
+
+    /// Validates `zip` and, unless `cancelled` is set by then, stores it as dataset `name`.
+    /// Throws `DatasetValidationError` for anything wrong with the upload. Blocking: run it offloaded.
+    func importZip(_ zip: URL, name: String, cancelled: CancellationFlag) throws -> DatasetRecord {
+        let dataset = try DatasetLoader.load(from: zip, options: options)
+        let id = ResourceID.make("ds-")
+        let staging = layout.datasets.appendingPathComponent(Self.stagingPrefix + id, isDirectory: true)
+        let files = FileManager.default
+        defer { try? files.removeItem(at: staging) }
+        try files.createDirectory(at: staging, withIntermediateDirectories: true)
+        for (index, item) in dataset.items.enumerated() {
+            let target = staging.appendingPathComponent(item.image)
+            do {
+                // Paths were normalised by the loader (relative, no `..`); checked again before writing.
+                guard target.standardizedFileURL.path.hasPrefix(staging.standardizedFileURL.path + "/") else {
+                    throw TuningError.dataset("path leaves the dataset folder")
+                }
+                try files.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(dataset.imageBytes(at: index)).write(to: target)
+            } catch {
+                throw DatasetValidationError(DatasetProblem(
+                    file: "manifest.jsonl", line: index + 1, field: "image",
+                    message: "image '\(item.image)' cannot be stored: \(error)"))
+            }
+        }
+        try DatasetManifestWriter.write(dataset.annotations, to: staging)
+
+        let summary = dataset.summary()
+        let record = DatasetRecord(
+            id: id, name: name, createdAt: unixNow(), imageCount: summary.imageCount,
+            classCount: summary.classes.count,
+            summary: String(decoding: try JSONEncoder.sortedKeys.encode(summary), as: UTF8.self))
+        // The client gave up (timeout, disconnect): nothing is kept.
+        if cancelled.isSet { throw CancellationError() }
+        let folder = layout.dataset(id)
+        try files.moveItem(at: staging, to: folder)
+        do {
+            try database.pool.write { try record.insert($0) }
+        } catch {
+            try? files.removeItem(at: folder)
+            throw error
+        }
+        return record
+    }
+
+    /// Start-up sweep: staging folders, and dataset folders whose row was never written, go.
+    func removeIncompleteDatasets() throws {
+        let files = FileManager.default
+        let known = try database.datasetIDs()
+        for name in (try? files.contentsOfDirectory(atPath: layout.datasets.path)) ?? [] where !known.contains(name) {
+            try files.removeItem(at: layout.datasets.appendingPathComponent(name))
+        }
+        try? files.removeItem(at: layout.uploads)
+        try files.createDirectory(at: layout.uploads, withIntermediateDirectories: true)
+    }
+}

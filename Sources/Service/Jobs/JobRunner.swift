@@ -1,0 +1,245 @@
+import CLIP
+import Foundation
+import Imaging
+import Logging
+import Tuning
+
+/// Runs one claimed job to its end: loads the encoder and the datasets, prepares the features
+/// (through the shared feature cache), trains with a checkpoint after every epoch (resuming from
+/// one when it exists), writes the prompt set atomically and records it, writing progress and
+/// events to the database as it goes. Training runs on a Dispatch thread, off the event loops.
+final class JobRunner: Sendable {
+    let layout: DataLayout
+    let database: TuningDatabase
+    let loadEncoder: @Sendable (String) async throws -> CLIPModel
+    let cancellations: CancellationRequests
+    let metrics: JobMetrics
+    let decodeLimits: DecodeLimits
+    let logger: Logger
+    private let shuttingDown = CancellationFlag()
+
+    init(layout: DataLayout, database: TuningDatabase, loadEncoder: @escaping @Sendable (String) async throws -> CLIPModel,
+         cancellations: CancellationRequests, metrics: JobMetrics, decodeLimits: DecodeLimits, logger: Logger) {
+        self.layout = layout
+        self.database = database
+        self.loadEncoder = loadEncoder
+        self.cancellations = cancellations
+        self.metrics = metrics
+        self.decodeLimits = decodeLimits
+        self.logger = logger
+    }
+
+    /// Running jobs stop at their next step and are re-queued, to resume from their last checkpoint.
+    func beginShutdown() { shuttingDown.set() }
+
+    /// The prompt set a job writes: `ps-[suffix-]<the job id's random part>`.
+    static func promptSetID(jobID: String, suffix: String?) -> String {
+        "ps-" + (suffix.map { $0 + "-" } ?? "") + jobID.dropFirst("ftjob-".count)
+    }
+
+    func run(_ job: JobRecord) async {
+        var logger = logger
+        logger[metadataKey: "job"] = .string(job.id)
+        logger.info("job started", metadata: ["model": .string(job.model), "dataset": .string(job.datasetID)])
+        do {
+            try checkStop(job.id)
+            let model: CLIPModel
+            do { model = try await loadEncoder(job.model) } catch let stop as JobStop { throw stop } catch {
+                throw JobFailure("model_load_failed", "the encoder '\(job.model)' cannot be loaded: \(error)", param: "model")
+            }
+            let logger = logger
+            try await OffloadedWork.run(qos: .utility) { try self.train(job, model: model, logger: logger) }
+            logger.info("job succeeded")
+        } catch let stop as JobStop {
+            finish(job.id, stop: stop, logger: logger)
+        } catch let failure as JobFailure {
+            fail(job.id, failure, logger: logger)
+        } catch {
+            fail(job.id, JobFailure("internal_error", "the job stopped on an unexpected error: \(error)"), logger: logger)
+        }
+        cancellations.clear(job.id)
+    }
+
+    private func checkStop(_ id: String) throws {
+        if cancellations.isRequested(id) { throw JobStop.cancelled }
+        if shuttingDown.isSet { throw JobStop.shutdown }
+    }
+
+    /// The blocking part: datasets, features, training, artifact.
+    private func train(_ job: JobRecord, model: CLIPModel, logger: Logger) throws {
+        let id = job.id
+        let h = try JSONDecoder().decode(TuningHyperparameters.self, from: Data(job.hyperparameters.utf8))
+        let training = try loadDataset(job.datasetID, param: "dataset")
+        let validation = try job.validationDatasetID.map { try loadDataset($0, param: "validation_dataset") }
+        try checkStop(id)
+
+        try database.updateJob(id, events: [.message("running: encoding images and captions")]) { $0.status = .running }
+        let promptSetID = Self.promptSetID(jobID: id, suffix: job.suffix)
+        var run = TuningRun(model: model, training: training,
+                            validation: validation.map { .given($0) } ?? .heldOut(seed: h.seed),
+                            hyperparameters: h, featureCacheRoot: layout.features, encoderName: job.model,
+                            promptSetID: promptSetID)
+        run.decodeLimits = decodeLimits
+        var stagesSeen: Set<String> = []
+        let prepared: (data: TrainingData, training: Dataset, validation: Dataset)
+        do {
+            prepared = try run.prepare { event in
+                guard case .stage(let name, _, let total) = event, stagesSeen.insert(name).inserted else { return }
+                try? self.database.appendEvent(.message("\(name) (\(total))"), jobID: id)
+            }
+        } catch let error as DatasetValidationError {
+            throw JobFailure("invalid_dataset", error.description, param: validation == nil ? "dataset" : "validation_dataset")
+        } catch let error as TuningError {
+            throw JobFailure("invalid_training_data", error.description, param: "dataset")
+        } catch {
+            throw JobFailure("feature_extraction_failed", "the images cannot be encoded: \(error)", param: "dataset")
+        }
+        try checkStop(id)
+
+        let stepsPerEpoch = (prepared.data.trainCount + h.batchSize - 1) / h.batchSize
+        let totalSteps = h.epochs * stepsPerEpoch
+        let folder = layout.job(id)
+        var resume: TrainingState?
+        do { resume = try JobCheckpoint.load(from: folder, jobID: id)?.state } catch {
+            logger.warning("unreadable checkpoint; starting again", metadata: ["error": "\(error)"])
+        }
+        var events: [NewJobEvent] = [.message(
+            "training \(prepared.training.items.count) images (\(prepared.validation.items.count) for validation), "
+                + "\(h.epochs) epochs of \(stepsPerEpoch) steps")]
+        if let resume, resume.epochsDone > 0 {
+            events.append(.message("resumed from the checkpoint of epoch \(resume.epochsDone)/\(h.epochs)",
+                                   data: JobEventData(epoch: resume.epochsDone, epochs: h.epochs)))
+        }
+        let firstStep = (resume?.epochsDone ?? 0) * stepsPerEpoch
+        try database.updateJob(id, events: events) { job in
+            job.epochs = h.epochs
+            job.steps = totalSteps
+            job.epoch = resume?.epochsDone ?? 0
+            job.step = firstStep
+        }
+
+        let clock = ContinuousClock()
+        let began = clock.now
+        var lastStep = began
+        let promptSet: PromptSet
+        do {
+            promptSet = try run.train(
+                prepared.data, resume: resume,
+                events: { event in
+                    guard case .training(let e) = event else { return }
+                    self.record(e, jobID: id, epochs: h.epochs, firstStep: firstStep, totalSteps: totalSteps,
+                                elapsed: (clock.now - began).seconds, since: &lastStep, clock: clock, logger: logger)
+                },
+                checkpoint: { state in
+                    try JobCheckpoint(jobID: id, state: state).write(to: folder)
+                    try self.database.appendEvent(.message("checkpoint saved after epoch \(state.epochsDone)/\(h.epochs)"), jobID: id)
+                    lastStep = clock.now
+                },
+                isCancelled: { self.cancellations.isRequested(id) || self.shuttingDown.isSet })
+        } catch TuningError.cancelled {
+            throw cancellations.isRequested(id) ? JobStop.cancelled : JobStop.shutdown
+        } catch let error as TuningError {
+            throw JobFailure("training_failed", error.description)
+        }
+
+        // The artifact first (atomic folder rename), then its row and the job's success in one
+        // transaction: a crash in between resumes the job from its last checkpoint and writes it again.
+        let artifact = layout.promptSet(promptSetID)
+        do { try promptSet.write(to: artifact, replace: true) } catch {
+            throw JobFailure("artifact_write_failed", "the prompt set cannot be written to \(artifact.path): \(error)")
+        }
+        let summary = promptSet.manifest.metrics.map(JobMetricsSummary.init)
+        let metricsJSON = try summary.map { String(decoding: try JSONEncoder.sortedKeys.encode($0), as: UTF8.self) }
+        let record = PromptSetRecord(id: promptSetID, jobID: id, model: job.model, path: artifact.path, createdAt: unixNow(),
+                                     classCount: promptSet.manifest.classes.count, metrics: metricsJSON)
+        let mapText = summary.map { String(format: "; validation mAP %.2f", $0.validationMap) } ?? ""
+        try database.completeJob(id, promptSet: record, event: .message("succeeded: prompt set \(promptSetID) written\(mapText)")) { job in
+            // Progress stays where the last epoch left it (before `epochs` when early stopping ended the run).
+            job.finishedAt = unixNow()
+            job.metrics = metricsJSON
+            job.etaSeconds = 0
+        }
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// Progress, a metrics event and the step-time histogram for one trainer event.
+    private func record(_ e: TrainingEvent, jobID: String, epochs: Int, firstStep: Int, totalSteps: Int, elapsed: Double,
+                        since lastStep: inout ContinuousClock.Instant, clock: ContinuousClock, logger: Logger) {
+        let done = (e.epoch - 1) * e.stepsPerEpoch + e.step
+        let data = JobEventData(epoch: e.epoch, epochs: epochs, step: done, steps: totalSteps, loss: Double(e.loss),
+                                classificationLoss: Double(e.classificationLoss), embeddingLoss: Double(e.embeddingLoss),
+                                learningRate: Double(e.learningRate), validationMap: e.validationMAP, elapsedSeconds: elapsed)
+        let event: NewJobEvent
+        switch e.kind {
+        case .step:
+            let now = clock.now
+            metrics.stepDuration.recordNanoseconds(Int64((now - lastStep).seconds * 1e9))
+            lastStep = now
+            event = .metrics(String(format: "epoch %d/%d step %d/%d: loss %.4f", e.epoch, epochs, e.step, e.stepsPerEpoch, e.loss), data)
+        case .epoch:
+            let map = e.validationMAP.map { String(format: ", validation mAP %.2f", $0) } ?? ""
+            event = .metrics(String(format: "epoch %d/%d done: loss %.4f", e.epoch, epochs, e.loss) + map, data)
+        }
+        let stepsThisRun = done - firstStep
+        let eta = stepsThisRun > 0 ? elapsed / Double(stepsThisRun) * Double(totalSteps - done) : nil
+        do {
+            try database.updateJob(jobID, events: [event]) { job in
+                job.epoch = e.kind == .epoch ? e.epoch : e.epoch - 1
+                job.step = done
+                job.etaSeconds = eta
+            }
+        } catch {
+            logger.error("cannot record progress", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func loadDataset(_ datasetID: String, param: String) throws -> Dataset {
+        // Checked whole at upload; existence and sizes are checked again, decoding happens while encoding.
+        let options = DatasetLoadOptions(decodesImages: false, decodeLimits: decodeLimits)
+        do {
+            return try DatasetLoader.load(from: layout.dataset(datasetID), options: options)
+        } catch {
+            throw JobFailure("invalid_dataset", "dataset \(datasetID) cannot be used: \(error)", param: param)
+        }
+    }
+
+    private func finish(_ id: String, stop: JobStop, logger: Logger) {
+        do {
+            switch stop {
+            case .cancelled:
+                try database.updateJob(id, events: [.message("cancelled")]) { job in
+                    job.status = .cancelled
+                    job.finishedAt = unixNow()
+                    job.etaSeconds = nil
+                }
+                try? FileManager.default.removeItem(at: layout.job(id))
+                logger.info("job cancelled")
+            case .shutdown:
+                try database.updateJob(id, events: [.message(
+                    "stopped by a server shutdown; it resumes from its last checkpoint when the server starts again")]) { job in
+                    job.status = .queued
+                    job.etaSeconds = nil
+                }
+                logger.info("job stopped for shutdown")
+            }
+        } catch {
+            logger.error("cannot record the job's end", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func fail(_ id: String, _ failure: JobFailure, logger: Logger) {
+        logger.error("job failed", metadata: ["code": .string(failure.code), "message": .string(failure.message)])
+        do {
+            try database.updateJob(id, events: [.message("failed: \(failure.message)", level: .error)]) { job in
+                job.status = .failed
+                job.finishedAt = unixNow()
+                job.etaSeconds = nil
+                job.errorCode = failure.code
+                job.errorMessage = failure.message
+                job.errorParam = failure.param
+            }
+        } catch {
+            logger.error("cannot record the job's failure", metadata: ["error": "\(error)"])
+        }
+    }
+}

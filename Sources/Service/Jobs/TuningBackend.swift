@@ -1,0 +1,51 @@
+import CLIP
+import Foundation
+import Hummingbird
+import Imaging
+import Logging
+import Metrics
+
+/// The datasets-and-jobs half of the server, assembled: the SQLite store (after start-up repair),
+/// the dataset and job routes, and the job worker service to run beside the HTTP server.
+public final class TuningBackend: Sendable {
+    public let database: TuningDatabase
+    public let worker: JobWorker
+    public let layout: DataLayout
+    let datasets: DatasetsController
+    let jobs: JobsController
+
+    /// Opens the database under `data_dir`, removes what a crash left half-made, re-queues jobs that
+    /// were running, and builds the routes and the worker. `loadEncoder` gives the worker its encoder
+    /// by model name; by default `<models.dir>/<name>` is loaded once and kept.
+    public init(configuration: ServerConfiguration, metricsFactory: any MetricsFactory, logger: Logger,
+                loadEncoder: (@Sendable (String) async throws -> CLIPModel)? = nil) throws {
+        let layout = DataLayout(configuration: configuration)
+        try layout.createFolders()
+        let metrics = JobMetrics(factory: metricsFactory)
+        let database = try TuningDatabase(url: layout.database, jobStatusCounts: { metrics.record(statusCounts: $0) })
+        let importer = DatasetImporter(layout: layout, database: database, configuration: configuration)
+        try importer.removeIncompleteDatasets()
+        try JobRecovery.recover(database: database, layout: layout, logger: logger)
+
+        let cache = EncoderCache(modelsDirectory: layout.modelsDirectory)
+        let cancellations = CancellationRequests()
+        let signal = JobQueueSignal()
+        let decodeLimits = DecodeLimits(maxEncodedBytes: DecodeLimits.default.maxEncodedBytes,
+                                        maxPixelCount: configuration.limits.maxImagePixels)
+        let runner = JobRunner(layout: layout, database: database, loadEncoder: loadEncoder ?? { try await cache.load($0) },
+                               cancellations: cancellations, metrics: metrics, decodeLimits: decodeLimits, logger: logger)
+        self.layout = layout
+        self.database = database
+        worker = JobWorker(database: database, runner: runner, signal: signal,
+                           concurrency: configuration.jobsConcurrency, logger: logger)
+        datasets = DatasetsController(layout: layout, database: database, importer: importer,
+                                      maximumUploadBytes: configuration.datasetMaxUploadBytes)
+        jobs = JobsController(layout: layout, database: database, signal: signal, cancellations: cancellations)
+    }
+
+    /// Adds `/v1/datasets…` and `/v1/tuning/jobs…` to the router.
+    public func register(on router: Router<TagTuneRequestContext>, routes: RouteTable) {
+        datasets.register(on: router, routes: routes)
+        jobs.register(on: router, routes: routes)
+    }
+}

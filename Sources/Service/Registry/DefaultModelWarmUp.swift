@@ -1,0 +1,48 @@
+import Imaging
+import Logging
+import ServiceLifecycle
+
+/// Loads the default encoder and prompt set when the server starts, runs one warm-up
+/// inference through the batcher, and only then marks the server ready. While the defaults
+/// are missing (no model yet, a prompt set still being tuned) it tries again with a growing
+/// pause, and `/readyz` says why it is not ready; `/healthz` answers all along.
+struct DefaultModelWarmUp: Service {
+    let registry: ModelRegistry
+    let batcher: InferenceBatcher
+    let readiness: Readiness
+    let logger: Logger
+
+    func run() async throws {
+        var pause = Duration.seconds(1)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await warmUp()
+                break
+            } catch {
+                let reason = "loading the default model and prompt set: \(error)"
+                readiness.reportProgress(reason)
+                logger.warning("not ready", metadata: ["reason": .string(reason), "retry_seconds": .stringConvertible(pause.components.seconds)])
+                let wait = pause
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+                pause = min(pause * 2, .seconds(30))
+            }
+        }
+        try? await gracefulShutdown()
+    }
+
+    private func warmUp() async throws {
+        readiness.reportProgress("loading the default model and prompt set")
+        let start = ContinuousClock.now
+        let (encoder, promptSet) = try await registry.loadDefaults()
+        let size = encoder.model.configuration.imageSize
+        let gray = try RGBImage(width: size, height: size, pixels: [UInt8](repeating: 128, count: size * size * 3))
+        let encoded = try await batcher.encode([encoder.model.preprocess.apply(gray)], with: encoder, urgent: true)
+        _ = LabelScoring.promptSetLabels(imageFeatures: encoded[0].features, promptSet: promptSet.promptSet,
+                                         logitScale: encoder.model.logitScale, threshold: nil, topK: 1)
+        readiness.markReady()
+        logger.info("ready", metadata: [
+            "model": .string(encoder.name), "prompt_set": .string(promptSet.id),
+            "seconds": .string(String(format: "%.2f", (ContinuousClock.now - start).seconds)),
+        ])
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Tuning
+
+/// A prompt-set folder as found on disk: its manifest (read without the tensors), or why it
+/// cannot be read. The folder's name is the prompt set's id in the API.
+struct PromptSetFolder: Sendable {
+    let id: String
+    let url: URL
+    let manifest: PromptSetManifest?
+    let problem: String?
+    /// Identity and modification time of `prompt_set.json`: a replaced folder or an edited
+    /// manifest is read again.
+    let fingerprint: String
+
+    var manifestURL: URL { url.appendingPathComponent(PromptSet.manifestFile) }
+
+    /// nil when the folder has no manifest (not a prompt set, or still being written).
+    static func inspect(id: String, url: URL) -> PromptSetFolder? {
+        let manifestURL = url.appendingPathComponent(PromptSet.manifestFile)
+        guard FileManager.default.fileExists(atPath: manifestURL.path) else { return nil }
+        let print = fingerprint(of: manifestURL)
+        do {
+            let data = try Data(contentsOf: manifestURL)
+            let manifest = try manifestDecoder.decode(PromptSetManifest.self, from: data)
+            guard manifest.format == PromptSetManifest.currentFormat else {
+                return PromptSetFolder(id: id, url: url, manifest: nil,
+                                       problem: "format '\(manifest.format)'; this server reads \(PromptSetManifest.currentFormat)",
+                                       fingerprint: print)
+            }
+            return PromptSetFolder(id: id, url: url, manifest: manifest, problem: nil, fingerprint: print)
+        } catch {
+            return PromptSetFolder(id: id, url: url, manifest: nil, problem: "\(PromptSet.manifestFile) cannot be read: \(error)",
+                                   fingerprint: print)
+        }
+    }
+
+    static func fingerprint(of file: URL) -> String {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: file.path)
+        let inode = (attributes?[.systemFileNumber] as? NSNumber)?.uint64Value ?? 0
+        let size = (attributes?[.size] as? NSNumber)?.int64Value ?? -1
+        let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
+        return "\(inode) \(size) \(modified)"
+    }
+
+    static var manifestDecoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    /// The same formatting `PromptSet.write` uses, so an edited manifest differs only where it changed.
+    static var manifestEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+}

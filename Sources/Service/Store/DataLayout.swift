@@ -1,0 +1,44 @@
+import Foundation
+
+/// Where the datasets-and-jobs half of the server keeps its files, all under `data_dir` except
+/// the encoders (`models.dir`) and the prompt sets (`prompt_sets.dir`), which the model registry reads too.
+public struct DataLayout: Sendable, Equatable {
+    public let dataDirectory: URL
+    public let modelsDirectory: URL
+    public let promptSetsDirectory: URL
+
+    public init(dataDirectory: URL, modelsDirectory: URL, promptSetsDirectory: URL) {
+        self.dataDirectory = dataDirectory
+        self.modelsDirectory = modelsDirectory
+        self.promptSetsDirectory = promptSetsDirectory
+    }
+
+    public init(configuration: ServerConfiguration) {
+        self.init(dataDirectory: URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true),
+                  modelsDirectory: URL(fileURLWithPath: configuration.modelsDirectory, isDirectory: true),
+                  promptSetsDirectory: URL(fileURLWithPath: configuration.promptSetsDirectory, isDirectory: true))
+    }
+
+    /// The SQLite database (WAL mode: `-wal` and `-shm` files sit beside it).
+    public var database: URL { dataDirectory.appendingPathComponent("tagtune.sqlite") }
+    /// Accepted datasets, one folder per id, each a complete dataset folder.
+    public var datasets: URL { dataDirectory.appendingPathComponent("datasets", isDirectory: true) }
+    /// Uploads being received and checked; emptied at start-up.
+    public var uploads: URL { dataDirectory.appendingPathComponent("uploads", isDirectory: true) }
+    /// Per-job working folders (epoch checkpoints).
+    public var jobs: URL { dataDirectory.appendingPathComponent("jobs", isDirectory: true) }
+    /// The image-feature cache shared by every job (and `tagtune tune --cache data/features`).
+    public var features: URL { dataDirectory.appendingPathComponent("features", isDirectory: true) }
+
+    public func dataset(_ id: String) -> URL { datasets.appendingPathComponent(id, isDirectory: true) }
+    public func job(_ id: String) -> URL { jobs.appendingPathComponent(id, isDirectory: true) }
+    public func model(_ name: String) -> URL { modelsDirectory.appendingPathComponent(name, isDirectory: true) }
+    public func promptSet(_ id: String) -> URL { promptSetsDirectory.appendingPathComponent(id, isDirectory: true) }
+
+    /// Creates the folders this half writes into.
+    func createFolders() throws {
+        for folder in [dataDirectory, datasets, uploads, jobs, features, promptSetsDirectory] {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        }
+    }
+}

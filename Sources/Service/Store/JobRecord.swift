@@ -1,0 +1,53 @@
+import GRDB
+
+/// A row of `job`: one tuning job, its state, progress and outcome.
+struct JobRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "job"
+
+    /// Insertion order: the queue runs jobs by it, listings page by it.
+    var seq: Int64?
+    var id: String
+    var createdAt: Int64
+    var startedAt: Int64?
+    var finishedAt: Int64?
+    var status: JobStatus
+    var model: String
+    var method: String
+    var datasetID: String
+    var validationDatasetID: String?
+    /// The resolved `TuningHyperparameters` as JSON.
+    var hyperparameters: String
+    var seed: Int64
+    var suffix: String?
+    var epoch: Int = 0
+    var epochs: Int
+    var step: Int = 0
+    var steps: Int = 0
+    var etaSeconds: Double?
+    /// `JobMetricsSummary` as JSON, once the job has validated.
+    var metrics: String?
+    var promptSetID: String?
+    var errorCode: String?
+    var errorMessage: String?
+    var errorParam: String?
+    var cancelRequested: Bool = false
+
+    enum CodingKeys: String, CodingKey {
+        case seq, id, status, model, method, hyperparameters, seed, suffix, epoch, epochs, step, steps, metrics
+        case createdAt = "created_at"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case datasetID = "dataset_id"
+        case validationDatasetID = "validation_dataset_id"
+        case etaSeconds = "eta_seconds"
+        case promptSetID = "prompt_set_id"
+        case errorCode = "error_code"
+        case errorMessage = "error_message"
+        case errorParam = "error_param"
+        case cancelRequested = "cancel_requested"
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        seq = inserted.rowID
+    }
+}

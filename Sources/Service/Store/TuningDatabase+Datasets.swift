@@ -1,0 +1,54 @@
+import GRDB
+
+/// What became of a request to delete a dataset.
+enum DatasetDeletion: Sendable {
+    case deleted
+    case notFound
+    /// Unfinished jobs still need it.
+    case inUse(jobIDs: [String])
+}
+
+extension TuningDatabase {
+    func insert(_ dataset: DatasetRecord) async throws {
+        try await pool.write { try dataset.insert($0) }
+    }
+
+    func dataset(_ id: String) async throws -> DatasetRecord? {
+        try await pool.read { try DatasetRecord.fetchOne($0, key: id) }
+    }
+
+    /// Every dataset id (the start-up sweep removes folders that have no row).
+    func datasetIDs() throws -> Set<String> {
+        try pool.read { Set(try String.fetchAll($0, sql: "SELECT id FROM dataset")) }
+    }
+
+    /// Datasets newest first, those older than `after`; nil when `after` names no dataset.
+    func datasets(after: String?, limit: Int) async throws -> Page<DatasetRecord>? {
+        try await pool.read { db in
+            var bound = Int64.max
+            if let after {
+                guard let rowid = try Int64.fetchOne(db, sql: "SELECT rowid FROM dataset WHERE id = ?", arguments: [after])
+                else { return nil }
+                bound = rowid
+            }
+            let rows = try DatasetRecord.fetchAll(
+                db, sql: "SELECT * FROM dataset WHERE rowid < ? ORDER BY rowid DESC LIMIT ?", arguments: [bound, limit + 1])
+            return Page(fetched: rows, limit: limit)
+        }
+    }
+
+    /// Deletes the row unless an unfinished job uses the dataset; the check and the delete are one
+    /// transaction, so a job created at the same moment either sees the dataset or is refused.
+    func deleteDataset(_ id: String) async throws -> DatasetDeletion {
+        try await pool.write { db in
+            guard try DatasetRecord.exists(db, key: id) else { return .notFound }
+            let users = try String.fetchAll(db, sql: """
+                SELECT id FROM job WHERE (dataset_id = ? OR validation_dataset_id = ?)
+                AND status IN ('validating_files', 'queued', 'running') ORDER BY seq
+                """, arguments: [id, id])
+            if !users.isEmpty { return .inUse(jobIDs: users) }
+            _ = try DatasetRecord.deleteOne(db, key: id)
+            return .deleted
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import GRDB
+
+/// An event to append to a job's log.
+struct NewJobEvent: Sendable {
+    enum Level: String, Sendable { case info, warn, error }
+    enum Kind: String, Sendable { case message, metrics }
+
+    var level: Level
+    var kind: Kind
+    var message: String
+    var data: JobEventData?
+
+    static func message(_ text: String, level: Level = .info, data: JobEventData? = nil) -> NewJobEvent {
+        NewJobEvent(level: level, kind: .message, message: text, data: data)
+    }
+
+    static func metrics(_ text: String, _ data: JobEventData) -> NewJobEvent {
+        NewJobEvent(level: .info, kind: .metrics, message: text, data: data)
+    }
+
+    func record(for jobID: String) throws -> JobEventRecord {
+        let json = try data.map { String(decoding: try JSONEncoder.sortedKeys.encode($0), as: UTF8.self) }
+        return JobEventRecord(id: ResourceID.make("ftevent-"), jobID: jobID, createdAt: unixNow(),
+                              level: level.rawValue, type: kind.rawValue, message: message, data: json)
+    }
+
+    /// Appends the event to `jobID`'s log inside the caller's transaction.
+    func insert(for jobID: String, _ db: Database) throws {
+        var row = try record(for: jobID)
+        try row.insert(db)
+    }
+}
+
+/// The `data` of an event: where the job was and how it was doing.
+struct JobEventData: Codable, Sendable, Equatable {
+    var epoch: Int?
+    var epochs: Int?
+    var step: Int?
+    var steps: Int?
+    var loss: Double?
+    var classificationLoss: Double?
+    var embeddingLoss: Double?
+    var learningRate: Double?
+    var validationMap: Double?
+    var elapsedSeconds: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case epoch, epochs, step, steps, loss
+        case classificationLoss = "classification_loss"
+        case embeddingLoss = "embedding_loss"
+        case learningRate = "learning_rate"
+        case validationMap = "validation_map"
+        case elapsedSeconds = "elapsed_seconds"
+    }
+}
+
+extension TuningDatabase {
+    func appendEvent(_ event: NewJobEvent, jobID: String) throws {
+        try pool.write { try event.insert(for: jobID, $0) }
+    }
+
+    /// A job's events newest first, those older than `after`; nil when `after` names no event of this job.
+    func events(jobID: String, after: String?, limit: Int) async throws -> Page<JobEventRecord>? {
+        try await pool.read { db in
+            var bound = Int64.max
+            if let after {
+                guard let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM job_event WHERE id = ? AND job_id = ?",
+                                                   arguments: [after, jobID])
+                else { return nil }
+                bound = seq
+            }
+            let rows = try JobEventRecord.fetchAll(
+                db, sql: "SELECT * FROM job_event WHERE job_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                arguments: [jobID, bound, limit + 1])
+            return Page(fetched: rows, limit: limit)
+        }
+    }
+}
+
+extension JSONEncoder {
+    /// Stable output for what is stored: sorted keys.
+    static var sortedKeys: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import GRDB
+
+/// The SQLite database of datasets, tuning jobs, their events and prompt sets, in WAL mode
+/// (readers never wait for the job worker's writes) with its schema kept by GRDB's migrator.
+public final class TuningDatabase: Sendable {
+    let pool: DatabasePool
+    /// Told the number of jobs in each status after every change of status (the metrics gauge).
+    let jobStatusCounts: @Sendable ([JobStatus: Int]) -> Void
+
+    /// Opens (creating if needed) the database at `url` and brings its schema up to date.
+    public init(url: URL, jobStatusCounts: @escaping @Sendable ([JobStatus: Int]) -> Void = { _ in }) throws {
+        self.jobStatusCounts = jobStatusCounts
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // WAL with synchronous=NORMAL keeps every committed transaction across a process crash
+            // (a power cut may lose the last ones); DatabasePool sets journal_mode=WAL itself.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        pool = try DatabasePool(path: url.path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+        try publishJobStatusCounts()
+    }
+
+    /// The schema, one registered migration per change; never edit a migration once shipped.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: datasets, jobs, job events, prompt sets") { db in
+            try db.create(table: "dataset") { t in
+                t.primaryKey("id", .text)
+                t.column("name", .text).notNull()
+                t.column("created_at", .integer).notNull()
+                t.column("image_count", .integer).notNull()
+                t.column("class_count", .integer).notNull()
+                t.column("summary", .text).notNull()        // DatasetSummary as JSON
+            }
+            try db.create(table: "job") { t in
+                t.autoIncrementedPrimaryKey("seq")           // queue and listing order
+                t.column("id", .text).notNull().unique()
+                t.column("created_at", .integer).notNull()
+                t.column("started_at", .integer)
+                t.column("finished_at", .integer)
+                t.column("status", .text).notNull()
+                t.column("model", .text).notNull()
+                t.column("method", .text).notNull()
+                // Plain ids, not foreign keys: a finished job keeps naming a dataset deleted since.
+                t.column("dataset_id", .text).notNull()
+                t.column("validation_dataset_id", .text)
+                t.column("hyperparameters", .text).notNull() // TuningHyperparameters as JSON
+                t.column("seed", .integer).notNull()
+                t.column("suffix", .text)
+                t.column("epoch", .integer).notNull().defaults(to: 0)
+                t.column("epochs", .integer).notNull()
+                t.column("step", .integer).notNull().defaults(to: 0)
+                t.column("steps", .integer).notNull().defaults(to: 0)
+                t.column("eta_seconds", .double)
+                t.column("metrics", .text)                   // JobMetricsSummary as JSON
+                t.column("prompt_set_id", .text)
+                t.column("error_code", .text)
+                t.column("error_message", .text)
+                t.column("error_param", .text)
+                t.column("cancel_requested", .boolean).notNull().defaults(to: false)
+            }
+            try db.create(index: "job_by_status", on: "job", columns: ["status", "seq"])
+            try db.create(index: "job_by_dataset", on: "job", columns: ["dataset_id"])
+            try db.create(table: "job_event") { t in
+                t.autoIncrementedPrimaryKey("seq")
+                t.column("id", .text).notNull().unique()
+                t.column("job_id", .text).notNull().references("job", column: "id", onDelete: .cascade)
+                t.column("created_at", .integer).notNull()
+                t.column("level", .text).notNull()
+                t.column("type", .text).notNull()
+                t.column("message", .text).notNull()
+                t.column("data", .text)                      // JSON object, metrics rows only
+            }
+            try db.create(index: "job_event_by_job", on: "job_event", columns: ["job_id", "seq"])
+            try db.create(table: "prompt_set") { t in
+                t.primaryKey("id", .text)
+                t.column("job_id", .text).notNull()
+                t.column("model", .text).notNull()
+                t.column("path", .text).notNull()            // the artifact folder
+                t.column("created_at", .integer).notNull()
+                t.column("class_count", .integer).notNull()
+                t.column("metrics", .text)
+            }
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""The datasets and tuning-jobs API end to end, against a running `tagtune serve`.
+
+Uploads a small dataset zip (fixture photos, made-up labels), starts a tuning job on the tiny
+fixture encoder, polls it to `succeeded`, reads its events, cancels a second job, and checks that
+bad inputs get the right status in the error shape: a zip with a `../` path (422), an unknown
+dataset (404), an unknown hyper-parameter (422), cancelling a finished job (409).
+
+Standard library only (urllib, zipfile), so it runs wherever Python 3 does:
+
+    python3 scripts/e2e/api_flow.py --base-url http://127.0.0.1:8080 --model hf-tiny-f32
+"""
+import argparse
+import io
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+IMAGES = [
+    "jpeg_422.jpg", "jpeg_444.jpg", "jpeg_baseline_420.jpg", "jpeg_cmyk.jpg", "jpeg_exif3.jpg", "jpeg_exif6.jpg",
+    "jpeg_gray.jpg", "jpeg_progressive.jpg", "png_rgb.png", "png_gray.png", "png_palette_4bit.png", "png_interlaced.png",
+]
+CLASSES = ["forklift", "pallet", "safety vest"]
+
+
+class Client:
+    def __init__(self, base_url):
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method, path, body=None, content_type=None):
+        """Returns (status, parsed JSON body) for any status, errors included."""
+        headers = {"Content-Type": content_type} if content_type else {}
+        request = urllib.request.Request(self.base_url + path, data=body, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+    def json(self, method, path, payload):
+        return self.request(method, path, json.dumps(payload).encode(), "application/json")
+
+    def text(self, path):
+        with urllib.request.urlopen(self.base_url + path, timeout=60) as response:
+            return response.read().decode()
+
+
+def make_zip(fixtures, extra=None):
+    """A dataset zip in the manifest format; `extra` adds raw entries (even unsafe paths)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("classes.txt", "\n".join(CLASSES) + "\n")
+        lines = []
+        for i, name in enumerate(IMAGES):
+            labels = [CLASSES[i % 3]] + (["pallet"] if i % 4 == 0 and i % 3 != 1 else [])
+            path = f"images/{i:02d}-{name}"
+            archive.writestr(path, (fixtures / name).read_bytes())
+            lines.append(json.dumps({"image": path, "labels": labels}))
+        archive.writestr("manifest.jsonl", "\n".join(lines) + "\n")
+        for path, data in (extra or {}).items():
+            archive.writestr(zipfile.ZipInfo(path), data)
+    return buffer.getvalue()
+
+
+class Checks:
+    def __init__(self):
+        self.failures = 0
+
+    def expect(self, condition, what, detail=""):
+        print(("ok    " if condition else "FAIL  ") + what + ("" if condition else f": {detail}"))
+        if not condition:
+            self.failures += 1
+        return condition
+
+
+def wait_for(client, job_id, done, timeout):
+    deadline = time.monotonic() + timeout
+    while True:
+        status, job = client.request("GET", f"/v1/tuning/jobs/{job_id}")
+        if status != 200:
+            raise RuntimeError(f"GET job {job_id}: {status} {job}")
+        if done(job):
+            return job
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"job {job_id} did not get there in {timeout} s: {job}")
+        time.sleep(0.05)
+
+
+def finished(job):
+    return job["status"] in ("succeeded", "failed", "cancelled")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base-url", default="http://127.0.0.1:8080")
+    parser.add_argument("--model", default="hf-tiny-f32", help="an encoder folder name in the server's models.dir")
+    parser.add_argument("--fixtures", type=Path, default=REPOSITORY / "Tests/Fixtures/images")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds a job may take")
+    args = parser.parse_args()
+    client, check = Client(args.base_url), Checks()
+
+    status, body = client.request("GET", "/healthz")
+    if status != 200:
+        sys.exit(f"no server answering at {args.base_url}: {status} {body}")
+
+    # Upload.
+    status, dataset = client.request("POST", "/v1/datasets?name=e2e", make_zip(args.fixtures), "application/zip")
+    check.expect(status == 201, "upload a dataset zip → 201", f"{status} {dataset}")
+    dataset_id = dataset.get("id", "")
+    check.expect(dataset.get("images") == len(IMAGES), f"the dataset has {len(IMAGES)} images", dataset)
+    check.expect([c["name"] for c in dataset.get("classes", [])] == CLASSES, "classes in classes.txt order", dataset)
+    check.expect(set(dataset.get("groups", {})) == {"head", "medium", "tail"}, "head/medium/tail group sizes", dataset)
+    status, listed = client.request("GET", "/v1/datasets")
+    count_before = len(listed.get("data", []))
+
+    # Bad inputs: each in the error shape with the right status, changing nothing.
+    status, body = client.request("POST", "/v1/datasets", make_zip(args.fixtures, {"../escape.txt": b"x"}), "application/zip")
+    error = body.get("error", {})
+    check.expect(status == 422 and error.get("code") == "invalid_dataset", "zip with a ../ path → 422 invalid_dataset", f"{status} {body}")
+    check.expect(any(p.get("field") == "../escape.txt" for p in error.get("problems", [])), "the problem names the entry", body)
+    status, listed = client.request("GET", "/v1/datasets")
+    check.expect(len(listed.get("data", [])) == count_before, "the refused upload left no dataset", listed)
+    status, body = client.json("POST", "/v1/tuning/jobs", {"model": args.model, "dataset": "ds-doesnotexist"})
+    check.expect(status == 404 and body.get("error", {}).get("param") == "dataset", "unknown dataset → 404 naming dataset", f"{status} {body}")
+    status, body = client.json("POST", "/v1/tuning/jobs", {"model": "no-such-model", "dataset": dataset_id})
+    check.expect(status == 404 and body.get("error", {}).get("param") == "model", "unknown model → 404 naming model", f"{status} {body}")
+    status, body = client.json("POST", "/v1/tuning/jobs",
+                               {"model": args.model, "dataset": dataset_id, "hyperparameters": {"warmup": 3}})
+    check.expect(status == 422 and body.get("error", {}).get("param") == "hyperparameters.warmup",
+                 "unknown hyper-parameter → 422 naming it", f"{status} {body}")
+
+    # A job to succeeded.
+    status, job = client.json("POST", "/v1/tuning/jobs", {
+        "model": args.model, "dataset": dataset_id, "method": "lmpt", "seed": 1, "suffix": "e2e",
+        "hyperparameters": {"epochs": 3, "batch_size": 4, "n_ctx": 2, "learning_rate": "auto"}})
+    check.expect(status == 201 and job.get("object") == "tuning.job", "create a job → 201 tuning.job", f"{status} {job}")
+    job_id = job.get("id", "")
+    started = time.monotonic()
+    job = wait_for(client, job_id, finished, args.timeout)
+    check.expect(job["status"] == "succeeded", f"the job succeeded in {time.monotonic() - started:.1f} s", job)
+    progress = job.get("progress", {})
+    check.expect(progress.get("epoch") == 3 and progress.get("step") == progress.get("steps"), "progress at the end", progress)
+    check.expect(isinstance((job.get("metrics") or {}).get("validation_map"), (int, float)), "validation mAP reported", job)
+    check.expect(str(job.get("prompt_set", "")).startswith("ps-e2e-"), "the job names its prompt set", job)
+
+    status, events = client.request("GET", f"/v1/tuning/jobs/{job_id}/events?limit=100")
+    rows = events.get("data", [])
+    metrics_rows = [e for e in rows if e.get("type") == "metrics"]
+    check.expect(status == 200 and rows and rows[0]["message"].startswith("succeeded"), "events, newest first", rows[:2])
+    check.expect(any((e.get("data") or {}).get("validation_map") is not None for e in metrics_rows), "metrics rows with validation mAP",
+                 metrics_rows[:2])
+    check.expect(all(isinstance((e.get("data") or {}).get("loss"), (int, float)) for e in metrics_rows), "metrics rows with loss")
+    status, page = client.request("GET", f"/v1/tuning/jobs/{job_id}/events?limit=2")
+    check.expect(page.get("has_more") is True and len(page.get("data", [])) == 2, "events page with has_more", page)
+
+    status, body = client.request("POST", f"/v1/tuning/jobs/{job_id}/cancel")
+    check.expect(status == 409, "cancel a finished job → 409", f"{status} {body}")
+
+    # Cancel a running job.
+    status, long_job = client.json("POST", "/v1/tuning/jobs", {
+        "model": args.model, "dataset": dataset_id, "hyperparameters": {"epochs": 1000, "batch_size": 1, "n_ctx": 2}})
+    long_id = long_job.get("id", "")
+    wait_for(client, long_id, lambda j: j["status"] == "running" or finished(j), args.timeout)
+    status, body = client.request("POST", f"/v1/tuning/jobs/{long_id}/cancel")
+    check.expect(status == 200, "cancel a running job → 200", f"{status} {body}")
+    long_job = wait_for(client, long_id, finished, args.timeout)
+    check.expect(long_job["status"] == "cancelled", "it stops as cancelled", long_job)
+
+    status, jobs = client.request("GET", "/v1/tuning/jobs?limit=1")
+    check.expect(jobs.get("object") == "list" and jobs.get("has_more") is True, "job list with cursor pagination", jobs)
+    metrics = client.text("/metrics")
+    check.expect('tagtune_tuning_jobs{status="succeeded"}' in metrics, "jobs-by-status gauge in /metrics")
+    check.expect("tagtune_tuning_job_step_duration_seconds_bucket" in metrics, "step-time histogram in /metrics")
+
+    print(f"{'all checks passed' if check.failures == 0 else f'{check.failures} checks failed'}")
+    sys.exit(1 if check.failures else 0)
+
+
+if __name__ == "__main__":
+    main()

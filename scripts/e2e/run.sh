@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Starts `tagtune serve` on a free loopback port with a temporary data folder and the tiny fixture
+# checkpoints as its models folder, runs api_flow.py against it, and stops the server.
+# Usage: scripts/e2e/run.sh [path/to/tagtune]   (default: .build/release/tagtune)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+binary="${1:-.build/release/tagtune}"
+work="$(mktemp -d -t tagtune-e2e-XXXXXX)"
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+"$binary" serve --host 127.0.0.1 --port "$port" --data-dir "$work/data" \
+  --set models.dir=Tests/Fixtures/clip --set prompt_sets.dir="$work/prompt-sets" --log-level warning \
+  >"$work/server.log" 2>&1 &
+server=$!
+stop() {
+  kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap stop EXIT
+for _ in $(seq 1 300); do
+  python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+    "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+  kill -0 "$server" 2>/dev/null || { cat "$work/server.log"; exit 1; }
+  sleep 0.1
+done
+python3 scripts/e2e/api_flow.py --base-url "http://127.0.0.1:$port" --model hf-tiny-f32 \
+  || { echo "--- server log"; tail -50 "$work/server.log"; exit 1; }
