@@ -58,6 +58,8 @@ def test_small_dataset_files():
         lines = open(os.path.join(out, "val", "manifest.jsonl")).read().splitlines()
         assert len(lines) == st["images"] and st["min_positives"] >= 3
         assert open(os.path.join(out, "val", "classes.txt")).read().split("\n")[:20] == CLASSES
+    targets, _ = make_shapes_lt.split_targets("val")   # full size: enough positives to choose settings on
+    assert min(targets) == 10 and targets[0] == round(0.15 * 775)
 
 
 def test_pretrain_batch():

@@ -78,8 +78,10 @@ if [ "$mode" = table ] || [ "$mode" = all ]; then
     for seed in $seeds; do
       name=table/$m/seed$seed
       mkdir -p "$out/$name"
+      [ -f "$out/$name/test.json" ] && continue   # finished earlier (delete OUT_DIR/table to redo)
       tune "$name" "${method_args[$m]}" "$lr" "$init" "$seed"
-      "$tagtune" eval --model "$model" --prompts "$out/$name/prompts" --dataset "$data/test" --cache "$cache" --json > "$out/$name/test.json"
+      "$tagtune" eval --model "$model" --prompts "$out/$name/prompts" --dataset "$data/test" --cache "$cache" --json > "$out/$name/test.json.tmp"
+      mv "$out/$name/test.json.tmp" "$out/$name/test.json"
     done
   done
   python3 - "$out" $methods <<'PY' | tee "$out/table.md"

@@ -24,8 +24,14 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var datasetMaxUploadBytes: Int
     public var datasetMaxInflatedBytes: Int
     /// Encoder checkpoints (`models.dir`) and prompt sets (`prompt_sets.dir`), one folder each.
-    public var modelsDirectory: String { registry.modelsDirectory }
-    public var promptSetsDirectory: String { registry.promptSetsDirectory }
+    public var modelsDirectory: String {
+        get { registry.modelsDirectory }
+        set { registry.modelsDirectory = newValue }
+    }
+    public var promptSetsDirectory: String {
+        get { registry.promptSetsDirectory }
+        set { registry.promptSetsDirectory = newValue }
+    }
     /// Example images for the web page, served read-only at `/examples/` (`web.examples_dir`).
     public var examplesDirectory: String
     /// Where each value came from ("default", the file's path, "environment", "flag"): shown at start-up.
@@ -168,7 +174,9 @@ public struct ServerConfiguration: Sendable, Equatable {
                 modelsDirectory: try value("models.dir").string,
                 defaultModel: try value("models.default").optionalString,
                 promptSetsDirectory: try value("prompt_sets.dir").string,
-                defaultPromptSet: try value("prompt_sets.default").optionalString),
+                defaultPromptSet: try value("prompt_sets.default").optionalString,
+                bundledModels: try value("models.bundled").list,
+                bundledPromptSets: try value("prompt_sets.bundled").list),
             batching: BatchingConfiguration(
                 maxBatchSize: try value("batching.max_batch_size").integer,
                 maxWaitMilliseconds: try value("batching.max_wait_ms").number,
@@ -272,6 +280,8 @@ extension ServerConfiguration {
         case "models.default": return registry.defaultModel ?? ""
         case "prompt_sets.dir": return registry.promptSetsDirectory
         case "prompt_sets.default": return registry.defaultPromptSet ?? ""
+        case "models.bundled": return registry.bundledModels.joined(separator: ",")
+        case "prompt_sets.bundled": return registry.bundledPromptSets.joined(separator: ",")
         case "batching.max_batch_size": return String(batching.maxBatchSize)
         case "batching.max_wait_ms": return String(batching.maxWaitMilliseconds)
         case "batching.max_queue": return String(batching.maxQueue)

@@ -38,6 +38,8 @@ public actor ModelRegistry {
         promptSetsURL = URL(fileURLWithPath: configuration.promptSetsDirectory, isDirectory: true).standardizedFileURL
         defaultsStore = DefaultPromptSetStore(dataDirectory: URL(fileURLWithPath: dataDirectory, isDirectory: true))
         self.logger = logger
+        BundledFolders.install(configuration.bundledModels, into: modelsURL, mode: .link, logger: logger)
+        BundledFolders.install(configuration.bundledPromptSets, into: promptSetsURL, mode: .copy, logger: logger)
         modelsLoaded = Gauge(label: "tagtune_models_loaded", dimensions: [], factory: metricsFactory)
         modelsLoaded.record(0)
         do {
