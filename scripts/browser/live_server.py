@@ -1,5 +1,5 @@
 """A live `tagtune serve` for the browser tests: a free loopback port, a temporary data folder,
-a models folder holding the demo model (linked, under the name `demo`), the page and examples
+a models folder holding the demo model (linked, as `shapes-clip`, the name `make serve` gives it), the page and examples
 from the repository, and optionally a copy of a prompt set (a copy, because the page's threshold
 edits write to it). Configuration keys the binary does not know are left out, so the same script
 runs against older and newer servers."""
@@ -49,7 +49,7 @@ class LiveServer:
         prompt_sets = data / "prompt-sets"
         models.mkdir(parents=True, exist_ok=True)
         prompt_sets.mkdir(parents=True, exist_ok=True)
-        link = models / "demo"
+        link = models / "shapes-clip"
         if not link.exists():
             link.symlink_to(self.model, target_is_directory=True)
         if self.prompt_set and not (prompt_sets / self.prompt_set.name).exists():
