@@ -41,6 +41,8 @@ extension ConfigurationKey {
               help: "requests processed at once; more are answered 429"),
         .init(path: "limits.request_timeout_seconds", kind: .number(0.1...3600), defaultValue: "60",
               help: "longest time a request may take"),
+        .init(path: "models.dir", kind: .string, defaultValue: "models",
+              help: "folder of CLIP checkpoints (one folder each); `tagtune pull` saves there"),
     ]
 
     public static func named(_ path: String) -> ConfigurationKey? { all.first { $0.path == path } }

@@ -12,6 +12,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logLevel: Logger.Level
     public var logFormat: String
     public var limits: Limits
+    /// The folder of CLIP checkpoints (`models.dir`).
+    public var modelsDirectory: String
     /// Where each value came from ("default", the file's path, "environment", "flag"): shown at start-up.
     public var sources: [String: String]
 
@@ -148,6 +150,7 @@ public struct ServerConfiguration: Sendable, Equatable {
                 maxImagesPerRequest: try value("limits.max_images_per_request").integer,
                 maxConcurrentRequests: try value("limits.max_concurrent_requests").integer,
                 requestTimeoutSeconds: try value("limits.request_timeout_seconds").number),
+            modelsDirectory: try value("models.dir").string,
             sources: sources)
     }
 }
@@ -226,6 +229,7 @@ extension ServerConfiguration {
         case "limits.max_images_per_request": return String(limits.maxImagesPerRequest)
         case "limits.max_concurrent_requests": return String(limits.maxConcurrentRequests)
         case "limits.request_timeout_seconds": return String(limits.requestTimeoutSeconds)
+        case "models.dir": return modelsDirectory
         default: throw ConfigurationError("unknown configuration key '\(path)'")
         }
     }
