@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // System libraries from Debian's -dev packages (see the Makefile's DEB_PACKAGES).
@@ -55,6 +57,16 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // `tagtune pull`: checkpoints from a Hugging Face hub (AsyncHTTPClient), checked with the CLIP module.
+        .target(
+            name: "Hub",
+            dependencies: [
+                "CLIP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "tagtune",
             dependencies: [
@@ -62,6 +74,7 @@ let package = Package(
                 "CLIP",
                 "Imaging",
                 "Tuning",
+                "Hub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -79,6 +92,19 @@ let package = Package(
             dependencies: [
                 "Service",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        // Pulls from a fake hub on loopback (Hummingbird), built from the committed tiny checkpoints.
+        .testTarget(
+            name: "HubTests",
+            dependencies: [
+                "Hub",
+                "tagtune",
+                "CLIP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]
