@@ -15,11 +15,13 @@ struct HubClient: Sendable {
     static let headTimeout: TimeAmount = .seconds(60)
 
     /// Follows up to 5 redirects (the hub sends LFS files to its CDN, renamed repositories to their
-    /// new name); the response's `history` keeps each hop's headers.
-    static var configuration: HTTPClient.Configuration {
-        HTTPClient.Configuration(
+    /// new name); the response's `history` keeps each hop's headers. A refused connection is retried
+    /// by the client until `connectTimeout`; a body that stalls for 60 s fails (and is resumed).
+    static func configuration(connectTimeout: Duration) -> HTTPClient.Configuration {
+        let milliseconds = connectTimeout.components.seconds * 1000 + connectTimeout.components.attoseconds / 1_000_000_000_000_000
+        return HTTPClient.Configuration(
             redirectConfiguration: .follow(max: 5, allowCycles: false),
-            timeout: .init(connect: .seconds(15), read: .seconds(60)),
+            timeout: .init(connect: .milliseconds(max(1, milliseconds)), read: .seconds(60)),
             decompression: .disabled)
     }
 
@@ -44,7 +46,7 @@ struct HubClient: Sendable {
         do {
             response = try await execute(request(url, headers: [("Accept", "application/json")]))
         } catch {
-            throw HubError.http(url: url, status: 0, detail: "cannot reach the hub: \(error)")
+            throw HubError.unreachable(url: url, detail: "\(error)")
         }
         guard response.status == .ok else {
             throw await Self.failure(response, url: url, repository: repository, revision: revision, file: nil)
@@ -84,6 +86,9 @@ struct HubClient: Sendable {
         case "EntryNotFound": return .fileNotFound(repository: "\(repository)", file: file ?? url)
         case "GatedRepo": return .accessDenied(repository: "\(repository)", status: status, detail: detail)
         default: break
+        }
+        if status == 401 && detail == "Invalid credentials in Authorization header" {
+            return .accessDenied(repository: "\(repository)", status: status, detail: "the token in HF_TOKEN is not valid")
         }
         switch (status, file) {
         case (404, nil), (401, nil): return .repositoryNotFound(repository: "\(repository)", endpoint: endpoint, status: status)

@@ -2,6 +2,7 @@
 public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidRepository(String, reason: String)
     case invalidEndpoint(String)
+    case unreachable(url: String, detail: String)
     case repositoryNotFound(repository: String, endpoint: String, status: Int)
     case revisionNotFound(repository: String, revision: String)
     case accessDenied(repository: String, status: Int, detail: String)
@@ -23,6 +24,8 @@ public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
             return "'\(text)' is not a hub repository name: \(reason)"
         case .invalidEndpoint(let text):
             return "'\(text)' is not an http(s) endpoint URL"
+        case .unreachable(let url, let detail):
+            return "cannot reach \(url): \(detail)"
         case .repositoryNotFound(let repository, let endpoint, let status):
             return "repository \(repository) was not found on \(endpoint) (HTTP \(status)): check the name; "
                 + "for a private or gated repository set HF_TOKEN to a token that can read it"

@@ -17,8 +17,10 @@ public struct ModelPull: Sendable {
     public var userAgent = "tagtune"
     /// Tries per file when the connection breaks or the server fails (each resumes from what arrived).
     public var maxAttempts = 4
-    /// Wait before the second try; doubled for each further try.
+    /// Wait before the second try; one more such wait for each further try.
     public var retryDelay: Duration = .seconds(1)
+    /// How long an unreachable hub is tried before the pull fails.
+    public var connectTimeout: Duration = .seconds(15)
 
     public init(repository: HubRepositoryID, modelsDirectory: URL, endpoint: HubEndpoint) {
         self.repository = repository
@@ -57,7 +59,7 @@ public struct ModelPull: Sendable {
             return .alreadyPresent(folder: finalFolder, record: PullRecord.read(in: finalFolder))
         }
 
-        return try await HTTPClient.withHTTPClient(configuration: HubClient.configuration) { http in
+        return try await HTTPClient.withHTTPClient(configuration: HubClient.configuration(connectTimeout: connectTimeout)) { http in
             let client = HubClient(http: http, endpoint: endpoint, userAgent: userAgent)
             return try await pull(client: client, events: events)
         }
@@ -106,7 +108,12 @@ public struct ModelPull: Sendable {
             index += 1
         }
 
-        try CheckpointCheck.folder(partialFolder, plan: plan, repository: "\(repository)")
+        do {
+            try CheckpointCheck.folder(partialFolder, plan: plan, repository: "\(repository)")
+        } catch {
+            try? fm.removeItem(at: partialFolder)   // checked files that do not load together: nothing to resume
+            throw error
+        }
         record.pulledAt = ISO8601DateFormatter().string(from: Date())
         try record.write(in: partialFolder)
         do {

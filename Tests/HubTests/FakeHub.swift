@@ -178,7 +178,9 @@ final class FakeHub: Sendable {
             } else if repository.lfs.contains(path) {
                 // Like huggingface.co: the LFS object lives elsewhere; the redirect carries its digest and size.
                 let digest = repository.sha256(path)
-                let location = "http://\(request.head.authority ?? "127.0.0.1")/cdn-lfs/\(repository.id.replacingOccurrences(of: "/", with: "--"))/\(digest)?file=\(path)"
+                // Another origin than the hub's (localhost, not 127.0.0.1), as the real CDN is another host.
+                let port = request.head.authority?.split(separator: ":").last ?? "80"
+                let location = "http://localhost:\(port)/cdn-lfs/\(repository.id.replacingOccurrences(of: "/", with: "--"))/\(digest)?file=\(path)"
                 var headers = HTTPFields()
                 headers[.location] = location
                 headers[HTTPField.Name("X-Repo-Commit")!] = repository.commit

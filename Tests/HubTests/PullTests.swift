@@ -206,6 +206,19 @@ struct PullTests {
         #expect(!FileManager.default.fileExists(atPath: models.appendingPathComponent("nobody--no-such-model").path))
     }
 
+    @Test func unreachableHubIsAClearError() async throws {
+        let models = try Self.modelsFolder()
+        // Port 1 on loopback: nothing listens there, the connection is refused.
+        let error = await #expect(throws: HubError.self) {
+            var pull = try Self.pull("tiny-org/clip-hf", models: models, endpoint: "http://127.0.0.1:1")
+            pull.connectTimeout = .milliseconds(500)
+            return try await pull.run()
+        }
+        guard case .unreachable(let url, _) = error else { Issue.record("expected unreachable, got \(String(describing: error))"); return }
+        #expect(url == "http://127.0.0.1:1/api/models/tiny-org/clip-hf/revision/main?blobs=true")
+        #expect(!FileManager.default.fileExists(atPath: models.appendingPathComponent("tiny-org--clip-hf").path))
+    }
+
     @Test func unknownRevisionIsAClearError() async throws {
         let hub = FakeHub(FakeRepositories.all())
         let models = try Self.modelsFolder()
@@ -288,6 +301,10 @@ struct PullTests {
         }
         #expect(refused?.description.contains("HF_TOKEN") == true)
         guard case .pulled = outcome else { Issue.record("expected a pull with the token"); return }
-        #expect(hub.log.filter { $0.path.hasPrefix("/api/") }.last?.authorization == "Bearer hf_secret")
+        // The token goes to the hub, never to the CDN the weights are redirected to (another origin).
+        let withToken = hub.log.suffix(from: hub.log.lastIndex { $0.path.hasPrefix("/api/") }!)
+        #expect(withToken.filter { !$0.path.hasPrefix("/cdn-lfs/") }.allSatisfy { $0.authorization == "Bearer hf_secret" })
+        #expect(withToken.contains { $0.path.hasPrefix("/cdn-lfs/") })
+        #expect(withToken.filter { $0.path.hasPrefix("/cdn-lfs/") }.allSatisfy { $0.authorization == nil })
     }
 }
