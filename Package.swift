@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // System libraries from Debian's -dev packages (see the Makefile's DEB_PACKAGES).
@@ -62,6 +64,16 @@ let package = Package(
                 .product(name: "MultipartKit", package: "multipart-kit"),
             ]
         ),
+        // `tagtune pull`: checkpoints from a Hugging Face hub (AsyncHTTPClient), checked with the CLIP module.
+        .target(
+            name: "Hub",
+            dependencies: [
+                "CLIP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "tagtune",
             dependencies: [
@@ -69,6 +81,7 @@ let package = Package(
                 "CLIP",
                 "Imaging",
                 "Tuning",
+                "Hub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -92,6 +105,19 @@ let package = Package(
                 // The recovery test runs the built `tagtune serve` binary.
                 "tagtune",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
+        // Pulls from a fake hub on loopback (Hummingbird), built from the committed tiny checkpoints.
+        .testTarget(
+            name: "HubTests",
+            dependencies: [
+                "Hub",
+                "tagtune",
+                "CLIP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

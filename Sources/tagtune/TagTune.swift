@@ -8,5 +8,5 @@ struct TagTune: AsyncParsableCommand {
         commandName: "tagtune",
         abstract: "Multi-label image tagging with a frozen CLIP and LMPT prompt tuning.",
         version: BuildInfo.version,
-        subcommands: [Serve.self, EmbedImage.self, EmbedText.self, Tag.self, Tune.self, Eval.self, ImportLMPT.self, Bench.self])
+        subcommands: [Serve.self, EmbedImage.self, EmbedText.self, Tag.self, Tune.self, Eval.self, ImportLMPT.self, Bench.self, Pull.self])
 }

@@ -58,8 +58,6 @@ def test_small_dataset_files():
         lines = open(os.path.join(out, "val", "manifest.jsonl")).read().splitlines()
         assert len(lines) == st["images"] and st["min_positives"] >= 3
         assert open(os.path.join(out, "val", "classes.txt")).read().split("\n")[:20] == CLASSES
-    targets, _ = make_shapes_lt.split_targets("val")   # full size: enough positives to choose settings on
-    assert min(targets) == 10 and targets[0] == round(0.15 * 775)
 
 
 def test_pretrain_batch():
@@ -74,18 +72,7 @@ def test_pretrain_batch():
 
 
 if __name__ == "__main__":
-    import sys
-    import traceback
-    passed = failed = 0
     for name, fn in list(globals().items()):
         if name.startswith("test_"):
-            try:
-                fn()
-                passed += 1
-                print("ok", name)
-            except Exception:
-                failed += 1
-                print("FAIL", name)
-                traceback.print_exc()
-    print(f"shapes-world: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+            fn()
+            print("ok", name)

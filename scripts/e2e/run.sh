@@ -9,6 +9,7 @@ work="$(mktemp -d -t tagtune-e2e-XXXXXX)"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 "$binary" serve --host 127.0.0.1 --port "$port" --data-dir "$work/data" \
   --set models.dir=Tests/Fixtures/clip --set prompt_sets.dir="$work/prompt-sets" --log-level warning \
+  --set models.bundled= --set prompt_sets.bundled= --set models.default= --set prompt_sets.default= \
   >"$work/server.log" 2>&1 &
 server=$!
 stop() {

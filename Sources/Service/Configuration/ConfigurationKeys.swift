@@ -44,7 +44,7 @@ extension ConfigurationKey {
               help: "longest time a request may take"),
         // Model registry and tagging (issue 6).
         .init(path: "models.dir", kind: .string, defaultValue: "models",
-              help: "folder of encoder checkpoints, one sub-folder each (Hugging Face or open_clip layout)"),
+              help: "folder of encoder checkpoints, one sub-folder each (Hugging Face or open_clip layout); `tagtune pull` saves there"),
         .init(path: "models.default", kind: .optionalString, defaultValue: "",
               help: "default encoder (a sub-folder name); empty: the default prompt set's encoder, else the only one"),
         .init(path: "prompt_sets.dir", kind: .string, defaultValue: "data/prompt-sets",
