@@ -13,6 +13,10 @@ import urllib.request
 from pathlib import Path
 
 
+# The names `make serve` gives the bundled model and prompt set (config/tagtune.yaml).
+PROMPT_SET_NAME = "shapes-lt-lmpt"
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -52,8 +56,8 @@ class LiveServer:
         link = models / "shapes-clip"
         if not link.exists():
             link.symlink_to(self.model, target_is_directory=True)
-        if self.prompt_set and not (prompt_sets / self.prompt_set.name).exists():
-            shutil.copytree(self.prompt_set, prompt_sets / self.prompt_set.name)
+        if self.prompt_set and not (prompt_sets / PROMPT_SET_NAME).exists():
+            shutil.copytree(self.prompt_set, prompt_sets / PROMPT_SET_NAME)
 
         known = self.known_keys()
         settings = {

@@ -27,7 +27,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from live_server import LiveServer  # noqa: E402
+from live_server import PROMPT_SET_NAME, LiveServer  # noqa: E402
 from tiny_dataset import COUNTS, write_dataset_zip  # noqa: E402
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -155,6 +155,8 @@ class PageTest:
         self.prompt_set = None
 
     def go(self, fragment):
+        """A fresh load of the page at #fragment (only the hash changing would keep the page's state)."""
+        self.browser.driver.get("about:blank")
         self.browser.open(f"{self.server.url}/#{fragment}")
 
     def step_page_loads(self):
@@ -211,6 +213,28 @@ class PageTest:
         b.screenshot("03b-tag-example-phone.png", PHONE)
         top = answer["results"][0]["labels"][0]
         return f"{len(rows)} labels, top {top['label']} {top['score']:.2f}, present {[k for k, v in shown.items() if v]}"
+
+    def step_tag_with_shipped_prompt_set(self):
+        """With a prompt set on the server, the page starts on it: the default one is chosen."""
+        b = self.browser
+        self.go("tag")
+        b.wait(lambda d: d.find_element(By.ID, "prompt-set-select").get_attribute("value") == PROMPT_SET_NAME, 30,
+               f"{PROMPT_SET_NAME} to be the chosen prompt set")
+        check(b.find("#mode-prompt-set").is_selected(), "prompt-set mode is chosen when a prompt set exists")
+        example = "02-square-star-heart.jpg"
+        b.visible(f'#example-list button[data-file="{example}"]').click()
+        card = b.visible(f'.tag-card[data-filename="{example}"]', 120)
+        shown = {row.get_attribute("data-label"): "present" in row.get_attribute("class")
+                 for row in card.find_elements(By.CSS_SELECTOR, "g.label-row")}
+        image = (REPOSITORY / "demo/examples" / example).read_bytes()
+        body, content_type = multipart({"prompt_set": PROMPT_SET_NAME}, [("image", example, image, "image/jpeg")])
+        status, answer = api(self.server, "POST", "/v1/tag", body, content_type)
+        check(status == 200, f"direct tag answered {status}: {answer}")
+        expected = {label["label"]: label["present"] for label in answer["results"][0]["labels"]}
+        check(shown == expected, f"page shows {shown}, the server says {expected}")
+        check(PROMPT_SET_NAME in b.find("#tag-summary").text, "the summary names the prompt set")
+        b.screenshot("03c-tag-example-shipped-prompt-set.png")
+        return f"{len(shown)} labels, present {[k for k, v in shown.items() if v]} (the example shows square, star, heart)"
 
     def step_broken_image(self):
         b = self.browser
@@ -467,7 +491,7 @@ def main():
     passed, failed, skipped = 0, 0, 0
     try:
         server.start()
-        print(f"server {server.url} (prompt set: {Path(prompt_set).name if prompt_set else 'none, zero-shot only'}); "
+        print(f"server {server.url} (prompt set: {PROMPT_SET_NAME + ' from ' + str(prompt_set) if prompt_set else 'none, zero-shot only'}); "
               f"screenshots in {screenshots}", flush=True)
         browser = Browser(screenshots)
         test = PageTest(server, browser, workdir, args.job_timeout)
@@ -475,6 +499,7 @@ def main():
         steps = [
             ("page loads with the status strip and examples", set(), test.step_page_loads),
             ("a shipped example is tagged zero-shot", tagging, test.step_tag_example_zero_shot),
+            ("an example is tagged with the shipped prompt set", tagging, test.step_tag_with_shipped_prompt_set),
             ("a broken image shows the server's message", tagging, test.step_broken_image),
             ("a dataset zip is uploaded and charted", jobs, test.step_upload_dataset),
             ("a short job runs to success", jobs, test.step_run_job),
@@ -486,6 +511,10 @@ def main():
         if not args.url:
             steps.append(("the API key: 401 without, success with", tagging,
                           lambda: run_auth_steps(args.binary, workdir, browser, args.model)))
+        if not prompt_set and not args.url:
+            steps = [step for step in steps if step[2] != test.step_tag_with_shipped_prompt_set]
+            print(f"SKIP an example is tagged with the shipped prompt set: no {args.prompt_set}", flush=True)
+            skipped += 1
         missing = missing_route_families(server)
         for name, needs, step in steps:
             if needs & missing:
