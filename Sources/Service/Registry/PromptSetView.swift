@@ -28,17 +28,55 @@ struct PromptSetView: ResponseEncodable {
     }
 
     struct Metrics: Encodable, Sendable {
+        /// One class of the validation report: the web page's per-class AP chart.
+        struct ClassRow: Encodable, Sendable {
+            let className: String
+            let ap: Double?
+            let group: String
+            let count: Int
+            let positives: Int
+            enum CodingKeys: String, CodingKey {
+                case ap, group, count, positives
+                case className = "class"
+            }
+        }
         let map: Double
         let headMap: Double?
         let mediumMap: Double?
         let tailMap: Double?
         let cf1: Double
         let of1: Double
+        let perClass: [ClassRow]
+        /// The frozen model's zero-shot report on the same validation images (same shape, no nesting).
+        let zeroShot: ZeroShot?
         enum CodingKeys: String, CodingKey {
             case map, cf1, of1
             case headMap = "head_map"
             case mediumMap = "medium_map"
             case tailMap = "tail_map"
+            case perClass = "per_class"
+            case zeroShot = "zero_shot"
+        }
+
+        struct ZeroShot: Encodable, Sendable {
+            let map: Double
+            let headMap: Double?
+            let mediumMap: Double?
+            let tailMap: Double?
+            let perClass: [ClassRow]
+            enum CodingKeys: String, CodingKey {
+                case map
+                case headMap = "head_map"
+                case mediumMap = "medium_map"
+                case tailMap = "tail_map"
+                case perClass = "per_class"
+            }
+        }
+
+        static func rows(_ report: EvaluationReport) -> [ClassRow] {
+            report.perClass.map {
+                ClassRow(className: $0.className, ap: $0.ap, group: $0.group.rawValue, count: $0.trainingCount, positives: $0.positives)
+            }
         }
     }
 
@@ -86,7 +124,12 @@ struct PromptSetView: ResponseEncodable {
         classSpecific = manifest.classSpecific
         createdAt = Int(manifest.createdAt.timeIntervalSince1970)
         metrics = manifest.metrics.map {
-            Metrics(map: $0.map, headMap: $0.headMap, mediumMap: $0.mediumMap, tailMap: $0.tailMap, cf1: $0.cf1, of1: $0.of1)
+            Metrics(map: $0.map, headMap: $0.headMap, mediumMap: $0.mediumMap, tailMap: $0.tailMap, cf1: $0.cf1, of1: $0.of1,
+                    perClass: Metrics.rows($0),
+                    zeroShot: manifest.zeroShotMetrics.map {
+                        Metrics.ZeroShot(map: $0.map, headMap: $0.headMap, mediumMap: $0.mediumMap, tailMap: $0.tailMap,
+                                         perClass: Metrics.rows($0))
+                    })
         }
     }
 

@@ -54,6 +54,9 @@ public struct PromptSetManifest: Sendable, Codable, Equatable {
     public var seed: UInt64
     /// Validation metrics of the shipped contexts (mAP etc., percent), when there was validation data.
     public var metrics: EvaluationReport?
+    /// The frozen model's zero-shot report ("a photo of a {class}.") on the same validation images,
+    /// so what tuning gained per class can be shown beside it. Absent in older prompt sets.
+    public var zeroShotMetrics: EvaluationReport? = nil
     public var createdAt: Date
 
     enum CodingKeys: String, CodingKey {
@@ -63,5 +66,6 @@ public struct PromptSetManifest: Sendable, Codable, Equatable {
         case classPosition = "class_position"
         case classCounts = "class_counts"
         case createdAt = "created_at"
+        case zeroShotMetrics = "zero_shot_metrics"
     }
 }

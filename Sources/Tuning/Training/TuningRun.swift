@@ -101,7 +101,7 @@ public struct TuningRun {
             : nil
         let groups = ClassGroupBounds.default.groups(of: data.classCounts)
         let h = hyperparameters
-        let manifest = PromptSetManifest(
+        var manifest = PromptSetManifest(
             id: promptSetID, method: h.method.rawValue,
             encoder: .init(name: encoderName, weightsSHA256: try model.weightsDigest(), layout: model.configuration.layout.rawValue,
                            projectionDim: model.configuration.projectionDim, textWidth: model.configuration.text.width),
@@ -111,6 +111,15 @@ public struct TuningRun {
             scoring: .init(logitOffsets: calibration.thresholds, calibrated: calibration.perClass.map { !$0.isFallback }),
             classCounts: data.classCounts, groups: groups.map(\.rawValue), hyperparameters: h, seed: h.seed,
             metrics: report, createdAt: Date())
+        if useValidation {
+            // The baseline users compare against: the hand-written prompt on the same images.
+            let zeroShot = try ZeroShotClassifier(model: model, classNames: data.classNames)
+            let zeroShotLogits = zeroShot.scores(imageFeatures: features).flatMap { $0.map(\.logit) }
+            let zeroShotScored = try LabeledScores(imageCount: labels.count / c, classCount: c, scores: zeroShotLogits, labels: labels)
+            manifest.zeroShotMetrics = try EvaluationReport(
+                test: zeroShotScored, classNames: data.classNames, trainingCounts: data.classCounts,
+                thresholds: try ThresholdCalibration(validation: zeroShotScored).thresholds)
+        }
         return try PromptSet(manifest: manifest, context: result.context, classFeatures: result.classFeatures)
     }
 }
