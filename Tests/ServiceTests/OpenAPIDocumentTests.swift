@@ -161,7 +161,8 @@ struct OpenAPIDocumentTests {
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
                 #expect(String(buffer: response.body) == OpenAPIDocument.json)
-                #expect(try JSONValue.parse(Data(buffer: response.body))["openapi"]?.stringValue?.hasPrefix("3.1.") == true)
+                let served = try JSONValue.parse(Data(buffer: response.body))
+                #expect(served["openapi"]?.stringValue?.hasPrefix("3.1.") == true)
             }
             try await client.execute(uri: "/openapi.json", method: .post) { response in
                 #expect(response.status == .methodNotAllowed)

@@ -15,7 +15,7 @@ struct OpenAPISchemaCheck {
     ]
     static let keywords: Set<String> = [
         "$ref", "type", "enum", "const", "properties", "required", "additionalProperties", "minProperties", "items",
-        "minItems", "maxItems", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
+        "minItems", "maxItems", "uniqueItems", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
         "pattern", "allOf", "anyOf", "oneOf",
     ]
 
@@ -123,6 +123,11 @@ struct OpenAPISchemaCheck {
         var found: [String] = []
         if let minimum = rules["minItems"]?.integerValue, items.count < minimum { found.append("\(path): fewer than \(minimum) items") }
         if let maximum = rules["maxItems"]?.integerValue, items.count > maximum { found.append("\(path): more than \(maximum) items") }
+        if rules["uniqueItems"] == .bool(true) {
+            for (index, item) in items.enumerated() where items[..<index].contains(where: { Self.same($0, item) }) {
+                found.append("\(path)[\(index)]: a repeated item, but the items must be unique")
+            }
+        }
         if let schema = rules["items"] {
             for (index, item) in items.enumerated() { found += problems(item, schema, at: "\(path)[\(index)]") }
         }
