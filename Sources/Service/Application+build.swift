@@ -86,10 +86,10 @@ func buildRouter(
     configuration: ServerConfiguration,
     dependencies: AppDependencies,
     inference: InferenceComponents,
+    routes: RouteTable = RouteTable(),
     logger: Logger
 ) -> Router<TagTuneRequestContext> {
     let router = Router(context: TagTuneRequestContext.self)
-    let routes = RouteTable()
     let metrics = HTTPMetrics(factory: PrometheusMetricsFactory(registry: dependencies.registry))
     router.add(middleware: RequestIDMiddleware(maxBodyBytes: configuration.limits.maxBodyBytes))
     router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
@@ -108,5 +108,6 @@ func buildRouter(
     TagController(tagger: inference.tagger, reader: TagRequestReader(maxImages: configuration.limits.maxImagesPerRequest))
         .register(on: router, routes: routes)
     dependencies.tuning?.register(on: router, routes: routes)
+    OpenAPIController().register(on: router, routes: routes)
     return router
 }

@@ -5,12 +5,17 @@ import NIOConcurrencyHelpers
 /// another method is answered 405 with `Allow` (Hummingbird's router answers 404 for it).
 /// A class, filled while the router is built, because middleware must be added before the routes.
 public final class RouteTable: Sendable {
-    private let table = NIOLockedValueBox<[(segments: [Substring], method: HTTPRequest.Method)]>([])
+    private let table = NIOLockedValueBox<[(template: String, segments: [Substring], method: HTTPRequest.Method)]>([])
 
     public init() {}
 
     func add(_ template: String, _ method: HTTPRequest.Method) {
-        table.withLockedValue { $0.append((template.split(separator: "/"), method)) }
+        table.withLockedValue { $0.append((template, template.split(separator: "/"), method)) }
+    }
+
+    /// Every (method, path template) added, in the order added: what the OpenAPI document must describe.
+    var entries: [(method: HTTPRequest.Method, template: String)] {
+        table.withLockedValue { $0.map { ($0.method, $0.template) } }
     }
 
     /// The methods registered for a concrete path (`{param}` segments match anything).
