@@ -1738,12 +1738,50 @@ enum OpenAPIDocument {
               },
               "of1": {
                 "type": "number"
+              },
+              "per_class": {
+                "type": "array",
+                "description": "Average precision per class on the validation images.",
+                "items": {
+                  "type": "object",
+                  "properties": {
+                    "class": { "type": "string" },
+                    "ap": { "type": ["number", "null"], "description": "Null without validation positives." },
+                    "group": { "type": "string", "enum": ["head", "medium", "tail"] },
+                    "count": { "type": "integer", "description": "Training images of the class." },
+                    "positives": { "type": "integer", "description": "Validation images of the class." }
+                  },
+                  "required": ["class", "ap", "group", "count", "positives"]
+                }
+              },
+              "zero_shot": {
+                "type": "object",
+                "description": "The frozen model with \"a photo of a {class}.\" on the same validation images (absent in prompt sets made before it was recorded).",
+                "properties": {
+                  "map": { "type": "number" },
+                  "head_map": { "type": "number" },
+                  "medium_map": { "type": "number" },
+                  "tail_map": { "type": "number" },
+                  "per_class": { "type": "array", "items": {
+                  "type": "object",
+                  "properties": {
+                    "class": { "type": "string" },
+                    "ap": { "type": ["number", "null"], "description": "Null without validation positives." },
+                    "group": { "type": "string", "enum": ["head", "medium", "tail"] },
+                    "count": { "type": "integer", "description": "Training images of the class." },
+                    "positives": { "type": "integer", "description": "Validation images of the class." }
+                  },
+                  "required": ["class", "ap", "group", "count", "positives"]
+                } }
+                },
+                "required": ["map", "per_class"]
               }
             },
             "required": [
               "map",
               "cf1",
-              "of1"
+              "of1",
+              "per_class"
             ]
           },
           "default": {
