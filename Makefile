@@ -54,6 +54,8 @@ serve: release
 test: deps
 	@python3 -c "import numpy, PIL" 2>/dev/null || python3 -m pip install -q numpy pillow
 	python3 scripts/demo/test_shapes_world.py
+	@python3 -c "import openapi_spec_validator" 2>/dev/null || python3 -m pip install -q openapi-spec-validator==0.9.0
+	python3 scripts/check_openapi.py
 	$(SWIFT) build --build-tests -c release -Xswiftc -enable-testing
 	$(SWIFT) test --skip-build -c release -Xswiftc -enable-testing
 	$(MAKE) e2e
