@@ -26,8 +26,14 @@ COPY --from=build /out/tagtune /usr/local/bin/tagtune
 WORKDIR /opt/tagtune
 COPY Public ./Public
 COPY config ./config
+# The embedded demo (model, prompt set, examples): config/tagtune.yaml links and copies it into the
+# writable folders below at start.
+COPY demo/model ./demo/model
+COPY demo/prompt-set ./demo/prompt-set
+COPY demo/examples ./demo/examples
 ENV TAGTUNE_SERVER_HOST=0.0.0.0 \
     TAGTUNE_DATA_DIR=/var/lib/tagtune/data \
+    TAGTUNE_MODELS_DIR=/var/lib/tagtune/models \
     TAGTUNE_PROMPT_SETS_DIR=/var/lib/tagtune/data/prompt-sets
 USER tagtune
 EXPOSE 8080
