@@ -160,7 +160,7 @@ struct Eval: ParsableCommand {
         var labels = [Bool](repeating: false, count: data.items.count * c)
         for (i, item) in data.items.enumerated() { for l in item.labels { labels[i * c + l] = true } }
 
-        let scores: [Float], thresholds: [Float], counts: [Int]
+        let report: EvaluationReport
         if let prompts {
             let set: PromptSet
             do { set = try PromptSet.load(from: URL(fileURLWithPath: prompts), for: model) } catch {
@@ -169,19 +169,15 @@ struct Eval: ParsableCommand {
             guard set.manifest.classes == data.classes else {
                 throw CommandFailure("the prompt set's classes differ from the dataset's (same names in the same order are needed)")
             }
-            scores = set.scores(imageFeatures: features, logitScale: model.logitScale)
-            thresholds = set.manifest.thresholds
-            counts = set.manifest.classCounts
+            let scores = set.scores(imageFeatures: features, logitScale: model.logitScale)
+            report = try EvaluationReport(
+                test: try LabeledScores(imageCount: data.items.count, classCount: c, scores: scores, labels: labels),
+                classNames: data.classes, trainingCounts: set.manifest.classCounts, thresholds: set.manifest.thresholds)
         } else {
-            let classifier = try ZeroShotClassifier(model: model, classNames: data.classes)
-            scores = classifier.scores(imageFeatures: features).flatMap { $0.map(\.logit) }
-            let labeled = try LabeledScores(imageCount: data.items.count, classCount: c, scores: scores, labels: labels)
-            thresholds = try ThresholdCalibration(validation: labeled).thresholds
-            counts = try trainDataset.map { try loadDataset($0, decodesImages: false).classCounts } ?? data.classCounts
+            let counts = try trainDataset.map { try loadDataset($0, decodesImages: false).classCounts } ?? data.classCounts
+            report = try EvaluationReport.zeroShot(
+                model: model, classNames: data.classes, imageFeatures: features, labels: labels, trainingCounts: counts)
         }
-        let report = try EvaluationReport(
-            test: try LabeledScores(imageCount: data.items.count, classCount: c, scores: scores, labels: labels),
-            classNames: data.classes, trainingCounts: counts, thresholds: thresholds)
         if json {
             print(try encodeJSON(report))
         } else {

@@ -113,12 +113,8 @@ public struct TuningRun {
             metrics: report, createdAt: Date())
         if useValidation {
             // The baseline users compare against: the hand-written prompt on the same images.
-            let zeroShot = try ZeroShotClassifier(model: model, classNames: data.classNames)
-            let zeroShotLogits = zeroShot.scores(imageFeatures: features).flatMap { $0.map(\.logit) }
-            let zeroShotScored = try LabeledScores(imageCount: labels.count / c, classCount: c, scores: zeroShotLogits, labels: labels)
-            manifest.zeroShotMetrics = try EvaluationReport(
-                test: zeroShotScored, classNames: data.classNames, trainingCounts: data.classCounts,
-                thresholds: try ThresholdCalibration(validation: zeroShotScored).thresholds)
+            manifest.zeroShotMetrics = try EvaluationReport.zeroShot(
+                model: model, classNames: data.classNames, imageFeatures: features, labels: labels, trainingCounts: data.classCounts)
         }
         return try PromptSet(manifest: manifest, context: result.context, classFeatures: result.classFeatures)
     }
