@@ -138,17 +138,17 @@ extension TuningDatabase {
     }
 
     /// Jobs in each status, every status present (zero when none).
-    func jobCountsByStatus() throws -> [JobStatus: Int] {
-        try pool.read { db in
-            var counts = Dictionary(uniqueKeysWithValues: JobStatus.allCases.map { ($0, 0) })
-            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM job GROUP BY status") {
-                if let status = JobStatus(rawValue: row["status"]) { counts[status] = row["n"] }
-            }
-            return counts
+    private static func jobCountsByStatus(_ db: Database) throws -> [JobStatus: Int] {
+        var counts = Dictionary(uniqueKeysWithValues: JobStatus.allCases.map { ($0, 0) })
+        for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM job GROUP BY status") {
+            if let status = JobStatus(rawValue: row["status"]) { counts[status] = row["n"] }
         }
+        return counts
     }
 
+    /// Counts and publishes on the writer's serial queue, so concurrent changes publish in commit
+    /// order: a count read on a reader could be older than one already published and overwrite it.
     func publishJobStatusCounts() throws {
-        jobStatusCounts(try jobCountsByStatus())
+        try pool.writeWithoutTransaction { db in jobStatusCounts(try Self.jobCountsByStatus(db)) }
     }
 }
