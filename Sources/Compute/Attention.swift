@@ -3,7 +3,7 @@
 /// qkv [B, T, 3C]: for head h, q is at column h·hd, k at C + h·hd, v at 2C + h·hd (hd = C / H),
 /// the layout of open_clip's `in_proj` and of HF's q, k, v weights stacked.
 /// out [B, T, C], head h at column h·hd. probs [B, H, T, T] keeps the attention weights for backward.
-/// Each (b, h) is two strided GEMMs: no copies of q, k or v.
+/// Each (b, h) is two strided GEMMs (no copies of q, k or v), the pairs spread over the workers.
 public enum Attention {
 
     @inlinable
@@ -14,54 +14,57 @@ public enum Attention {
     ) {
         let hd = c / heads
         let scale = 1 / Float(hd).squareRoot()
-        for b in 0..<batch {
-            for h in 0..<heads {
+        // One (b, h) pair per task: its two products and its softmax rows touch only its own
+        // columns of out and its own block of probs.
+        Parallel.forRanges(count: batch * heads, workPerItem: 4 * t * t * hd) { pairs in
+            for pair in pairs {
+                let (b, h) = pair.quotientAndRemainder(dividingBy: heads)
                 let q = qkv + b * t * 3 * c + h * hd
-                let k = q + c
-                let v = q + 2 * c
-                let p = probs + (b * heads + h) * t * t
-                gemm(transA: false, transB: true, m: t, n: t, k: hd, alpha: scale,
-                     a: q, lda: 3 * c, b: k, ldb: 3 * c, c: p, ldc: t)
+                let p = probs + pair * t * t
+                gemmOnThisThread(transA: false, transB: true, m: t, n: t, k: hd, alpha: scale,
+                                 a: q, lda: 3 * c, b: q + c, ldb: 3 * c, c: p, ldc: t)
                 for i in 0..<t {
                     Softmax.forwardRow(p + i * t, length: causal ? i + 1 : t, width: t)
                 }
-                gemm(transA: false, transB: false, m: t, n: hd, k: t,
-                     a: p, lda: t, b: v, ldb: 3 * c, c: out + b * t * c + h * hd, ldc: c)
+                gemmOnThisThread(transA: false, transB: false, m: t, n: hd, k: t,
+                                 a: p, lda: t, b: q + 2 * c, ldb: 3 * c, c: out + b * t * c + h * hd, ldc: c)
             }
         }
     }
 
     /// dqkv += gradients with respect to q, k and v, from dout [B, T, C] and the stored probs.
-    /// `scratch` holds T·T floats.
     @inlinable
     public static func backward(
-        dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+        dqkv: UnsafeMutablePointer<Float>,
         dout: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probs: UnsafePointer<Float>,
         batch: Int, tokens t: Int, channels c: Int, heads: Int
     ) {
         let hd = c / heads
         let scale = 1 / Float(hd).squareRoot()
-        for b in 0..<batch {
-            for h in 0..<heads {
+        Parallel.forRanges(count: batch * heads, workPerItem: 8 * t * t * hd) { pairs in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: t * t)   // dP, then dS
+            defer { scratch.deallocate() }
+            for pair in pairs {
+                let (b, h) = pair.quotientAndRemainder(dividingBy: heads)
                 let offset = b * t * 3 * c + h * hd
                 let (q, k, v) = (qkv + offset, qkv + offset + c, qkv + offset + 2 * c)
                 let (dq, dk, dv) = (dqkv + offset, dqkv + offset + c, dqkv + offset + 2 * c)
-                let p = probs + (b * heads + h) * t * t
+                let p = probs + pair * t * t
                 let dO = dout + b * t * c + h * hd
                 // dV += Pᵀ · dO
-                gemm(transA: true, transB: false, m: t, n: hd, k: t,
-                     a: p, lda: t, b: dO, ldb: c, beta: 1, c: dv, ldc: 3 * c)
+                gemmOnThisThread(transA: true, transB: false, m: t, n: hd, k: t,
+                                 a: p, lda: t, b: dO, ldb: c, beta: 1, c: dv, ldc: 3 * c)
                 // dP = dO · Vᵀ, then through the softmax: dS = P ⊙ (dP − rowsum(dP ⊙ P))
-                gemm(transA: false, transB: true, m: t, n: t, k: hd,
-                     a: dO, lda: c, b: v, ldb: 3 * c, c: scratch, ldc: t)
+                gemmOnThisThread(transA: false, transB: true, m: t, n: t, k: hd,
+                                 a: dO, lda: c, b: v, ldb: 3 * c, c: scratch, ldc: t)
                 for i in 0..<t {
                     Softmax.backwardRowInPlace(scratch + i * t, probabilities: p + i * t, width: t)
                 }
                 // dQ += scale · dS · K;  dK += scale · dSᵀ · Q
-                gemm(transA: false, transB: false, m: t, n: hd, k: t, alpha: scale,
-                     a: scratch, lda: t, b: k, ldb: 3 * c, beta: 1, c: dq, ldc: 3 * c)
-                gemm(transA: true, transB: false, m: t, n: hd, k: t, alpha: scale,
-                     a: scratch, lda: t, b: q, ldb: 3 * c, beta: 1, c: dk, ldc: 3 * c)
+                gemmOnThisThread(transA: false, transB: false, m: t, n: hd, k: t, alpha: scale,
+                                 a: scratch, lda: t, b: k, ldb: 3 * c, beta: 1, c: dq, ldc: 3 * c)
+                gemmOnThisThread(transA: true, transB: false, m: t, n: hd, k: t, alpha: scale,
+                                 a: scratch, lda: t, b: q, ldb: 3 * c, beta: 1, c: dk, ldc: 3 * c)
             }
         }
     }

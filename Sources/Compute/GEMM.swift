@@ -1,8 +1,18 @@
 import CBLAS
+import Dispatch
+import Foundation
+import Synchronization
 
 /// Row-major single-precision GEMM through OpenBLAS:
 /// C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] + beta · C, where op transposes when asked.
 /// Leading dimensions are those of the matrices as stored (row-major).
+///
+/// Large products are split over `BLAS.threads` workers along N (or M when it is larger), each
+/// running a one-thread `cblas_sgemm` on its slice. OpenBLAS's own threads are switched off:
+/// after each call they spin for about 0.1 s (`sched_yield`) and take a core from the
+/// element-wise work and the per-head attention products that run between GEMMs, and two
+/// concurrent callers (tagging and a tuning job) would oversubscribe the cores. Measured side by
+/// side with OpenBLAS's threading, the split is as fast (ViT-B shapes, 2 cores, ±3%).
 @inlinable
 public func gemm(
     transA: Bool, transB: Bool,
@@ -13,6 +23,45 @@ public func gemm(
     beta: Float = 0,
     c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
+    let tasks = min(BLAS.threads, 2 * m * n * k / BLAS.minimumFLOPsPerTask, max(m, n) / 16)
+    guard tasks > 1 else {
+        gemmOnThisThread(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                         a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        return
+    }
+    // Slice edges on multiples of 16 columns or rows keep every slice's stores aligned alike.
+    @Sendable func edge(_ task: Int, _ size: Int) -> Int { task == tasks ? size : (size * task / tasks) & ~15 }
+    let operands = GEMMOperands(a: a, b: b, c: c)
+    if n >= m {
+        DispatchQueue.concurrentPerform(iterations: tasks) { task in
+            let (from, to) = (edge(task, n), edge(task + 1, n))
+            gemmOnThisThread(transA: transA, transB: transB, m: m, n: to - from, k: k, alpha: alpha,
+                             a: operands.a, lda: lda, b: operands.b + (transB ? from * ldb : from), ldb: ldb,
+                             beta: beta, c: operands.c + from, ldc: ldc)
+        }
+    } else {
+        DispatchQueue.concurrentPerform(iterations: tasks) { task in
+            let (from, to) = (edge(task, m), edge(task + 1, m))
+            gemmOnThisThread(transA: transA, transB: transB, m: to - from, n: n, k: k, alpha: alpha,
+                             a: operands.a + (transA ? from : from * lda), lda: lda, b: operands.b, ldb: ldb,
+                             beta: beta, c: operands.c + from * ldc, ldc: ldc)
+        }
+    }
+}
+
+/// The same product on the calling thread only: for callers that already run in parallel
+/// (one attention head per worker).
+@inlinable
+public func gemmOnThisThread(
+    transA: Bool, transB: Bool,
+    m: Int, n: Int, k: Int,
+    alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0,
+    c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    BLAS.useOneOpenBLASThread()
     cblas_sgemm(
         CblasRowMajor,
         transA ? CblasTrans : CblasNoTrans,
@@ -22,7 +71,17 @@ public func gemm(
         beta, c, Int32(ldc))
 }
 
-/// What the linked BLAS is and how many threads it uses (reported by `/info` and `bench`).
+/// The operands of a split product; `@unchecked Sendable` because each slice writes only its
+/// own disjoint block of C and the inputs are read-only.
+@usableFromInline
+struct GEMMOperands: @unchecked Sendable {
+    @usableFromInline let a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>
+    @usableFromInline init(a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
+        (self.a, self.b, self.c) = (a, b, c)
+    }
+}
+
+/// What the linked BLAS is and how many threads the engine's products use.
 public enum BLAS {
     /// OpenBLAS's build description, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64".
     public static var configuration: String {
@@ -30,9 +89,24 @@ public enum BLAS {
         return String(cString: raw)
     }
 
-    /// The number of threads OpenBLAS runs a GEMM on.
-    public static var threads: Int { Int(openblas_get_num_threads()) }
+    /// Workers a large GEMM (and the element-wise work between GEMMs) is split over:
+    /// all cores unless set.
+    public static var threads: Int { workerCount.load(ordering: .relaxed) }
 
-    /// Sets the number of threads OpenBLAS uses for every later call.
-    public static func setThreads(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+    /// Sets the number of workers for every later call.
+    public static func setThreads(_ count: Int) { workerCount.store(max(1, count), ordering: .relaxed) }
+
+    /// Below this much work (multiply-adds counted twice) a product stays on one thread:
+    /// a fork-join costs some microseconds, about what 2 MFLOP take.
+    public static let minimumFLOPsPerTask = 4_000_000
+
+    @usableFromInline
+    static let workerCount = Atomic<Int>(max(1, ProcessInfo.processInfo.activeProcessorCount))
+
+    /// OpenBLAS starts with one thread per core; the engine splits products itself (see `gemm`).
+    @usableFromInline
+    static let oneOpenBLASThread: Void = openblas_set_num_threads(1)
+
+    @inlinable
+    static func useOneOpenBLASThread() { _ = oneOpenBLASThread }
 }

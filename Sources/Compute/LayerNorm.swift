@@ -8,21 +8,16 @@ public enum LayerNorm {
         inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         rows: Int, channels c: Int, eps: Float
     ) {
-        for r in 0..<rows {
-            let x = inp + r * c
-            let y = out + r * c
-            var sum: Float = 0
-            for i in 0..<c { sum += x[i] }
-            let m = sum / Float(c)
-            var squares: Float = 0
-            for i in 0..<c {
-                let d = x[i] - m
-                squares += d * d
+        Parallel.forRanges(count: rows, workPerItem: 2 * c) { range in
+            for r in range {
+                let x = inp + r * c
+                let y = out + r * c
+                let m = sum8(x, count: c) / Float(c)
+                let s = 1 / (sumOfSquares8(x, count: c, center: m) / Float(c) + eps).squareRoot()
+                for i in 0..<c { y[i] = (x[i] - m) * s * weight[i] + bias[i] }
+                mean?[r] = m
+                rstd?[r] = s
             }
-            let s = 1 / (squares / Float(c) + eps).squareRoot()
-            for i in 0..<c { y[i] = (x[i] - m) * s * weight[i] + bias[i] }
-            mean?[r] = m
-            rstd?[r] = s
         }
     }
 
@@ -35,7 +30,7 @@ public enum LayerNorm {
         mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
         rows: Int, channels c: Int
     ) {
-        for r in 0..<rows {
+        func backwardRows(_ rows: Range<Int>) { for r in rows {
             let x = inp + r * c
             let dy = dout + r * c
             let dx = dinp + r * c
@@ -57,6 +52,12 @@ public enum LayerNorm {
                 dweight?[i] += dy[i] * xhat
                 dbias?[i] += dy[i]
             }
+        } }
+        // Rows are independent unless the weight and bias gradients (sums over rows) are wanted.
+        if dweight == nil && dbias == nil {
+            Parallel.forRanges(count: rows, workPerItem: 4 * c, backwardRows)
+        } else {
+            backwardRows(0..<rows)
         }
     }
 }

@@ -4,14 +4,11 @@ public enum Softmax {
     /// (masked out by a causal mask) are set to 0.
     @inlinable
     public static func forwardRow(_ row: UnsafeMutablePointer<Float>, length: Int, width: Int) {
-        var maximum = -Float.infinity
-        for j in 0..<length { maximum = max(maximum, row[j]) }
+        let maximum = maximum8(row, count: length)
         forEachLane8(row, count: length) { x in exp8(x - maximum) }
-        var sum: Float = 0
-        for j in 0..<length { sum += row[j] }
-        let inverse = 1 / sum
-        for j in 0..<length { row[j] *= inverse }
-        for j in length..<width { row[j] = 0 }
+        let inverse = 1 / sum8(row, count: length)
+        forEachLane8(row, count: length) { x in x * inverse }
+        (row + length).update(repeating: 0, count: width - length)
     }
 
     /// Row softmax of `rows × width` values: out = softmax(inp).

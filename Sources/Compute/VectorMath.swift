@@ -64,3 +64,47 @@ public func forEachLane8(
         for j in 0..<(count - i) { data[i + j] = r[j] }
     }
 }
+
+/// Σ data[0..<count], 8 lanes at a time (a scalar Float loop is not vectorised: its order is strict).
+@inlinable @inline(__always)
+public func sum8(_ data: UnsafePointer<Float>, count: Int) -> Float {
+    var lanes = Float8()
+    var i = 0
+    while i + 8 <= count {
+        lanes += UnsafeRawPointer(data + i).loadUnaligned(as: Float8.self)
+        i += 8
+    }
+    var total = lanes.sum()
+    while i < count { total += data[i]; i += 1 }
+    return total
+}
+
+/// Σ (data[i] − center)², 8 lanes at a time.
+@inlinable @inline(__always)
+public func sumOfSquares8(_ data: UnsafePointer<Float>, count: Int, center: Float) -> Float {
+    var lanes = Float8()
+    var i = 0
+    while i + 8 <= count {
+        let d = UnsafeRawPointer(data + i).loadUnaligned(as: Float8.self) - center
+        lanes += d * d
+        i += 8
+    }
+    var total = lanes.sum()
+    while i < count { let d = data[i] - center; total += d * d; i += 1 }
+    return total
+}
+
+/// max(data[0..<count]) (−∞ when empty), 8 lanes at a time.
+@inlinable @inline(__always)
+public func maximum8(_ data: UnsafePointer<Float>, count: Int) -> Float {
+    var lanes = Float8(repeating: -.infinity)
+    var i = 0
+    while i + 8 <= count {
+        let v = UnsafeRawPointer(data + i).loadUnaligned(as: Float8.self)
+        lanes = lanes.replacing(with: v, where: v .> lanes)
+        i += 8
+    }
+    var result = lanes.max()
+    while i < count { result = Swift.max(result, data[i]); i += 1 }
+    return result
+}

@@ -42,6 +42,43 @@ struct GEMMTests {
         #expect(maxError < 1e-5, "max |BLAS − naive| = \(maxError)")
     }
 
+    /// Products large enough to be split over workers, along N (n ≥ m) and along M, with uneven
+    /// slices (3 workers): each slice must land in its own block of C, with α and β applied once.
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func splitProductsMatchNaiveProduct(transA: Bool, transB: Bool) {
+        let saved = BLAS.threads
+        BLAS.setThreads(3)
+        defer { BLAS.setThreads(saved) }
+        for (m, n, k) in [(150, 227, 256), (301, 90, 256)] {
+            #expect(2 * m * n * k >= 2 * BLAS.minimumFLOPsPerTask, "too small to be split")
+            var rng = SplitMix64(seed: 11)
+            let a = (0..<(m * k)).map { _ in rng.nextFloat() - 0.5 }
+            let b = (0..<(k * n)).map { _ in rng.nextFloat() - 0.5 }
+            let c0 = (0..<(m * n)).map { _ in rng.nextFloat() - 0.5 }
+            var c = c0
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5,
+                     a: ap.baseAddress!, lda: transA ? m : k, b: bp.baseAddress!, ldb: transB ? k : n,
+                     beta: 2, c: cp.baseAddress!, ldc: n)
+            } } }
+            let product = naiveProduct(a, b, m: m, n: n, k: k, transA: transA, transB: transB)
+            let maxError = (0..<(m * n)).map { abs(Double(c[$0]) - (0.5 * product[$0] + 2 * Double(c0[$0]))) }.max()!
+            #expect(maxError < 1e-4, "\(m)×\(n)×\(k): max |split − naive| = \(maxError)")
+        }
+    }
+
+    @Test func rangesCoverEveryItemOnce() {
+        for (count, work) in [(0, 1), (1, 1), (7, 100_000), (1000, 64), (1001, 100_000)] {
+            let seen = UnsafeMutablePointer<Int>.allocate(capacity: max(count, 1))
+            seen.initialize(repeating: 0, count: max(count, 1))
+            defer { seen.deallocate() }
+            Parallel.forRanges(count: count, workPerItem: work) { range in
+                for i in range { seen[i] += 1 }
+            }
+            #expect((0..<count).allSatisfy { seen[$0] == 1 }, "count \(count)")
+        }
+    }
+
     @Test func betaAccumulates() {
         // C = A·B + 1·C: the accumulate form that backward passes rely on.
         let a: [Float] = [1, 2, 3, 4]          // 2×2

@@ -67,11 +67,10 @@ struct OpsParityTests {
         #expect(relativeError(y, f["\(key).y"]) < 1e-5)
 
         var dqkv = [Float](repeating: 0, count: qkv.count)
-        var scratch = [Float](repeating: 0, count: t * t)
-        dqkv.withPointer { dp in scratch.withPointer { sp in
-            Attention.backward(dqkv: dp, scratch: sp, dout: f["\(key).dy"], qkv: qkv, probs: probs,
+        dqkv.withPointer { dp in
+            Attention.backward(dqkv: dp, dout: f["\(key).dy"], qkv: qkv, probs: probs,
                                batch: b, tokens: t, channels: c, heads: h)
-        } }
+        }
         for (part, name) in ["q", "k", "v"].enumerated() {
             var grad = [Float](repeating: 0, count: b * t * c)
             for row in 0..<(b * t) {

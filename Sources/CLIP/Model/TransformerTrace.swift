@@ -40,7 +40,6 @@ public final class TransformerTrace {
     let gradA: Tensor, gradB: Tensor   // [N, C]
     let gradQKV: Tensor          // [N, 3C]
     let gradHidden: Tensor       // [N, F]
-    let scoreScratch: Tensor     // [T, T] per worker
 
     public init(batch: Int, tokens: Int, configuration c: TowerConfiguration) {
         self.batch = batch
@@ -52,7 +51,6 @@ public final class TransformerTrace {
         gradA = Tensor(zeros: [n, c.width]); gradB = Tensor(zeros: [n, c.width])
         gradQKV = Tensor(zeros: [n, 3 * c.width])
         gradHidden = Tensor(zeros: [n, c.mlpWidth])
-        scoreScratch = Tensor(zeros: [batch * c.heads, tokens, tokens])
     }
 
     /// Floats held, for memory reports.
@@ -60,7 +58,7 @@ public final class TransformerTrace {
         layers.reduce(0) { sum, l in
             sum + [l.input, l.ln1Mean, l.ln1Rstd, l.qkv, l.probs, l.attention, l.middle, l.ln2Mean, l.ln2Rstd,
                    l.ln2Out, l.preActivation, l.activation].reduce(0) { $0 + $1.count }
-        } + normed.count + gradA.count + gradB.count + gradQKV.count + gradHidden.count + scoreScratch.count
+        } + normed.count + gradA.count + gradB.count + gradQKV.count + gradHidden.count
     }
 }
 
@@ -121,7 +119,7 @@ extension TransformerStack {
                             weight: layer.outWeight.pointer, rows: n, inFeatures: c.width, outFeatures: c.width)
             let dQKV = trace.gradQKV.pointer
             dQKV.update(repeating: 0, count: n * 3 * c.width)
-            Attention.backward(dqkv: dQKV, scratch: trace.scoreScratch.pointer, dout: dAttention, qkv: saved.qkv.pointer,
+            Attention.backward(dqkv: dQKV, dout: dAttention, qkv: saved.qkv.pointer,
                                probs: saved.probs.pointer, batch: batch, tokens: tokens, channels: c.width, heads: c.heads)
             dNormed.update(repeating: 0, count: n * c.width)
             Linear.backward(dinp: dNormed, dweight: nil, dbias: nil, dout: dQKV, inp: trace.normed.pointer,

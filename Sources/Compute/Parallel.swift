@@ -1,0 +1,34 @@
+import Dispatch
+
+/// Splits the element-wise work between the GEMMs (layer norms, activations, softmax rows) over
+/// as many cores as the GEMMs use. At batch 1 these run on one core while the other waits, and
+/// they are a tenth to a fifth of a ViT forward; small ranges stay on the calling thread, where a
+/// fork-join (a few microseconds) would cost more than it saves.
+public enum Parallel {
+    /// Work items below this many (roughly: floats touched) run inline.
+    public static let minimumWorkPerTask = 16_384
+
+    /// Calls `body` on disjoint, contiguous ranges that together cover `0..<count`, concurrently
+    /// when there is enough work. `workPerItem` is about the floats one item touches.
+    @inlinable
+    public static func forRanges(count: Int, workPerItem: Int, _ body: (Range<Int>) -> Void) {
+        let tasks = min(BLAS.threads, count, max(1, count * workPerItem / minimumWorkPerTask))
+        guard tasks > 1 else {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedBody(body: body)
+            DispatchQueue.concurrentPerform(iterations: tasks) { task in
+                shared.body(count * task / tasks ..< count * (task + 1) / tasks)
+            }
+        }
+    }
+
+    /// The body each task calls: every task gets its own disjoint range, so sharing it is safe.
+    @usableFromInline
+    struct UncheckedBody: @unchecked Sendable {
+        @usableFromInline let body: (Range<Int>) -> Void
+        @usableFromInline init(body: @escaping (Range<Int>) -> Void) { self.body = body }
+    }
+}
