@@ -76,4 +76,23 @@ public struct TransformerStack: Sendable {
                            rows: n, inFeatures: c.mlpWidth, outFeatures: c.width, accumulate: true)
         }
     }
+
+    /// Only the four projections of every layer, on a workspace of zeros: the GEMM time a
+    /// benchmark sets the whole forward against (what is left is attention and element-wise work).
+    func projectionsOnly(batch: Int, tokens: Int) {
+        let c = configuration
+        let n = batch * tokens
+        let ws = Workspace(batch: batch, tokens: tokens, configuration: c)
+        let x = Tensor(zeros: [n, c.width])
+        for layer in layers {
+            Linear.forward(out: ws.qkv.pointer, inp: ws.normed.pointer, weight: layer.qkvWeight.pointer, bias: layer.qkvBias.pointer,
+                           rows: n, inFeatures: c.width, outFeatures: 3 * c.width)
+            Linear.forward(out: x.pointer, inp: ws.attention.pointer, weight: layer.outWeight.pointer, bias: layer.outBias.pointer,
+                           rows: n, inFeatures: c.width, outFeatures: c.width, accumulate: true)
+            Linear.forward(out: ws.hidden.pointer, inp: ws.normed.pointer, weight: layer.fc1Weight.pointer, bias: layer.fc1Bias.pointer,
+                           rows: n, inFeatures: c.width, outFeatures: c.mlpWidth)
+            Linear.forward(out: x.pointer, inp: ws.hidden.pointer, weight: layer.fc2Weight.pointer, bias: layer.fc2Bias.pointer,
+                           rows: n, inFeatures: c.mlpWidth, outFeatures: c.width, accumulate: true)
+        }
+    }
 }

@@ -79,4 +79,9 @@ public final class VisionTower: Sendable {
         }
         return features
     }
+
+    /// For benchmarks: the layers' projections alone for `batch` images (see `projectionsOnly`).
+    public func benchmarkProjections(batch: Int) {
+        transformer.projectionsOnly(batch: batch, tokens: 1 + configuration.patchCount)
+    }
 }
