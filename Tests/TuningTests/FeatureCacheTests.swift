@@ -37,6 +37,51 @@ struct FeatureCacheTests {
         #expect(difference < 1e-6, "batch composition changes only the summation order")
     }
 
+    /// A cancelled job stops encoding at the next batch; what was encoded stays in the cache.
+    @Test func throwingProgressStopsThePassAndKeepsTheEncodedBatches() throws {
+        let model = try CLIPModel(directory: Self.fixtures.appendingPathComponent("clip/hf-tiny-f32"))
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tagtune-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cache = try FeatureCache(root: root, model: model)
+        let files = ["jpeg_baseline_420.jpg", "png_rgb.png", "jpeg_gray.jpg", "jpeg_444.jpg", "png_gray.png"]
+        let bytes = try files.map { [UInt8](try Data(contentsOf: Self.fixtures.appendingPathComponent("images/\($0)"))) }
+        var extractor = ImageFeatureExtractor(model: model, cache: cache)
+        extractor.batchSize = 2
+        var reports: [Int] = []
+        #expect(throws: TuningError.cancelled) {
+            _ = try extractor.features(count: files.count, loadBytes: { bytes[$0] }, decode: { try ImageDecoder.decode($0) },
+                                       progress: { done, _ in reports.append(done); throw TuningError.cancelled })
+        }
+        #expect(reports == [2], "stopped after the first batch")
+        let rest = try extractor.features(count: files.count, loadBytes: { bytes[$0] }, decode: { try ImageDecoder.decode($0) })
+        #expect(rest.encoded == 3, "the first batch of 2 came from the cache")
+    }
+
+    /// `TuningRun.prepare` asks `isCancelled` between batches and stops with `.cancelled`.
+    @Test func preparingARunStopsWhenCancelled() throws {
+        let model = try CLIPModel(directory: Self.fixtures.appendingPathComponent("clip/hf-tiny-f32"))
+        let temporary = try DatasetTemporaryFolder()
+        var files: [String: Data] = ["classes.txt": DatasetTestSupport.text(["circle", "square"])]
+        var manifest: [String] = []
+        for i in 0..<40 {
+            files["\(i).jpg"] = try DatasetTestSupport.fixtureImage(i % 2 == 0 ? "jpeg_baseline_420.jpg" : "jpeg_444.jpg")
+            manifest.append(#"{"image": "\#(i).jpg", "labels": ["\#(i % 3 == 0 ? "circle" : "square")"]}"#)
+        }
+        files["manifest.jsonl"] = DatasetTestSupport.text(manifest)
+        let dataset = try DatasetLoader.load(from: try DatasetTestSupport.makeFolder(files, in: temporary))
+        let run = TuningRun(model: model, training: dataset, validation: .heldOut(seed: 0), hyperparameters: TuningHyperparameters(),
+                            featureCacheRoot: nil, encoderName: "tiny", promptSetID: "ps-test")
+        var asked = 0
+        var lastStage: (String, Int)?
+        #expect(throws: TuningError.cancelled) {
+            _ = try run.prepare(events: { event in
+                if case .stage(let name, let done, _) = event { lastStage = (name, done) }
+            }, isCancelled: { asked += 1; return asked == 2 })
+        }
+        #expect(asked == 2)
+        #expect(lastStage?.0 == "encoding training images" && lastStage?.1 == 32, "stopped after the second batch of 16")
+    }
+
     @Test func sameWeightsWithOtherPreprocessingGetTheirOwnFeatures() throws {
         let source = Self.fixtures.appendingPathComponent("clip/hf-tiny-f32")
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent("tagtune-model-\(UUID().uuidString)")

@@ -83,10 +83,12 @@ final class JobRunner: Sendable {
         var stagesSeen: Set<String> = []
         let prepared: (data: TrainingData, training: Dataset, validation: Dataset)
         do {
-            prepared = try run.prepare { event in
+            prepared = try run.prepare(events: { event in
                 guard case .stage(let name, _, let total) = event, stagesSeen.insert(name).inserted else { return }
                 try? self.database.appendEvent(.message("\(name) (\(total))"), jobID: id)
-            }
+            }, isCancelled: { self.cancellations.isRequested(id) || self.shuttingDown.isSet })
+        } catch TuningError.cancelled {
+            throw cancellations.isRequested(id) ? JobStop.cancelled : JobStop.shutdown
         } catch let error as DatasetValidationError {
             throw JobFailure("invalid_dataset", error.description, param: validation == nil ? "dataset" : "validation_dataset")
         } catch let error as TuningError {

@@ -46,10 +46,11 @@ public struct ImageFeatureExtractor {
     }
 
     /// Features of every image, in order. `loadBytes(i)` returns image i's file bytes; images are
-    /// decoded only when missing from the cache. `progress(done, total)` is called after each batch.
+    /// decoded only when missing from the cache. `progress(done, total)` is called after each batch;
+    /// an error it throws (a cancelled job) stops the pass, and the batches encoded so far stay cached.
     public func features(
         count: Int, loadBytes: (Int) throws -> [UInt8], decode: ([UInt8]) throws -> RGBImage,
-        progress: (Int, Int) -> Void = { _, _ in }
+        progress: (Int, Int) throws -> Void = { _, _ in }
     ) throws -> (features: [Float], encoded: Int) {
         let d = model.configuration.projectionDim
         var out = [Float](repeating: 0, count: count * d)
@@ -81,7 +82,7 @@ public struct ImageFeatureExtractor {
                 pending.append((i, digest, try decode(bytes)))
                 if pending.count >= batchSize { try flush() }
             }
-            if (i + 1) % batchSize == 0 || i + 1 == count { progress(i + 1, count) }
+            if (i + 1) % batchSize == 0 || i + 1 == count { try progress(i + 1, count) }
         }
         try flush()
         for (row, from) in duplicates {

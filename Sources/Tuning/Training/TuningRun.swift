@@ -34,8 +34,12 @@ public struct TuningRun {
         self.promptSetID = promptSetID
     }
 
-    /// Encodes everything the trainer needs (the slow part before the first step).
-    public func prepare(events: (TuningRunEvent) -> Void = { _ in }) throws -> (data: TrainingData, training: Dataset, validation: Dataset) {
+    /// Encodes everything the trainer needs (the slow part before the first step). `isCancelled` is
+    /// asked after every batch of images or captions: encoding a large dataset takes minutes, and a
+    /// cancelled job stops there with `TuningError.cancelled`.
+    public func prepare(
+        events: (TuningRunEvent) -> Void = { _ in }, isCancelled: () -> Bool = { false }
+    ) throws -> (data: TrainingData, training: Dataset, validation: Dataset) {
         try hyperparameters.validate()
         let (train, validation) = try DatasetSplitter.split(training, using: self.validation)
         guard train.items.count >= 2 else { throw TuningError.invalidArgument("training needs at least 2 images; \(train.items.count) given") }
@@ -49,7 +53,10 @@ public struct TuningRun {
                 count: dataset.items.count,
                 loadBytes: { try dataset.imageBytes(at: $0) },
                 decode: { try ImageDecoder.decode($0, options: DecodeOptions(limits: limits)) },
-                progress: { events(.stage(name: stage, done: $0, total: $1)) }).features
+                progress: { done, total in
+                    events(.stage(name: stage, done: done, total: total))
+                    if isCancelled() { throw TuningError.cancelled }
+                }).features
         }
         let trainFeatures = try features(of: train, stage: "encoding training images")
         let validationFeatures = try features(of: validation, stage: "encoding validation images")
@@ -61,6 +68,7 @@ public struct TuningRun {
         for start in stride(from: 0, to: captions.count, by: 64) {
             captionFeatures += try model.encode(texts: Array(captions[start..<min(captions.count, start + 64)]))
             events(.stage(name: "encoding captions", done: min(captions.count, start + 64), total: captions.count))
+            if isCancelled() { throw TuningError.cancelled }
         }
         func labels(_ dataset: Dataset) -> [Float] {
             var y = [Float](repeating: 0, count: dataset.items.count * dataset.classes.count)
