@@ -93,6 +93,7 @@ public final class InferenceBatcher: Service, @unchecked Sendable {
             state = .stopped
             let tickets = queue.map(\.ticket)
             queue.removeAll()
+            metrics.queueDepth.record(0)
             failedJobs = jobs
             jobs.removeAll()
             for ticket in tickets where !ticket.done {
@@ -102,7 +103,6 @@ public final class InferenceBatcher: Service, @unchecked Sendable {
             condition.broadcast()
         }
         for job in failedJobs { job.fail(BatcherError.shuttingDown) }
-        metrics.queueDepth.record(0)
     }
 
     // MARK: Submitting
@@ -119,7 +119,6 @@ public final class InferenceBatcher: Service, @unchecked Sendable {
         let ticket = Ticket(count: images.count)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                var depth: Int?
                 start()
                 condition.withLock {
                     if Task.isCancelled { return continuation.resume(throwing: CancellationError()) }
@@ -133,12 +132,12 @@ public final class InferenceBatcher: Service, @unchecked Sendable {
                     for (index, pixels) in images.enumerated() {
                         queue.append(PendingImage(ticket: ticket, index: index, encoder: encoder, pixels: pixels, enqueued: now, urgent: urgent))
                     }
-                    depth = queue.count
-                    // Under the lock, so an observer sees an image queued before it sees its batch run.
+                    // Under the lock, so an observer (and the depth gauge) sees an image queued before
+                    // its batch runs: recorded after unlocking, a late "1" could follow the worker's "0".
+                    metrics.queueDepth.record(queue.count)
                     observer?.queued(images: images.count, depth: queue.count)
                     condition.signal()
                 }
-                if let depth { metrics.queueDepth.record(depth) }
             }
         } onCancel: {
             cancel(ticket)
@@ -161,14 +160,13 @@ public final class InferenceBatcher: Service, @unchecked Sendable {
     }
 
     private func cancel(_ ticket: Ticket) {
-        let depth = condition.withLock { () -> Int in
-            guard !ticket.done else { return queue.count }
+        condition.withLock {
+            guard !ticket.done else { return }
             queue.removeAll { $0.ticket === ticket }
+            metrics.queueDepth.record(queue.count)
             ticket.done = true
             ticket.continuation?.resume(throwing: CancellationError())
-            return queue.count
         }
-        metrics.queueDepth.record(depth)
     }
 
     // MARK: The inference thread
@@ -177,8 +175,7 @@ public final class InferenceBatcher: Service, @unchecked Sendable {
         while let work = nextWork() {
             switch work {
             case .job(let job): job.run()
-            case .batch(let batch, let depth):
-                metrics.queueDepth.record(depth)
+            case .batch(let batch):
                 run(batch)
             }
         }
@@ -186,7 +183,7 @@ public final class InferenceBatcher: Service, @unchecked Sendable {
 
     private enum Work {
         case job(Job)
-        case batch([PendingImage], depthAfter: Int)
+        case batch([PendingImage])
     }
 
     /// Waits for the next job or batch; nil once stopped.
@@ -216,7 +213,8 @@ public final class InferenceBatcher: Service, @unchecked Sendable {
                 }
             }
             queue = rest
-            return .batch(batch, depthAfter: rest.count)
+            metrics.queueDepth.record(queue.count)   // under the lock: gauge updates keep the queue's order
+            return .batch(batch)
         }
     }
 
