@@ -39,7 +39,9 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),   // libcrypto: SHA-256 digests
 
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CTurboJPEG"]),
-        .target(name: "Compute", dependencies: ["CBLAS"], swiftSettings: engineSettings),
+        // The transcendental element-wise kernels, compiled for baseline x86-64 and for AVX2 + FMA.
+        .target(name: "CElementwise", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
+        .target(name: "Compute", dependencies: ["CBLAS", "CElementwise"], swiftSettings: engineSettings),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "CTurboJPEG", "CPNG"], swiftSettings: engineSettings),
         .target(name: "CLIP", dependencies: ["Compute", "Imaging", "SystemZlib", "COpenSSL"], swiftSettings: engineSettings),
         .target(
@@ -86,7 +88,7 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "ComputeTests", dependencies: ["Compute"]),
+        .testTarget(name: "ComputeTests", dependencies: ["Compute", "CElementwise"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "CLIPTests", dependencies: ["CLIP"]),
         .testTarget(

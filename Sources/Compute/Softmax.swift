@@ -1,14 +1,12 @@
+import CElementwise
+
 /// Softmax over rows, numerically stable (the row maximum is subtracted first).
 public enum Softmax {
     /// Normalises the first `length` entries of a row in place; entries past `length`
     /// (masked out by a causal mask) are set to 0.
     @inlinable
     public static func forwardRow(_ row: UnsafeMutablePointer<Float>, length: Int, width: Int) {
-        let maximum = maximum8(row, count: length)
-        forEachLane8(row, count: length) { x in exp8(x - maximum) }
-        let inverse = 1 / sum8(row, count: length)
-        forEachLane8(row, count: length) { x in x * inverse }
-        (row + length).update(repeating: 0, count: width - length)
+        tt_softmax_row(row, length, width)   // C: built for AVX2 + FMA where the CPU has them
     }
 
     /// Row softmax of `rows × width` values: out = softmax(inp).

@@ -117,21 +117,6 @@ struct FiniteDifferenceTests {
         ds.withPointer { Softmax.backward(dinp: $0, dout: r, out: softmax(x), rows: rows, width: width) }
         #expect(relativeError(ds, Self.numericGradient(x) { Self.dot(softmax($0), r) }) < 2e-3)
     }
-
-    @Test func vectorExpAndErfAgainstLibm() {
-        var worstExp: Float = 0, worstErf: Float = 0
-        var x: Float = -80
-        while x < 80 {
-            let v = exp8(Float8(repeating: x))[0]
-            worstExp = max(worstExp, abs(v - Float(Foundation.exp(Double(x)))) / Float(Foundation.exp(Double(x))))
-            if abs(x) < 6 {
-                worstErf = max(worstErf, abs(erf8(Float8(repeating: x))[0] - Float(Foundation.erf(Double(x)))))
-            }
-            x += 0.0137
-        }
-        #expect(worstExp < 5e-7, "exp8 relative error \(worstExp)")
-        #expect(worstErf < 6e-7, "erf8 absolute error \(worstErf)")
-    }
 }
 
 import Foundation
