@@ -30,21 +30,20 @@ public func gemm(
         return
     }
     // Slice edges on multiples of 16 columns or rows keep every slice's stores aligned alike.
-    @Sendable func edge(_ task: Int, _ size: Int) -> Int { task == tasks ? size : (size * task / tasks) & ~15 }
-    let operands = GEMMOperands(a: a, b: b, c: c)
+    func edge(_ task: Int, _ size: Int) -> Int { task == tasks ? size : (size * task / tasks) & ~15 }
     if n >= m {
-        DispatchQueue.concurrentPerform(iterations: tasks) { task in
+        Parallel.forTasks(tasks) { task in
             let (from, to) = (edge(task, n), edge(task + 1, n))
             gemmOnThisThread(transA: transA, transB: transB, m: m, n: to - from, k: k, alpha: alpha,
-                             a: operands.a, lda: lda, b: operands.b + (transB ? from * ldb : from), ldb: ldb,
-                             beta: beta, c: operands.c + from, ldc: ldc)
+                             a: a, lda: lda, b: b + (transB ? from * ldb : from), ldb: ldb,
+                             beta: beta, c: c + from, ldc: ldc)
         }
     } else {
-        DispatchQueue.concurrentPerform(iterations: tasks) { task in
+        Parallel.forTasks(tasks) { task in
             let (from, to) = (edge(task, m), edge(task + 1, m))
             gemmOnThisThread(transA: transA, transB: transB, m: to - from, n: n, k: k, alpha: alpha,
-                             a: operands.a + (transA ? from : from * lda), lda: lda, b: operands.b, ldb: ldb,
-                             beta: beta, c: operands.c + from * ldc, ldc: ldc)
+                             a: a + (transA ? from : from * lda), lda: lda, b: b, ldb: ldb,
+                             beta: beta, c: c + from * ldc, ldc: ldc)
         }
     }
 }
@@ -69,16 +68,6 @@ public func gemmOnThisThread(
         Int32(m), Int32(n), Int32(k),
         alpha, a, Int32(lda), b, Int32(ldb),
         beta, c, Int32(ldc))
-}
-
-/// The operands of a split product; `@unchecked Sendable` because each slice writes only its
-/// own disjoint block of C and the inputs are read-only.
-@usableFromInline
-struct GEMMOperands: @unchecked Sendable {
-    @usableFromInline let a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>
-    @usableFromInline init(a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
-        (self.a, self.b, self.c) = (a, b, c)
-    }
 }
 
 /// What the linked BLAS is and how many threads the engine's products use.

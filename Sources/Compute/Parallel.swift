@@ -17,18 +17,22 @@ public enum Parallel {
             if count > 0 { body(0..<count) }
             return
         }
+        forTasks(tasks) { task in body(count * task / tasks ..< count * (task + 1) / tasks) }
+    }
+
+    /// Runs `body(0)` … `body(tasks − 1)` concurrently and returns when all are done. The tasks
+    /// must touch disjoint memory: that is what makes sharing the non-Sendable body safe.
+    @inlinable
+    public static func forTasks(_ tasks: Int, _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedBody(body: body)
-            DispatchQueue.concurrentPerform(iterations: tasks) { task in
-                shared.body(count * task / tasks ..< count * (task + 1) / tasks)
-            }
+            DispatchQueue.concurrentPerform(iterations: tasks) { shared.body($0) }
         }
     }
 
-    /// The body each task calls: every task gets its own disjoint range, so sharing it is safe.
     @usableFromInline
     struct UncheckedBody: @unchecked Sendable {
-        @usableFromInline let body: (Range<Int>) -> Void
-        @usableFromInline init(body: @escaping (Range<Int>) -> Void) { self.body = body }
+        @usableFromInline let body: (Int) -> Void
+        @usableFromInline init(body: @escaping (Int) -> Void) { self.body = body }
     }
 }
