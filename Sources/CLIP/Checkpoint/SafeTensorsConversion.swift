@@ -1,4 +1,4 @@
-import Dispatch
+import Compute
 import Foundation
 
 /// Element conversions between the file's little-endian encodings and native values.
@@ -61,10 +61,9 @@ enum SafeTensorsConversion {
             kernel(source, destination, count)
             return
         }
-        let span = ChunkedSpan(source: source, destination: destination)
-        DispatchQueue.concurrentPerform(iterations: tasks) { task in
+        Parallel.forTasks(tasks) { task in
             let range = chunk(task, of: tasks, count: count)
-            kernel(span.source + range.lowerBound * sourceStride, span.destination + range.lowerBound, range.count)
+            kernel(source + range.lowerBound * sourceStride, destination + range.lowerBound, range.count)
         }
     }
 
@@ -75,13 +74,6 @@ enum SafeTensorsConversion {
             index == 0 ? 0 : index == tasks ? count : (count / tasks * index) & ~63
         }
         return edge(task)..<edge(task + 1)
-    }
-
-    /// The pointers a chunked run shares; `@unchecked Sendable` because every task reads the
-    /// read-only source and writes only its own disjoint slice of the destination.
-    private struct ChunkedSpan<Element>: @unchecked Sendable {
-        let source: UnsafeRawPointer
-        let destination: UnsafeMutablePointer<Element>
     }
 
     /// Converts `count` little-endian F16 values at `source` to Float.
