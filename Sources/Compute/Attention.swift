@@ -32,6 +32,33 @@ public enum Attention {
         }
     }
 
+    /// Attention of one query per sequence: the last layer of a tower whose output is read at one
+    /// token only (ViT's class token, the text's EOT) needs no other query. Exact, and inference only.
+    /// q [B, C]; kv [B, T, 2C] with head h's k at column h·hd and its v at C + h·hd; out [B, C].
+    /// Sequence b attends to its first `keys[b]` tokens (all T, or up to the query under a causal mask).
+    @inlinable
+    public static func forwardOneQuery(
+        out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, kv: UnsafePointer<Float>,
+        keys: [Int], batch: Int, tokens t: Int, channels c: Int, heads: Int
+    ) {
+        let hd = c / heads
+        let scale = 1 / Float(hd).squareRoot()
+        Parallel.forRanges(count: batch * heads, workPerItem: 4 * t * hd) { pairs in
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: t)
+            defer { scores.deallocate() }
+            for pair in pairs {
+                let (b, h) = pair.quotientAndRemainder(dividingBy: heads)
+                let n = keys[b]
+                let k = kv + b * t * 2 * c + h * hd
+                gemmOnThisThread(transA: false, transB: true, m: 1, n: n, k: hd, alpha: scale,
+                                 a: q + b * c + h * hd, lda: c, b: k, ldb: 2 * c, c: scores, ldc: n)
+                Softmax.forwardRow(scores, length: n, width: n)
+                gemmOnThisThread(transA: false, transB: false, m: 1, n: hd, k: n,
+                                 a: scores, lda: n, b: k + c, ldb: 2 * c, c: out + b * c + h * hd, ldc: c)
+            }
+        }
+    }
+
     /// dqkv += gradients with respect to q, k and v, from dout [B, T, C] and the stored probs.
     @inlinable
     public static func backward(

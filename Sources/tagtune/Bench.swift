@@ -20,7 +20,7 @@ struct BenchTowers: ParsableCommand {
 
     @Option(help: "Checkpoint folder (Hugging Face or open_clip layout).") var model: String
     @Option(help: "Comma-separated vision batch sizes.") var batches: String = "1,8,32"
-    @Option(help: "Texts per text-tower batch.") var textBatch: Int = 64
+    @Option(help: "Texts per text-tower batch (0: skip the text tower).") var textBatch: Int = 64
     @Option(help: "Seconds to measure each case (after one warm-up pass).") var seconds: Double = 5
     @Option(help: "Threads for matrix products (default: all cores).") var threads: Int?
     @Flag(help: "Print one JSON object instead of a table.") var json = false
@@ -42,10 +42,12 @@ struct BenchTowers: ParsableCommand {
             let projections = measure { clip.vision.benchmarkProjections(batch: batch) }
             rows.append(("vision", batch, Double(batch) / perBatch, perBatch * 1000, projections * 1000))
         }
-        let captions = (0..<textBatch).map { "a photo of \($0 % 7 + 1) small red stars above a blue ring on a table number \($0)" }
-        let tokens = captions.map { clip.tokenizer.tokenize($0, contextLength: cfg.contextLength) }
-        let perTextBatch = measure { _ = try? clip.text.encode(tokens: tokens) }
-        rows.append(("text", textBatch, Double(textBatch) / perTextBatch, perTextBatch * 1000, nil))
+        if textBatch > 0 {
+            let captions = (0..<textBatch).map { "a photo of \($0 % 7 + 1) small red stars above a blue ring on a table number \($0)" }
+            let tokens = captions.map { clip.tokenizer.tokenize($0, contextLength: cfg.contextLength) }
+            let perTextBatch = measure { _ = try? clip.text.encode(tokens: tokens) }
+            rows.append(("text", textBatch, Double(textBatch) / perTextBatch, perTextBatch * 1000, nil))
+        }
         let peakMiB = peakResidentMiB()
 
         if json {
@@ -56,7 +58,7 @@ struct BenchTowers: ParsableCommand {
             print(#"{"model":\#(quote(model)),"threads":\#(BLAS.threads),"sgemm_gflops":\#(String(format: "%.1f", peak)),"load_seconds":\#(String(format: "%.3f", loadSeconds)),"peak_rss_mib":\#(peakMiB),"vision_gflop_per_image":\#(String(format: "%.2f", gflopPerImage)),"cases":[\#(cases.joined(separator: ","))]}"#)
             return
         }
-        print("model \(model): vision \(cfg.vision.layers)x\(cfg.vision.width) patch \(cfg.patchSize) @\(cfg.imageSize)px (\(String(format: "%.2f", gflopPerImage)) GFLOP/image), text \(cfg.text.layers)x\(cfg.text.width)")
+        print("model \(model): vision \(cfg.vision.layers)x\(cfg.vision.width) patch \(cfg.patchSize) @\(cfg.imageSize)px (\(String(format: "%.2f", gflopPerImage)) GFLOP/image; \(String(format: "%.2f", Self.visionFLOPsPerformed(cfg) / 1e9)) performed, the last layer for the class token alone), text \(cfg.text.layers)x\(cfg.text.width)")
         print("BLAS: \(BLAS.configuration), \(BLAS.threads) threads; sgemm peak now \(String(format: "%.1f", peak)) GFLOP/s")
         print(String(format: "load %.2f s, peak RSS %d MiB", loadSeconds, peakMiB))
         print("tower   batch   per second   ms/batch   GFLOP/s   % of sgemm peak   projections alone, ms/batch")
@@ -70,11 +72,22 @@ struct BenchTowers: ParsableCommand {
     func measure(_ body: () -> Void) -> Double { measureSeconds(seconds, body) }
 
     /// Multiply-adds × 2 of one image through the vision tower (patch GEMM, layers, projection).
+    /// FLOPs of one image through the model as written (multiply-adds counted twice): what other
+    /// engines compute, and what the GFLOP/s column divides by.
     static func visionFLOPs(_ cfg: CLIPConfiguration) -> Double {
         let c = Double(cfg.vision.width), f = Double(cfg.vision.mlpWidth)
         let p = Double(cfg.patchCount), t = p + 1, k = Double(3 * cfg.patchSize * cfg.patchSize)
         let perLayer = 2 * t * (3 * c * c + c * c + 2 * c * f) + 2 * 2 * t * t * c
         return 2 * p * k * c + Double(cfg.vision.layers) * perLayer + 2 * c * Double(cfg.projectionDim)
+    }
+
+    /// FLOPs this engine performs per image: its last layer computes keys and values for every
+    /// token but the rest for the class token alone (the only row read out).
+    static func visionFLOPsPerformed(_ cfg: CLIPConfiguration) -> Double {
+        let c = Double(cfg.vision.width), f = Double(cfg.vision.mlpWidth), t = Double(cfg.patchCount + 1)
+        let full = 2 * t * (3 * c * c + c * c + 2 * c * f) + 2 * 2 * t * t * c
+        let readOut = 2 * t * 2 * c * c + 2 * (c * c + c * c + 2 * c * f) + 2 * 2 * t * c
+        return visionFLOPs(cfg) - (cfg.vision.layers > 0 ? full - readOut : 0)
     }
 
 }

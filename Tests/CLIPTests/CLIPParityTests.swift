@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CLIP
+import Compute
 
 /// The towers against transformers and open_clip on the committed tiny checkpoints
 /// (Tests/Fixtures/clip, made by scripts/fixtures/make_clip_fixtures.py).
@@ -95,6 +96,28 @@ struct CLIPParityTests {
         for (i, ids) in sequences.enumerated() {
             let alone = try model.text.encode(tokens: [ids])
             #expect(Self.relativeError(alone, Array(together[(i * d)..<((i + 1) * d)])) < 1e-5)
+        }
+    }
+
+    @Test func lastLayerForTheReadOutRowsAloneEqualsTheFullLayer() throws {
+        // Both towers run their last layer only where it is read (class token, EOT); on random
+        // streams that must equal those rows of the full forward, causal or not.
+        let model = try CLIPModel(directory: Self.root.appendingPathComponent("openclip-tiny-gelu-f32"))
+        var random = SplitMix64(seed: 7)
+        for (stack, causal) in [(model.vision.transformer, false), (model.text.transformer, true)] {
+            let (batch, tokens, width) = (3, 9, stack.configuration.width)
+            let input = (0..<(batch * tokens * width)).map { _ in random.nextGaussian() }
+            var full = input, readOut = input
+            let rows = [0, 8, 4]
+            full.withUnsafeMutableBufferPointer { stack.forward($0.baseAddress!, batch: batch, tokens: tokens, causal: causal) }
+            readOut.withUnsafeMutableBufferPointer {
+                stack.forward($0.baseAddress!, batch: batch, tokens: tokens, causal: causal, readOut: rows)
+            }
+            for (b, row) in rows.enumerated() {
+                let range = ((b * tokens + row) * width)..<((b * tokens + row + 1) * width)
+                let error = Self.relativeError(Array(readOut[range]), Array(full[range]))
+                #expect(error < 1e-5, "causal \(causal), sequence \(b): max relative error \(error)")
+            }
         }
     }
 

@@ -42,7 +42,10 @@ struct TextTowerGradientTests {
         let x = model.text.embed(tokens: sequences, length: tokens)
         let (training, _) = model.text.forwardTraining(embeddings: x, batch: 2, tokens: tokens,
                                                        poolAt: sequences.map(model.text.poolingIndex))
-        #expect(training == inference)
+        // Not bit-equal: inference runs the last layer for the pooled rows alone, so its sums are
+        // ordered differently; the tuned prompts must still score what inference scores.
+        let error = Self.relativeError(training, inference)
+        #expect(error < 1e-6, "training vs inference forward: max relative error \(error)")
     }
 
     @Test func gradientMatchesFiniteDifferences() throws {

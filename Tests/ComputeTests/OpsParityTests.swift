@@ -80,6 +80,41 @@ struct OpsParityTests {
         }
     }
 
+    @Test(arguments: [true, false])
+    func attentionOfOneQueryPerSequence(causal: Bool) {
+        // The read-out path of a last layer: one query row per sequence against all keys and values
+        // (or those up to the query, causally) must give that row of the full attention's output.
+        let key = causal ? "attention_causal" : "attention_noncausal"
+        let (b, t, h, hd) = (2, 5, 2, 8)
+        let c = h * hd
+        let (q, k, v) = (f["\(key).q"], f["\(key).k"], f["\(key).v"])
+        for rows in [[0, 4], [3, 1], [4, 4]] {
+            var queries = [Float](repeating: 0, count: b * c)
+            var kv = [Float](repeating: 0, count: b * t * 2 * c)
+            for s in 0..<b {
+                for j in 0..<c { queries[s * c + j] = q[(s * t + rows[s]) * c + j] }
+                for r in 0..<t {
+                    for j in 0..<c {
+                        kv[(s * t + r) * 2 * c + j] = k[(s * t + r) * c + j]
+                        kv[(s * t + r) * 2 * c + c + j] = v[(s * t + r) * c + j]
+                    }
+                }
+            }
+            var y = [Float](repeating: 0, count: b * c)
+            y.withPointer {
+                Attention.forwardOneQuery(out: $0, q: queries, kv: kv, keys: rows.map { causal ? $0 + 1 : t },
+                                          batch: b, tokens: t, channels: c, heads: h)
+            }
+            let reference = f["\(key).y"]
+            var expected: [Float] = []
+            for s in 0..<b {
+                let start = (s * t + rows[s]) * c
+                expected += reference[start..<(start + c)]
+            }
+            #expect(relativeError(y, expected) < 1e-5, "rows \(rows)")
+        }
+    }
+
     @Test func linear() {
         let x = f["linear.x"], w = f["linear.weight"], bias = f["linear.bias"], dy = f["linear.dy"]
         let (m, k, n) = (5, 12, 8)

@@ -45,7 +45,10 @@ struct PromptLearnerGradientTests {
         let model = Self.model
         let context = PromptContext.random(classes: 2, length: 5, width: model.configuration.text.width, classSpecific: true, seed: 1)
         let learner = try PromptLearner(model: model, classNames: ["cat", "traffic light"], context: context)
-        #expect(learner.classFeatures() == learner.forward().features)
+        // Serving runs the text tower's last layer for the pooled rows alone, so the sums are
+        // ordered differently from training's full layer: equal to rounding, not bit for bit.
+        let error = Self.relativeError(learner.classFeatures(), learner.forward().features)
+        #expect(error < 1e-6, "serving vs training features: max relative error \(error)")
     }
 
     @Test func contextFromWordsReproducesTheHandWrittenPrompt() throws {

@@ -59,7 +59,7 @@ public final class TextTower: Sendable {
     /// pooled at the given positions. Prompt tuning feeds learned context vectors through here.
     public func encode(embeddings x: Tensor, batch: Int, tokens: Int, poolAt indices: [Int]) -> [Float] {
         let cfg = configuration, c = cfg.text.width
-        transformer.forward(x.pointer, batch: batch, tokens: tokens, causal: true)
+        transformer.forward(x.pointer, batch: batch, tokens: tokens, causal: true, readOut: indices)
         let pooled = Tensor(zeros: [batch, c])
         for b in 0..<batch {
             LayerNorm.forward(out: pooled.pointer + b * c, mean: nil, rstd: nil,

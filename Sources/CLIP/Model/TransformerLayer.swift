@@ -52,11 +52,15 @@ public struct TransformerStack: Sendable {
 
     /// Runs every layer over the residual stream x [B, T, C] in place (inference: nothing kept).
     /// The residual additions are fused into the output projections (GEMM with β = 1).
-    func forward(_ x: UnsafeMutablePointer<Float>, batch: Int, tokens: Int, causal: Bool) {
+    ///
+    /// With `readOut`, only row `readOut[b]` of sequence b is read afterwards (the pooled token), so
+    /// the last layer runs for those rows alone; the other rows of x then hold the stream before it.
+    func forward(_ x: UnsafeMutablePointer<Float>, batch: Int, tokens: Int, causal: Bool, readOut: [Int]? = nil) {
         let c = configuration
         let n = batch * tokens
         let ws = Workspace(batch: batch, tokens: tokens, configuration: c)
-        for layer in layers {
+        let readOutLayer = readOut != nil && !layers.isEmpty ? layers.count - 1 : nil
+        for layer in layers[..<(readOutLayer ?? layers.count)] {
             LayerNorm.forward(out: ws.normed.pointer, mean: nil, rstd: nil, inp: x,
                               weight: layer.ln1Weight.pointer, bias: layer.ln1Bias.pointer,
                               rows: n, channels: c.width, eps: c.layerNormEps)
@@ -75,24 +79,77 @@ public struct TransformerStack: Sendable {
             Linear.forward(out: x, inp: ws.hidden.pointer, weight: layer.fc2Weight.pointer, bias: layer.fc2Bias.pointer,
                            rows: n, inFeatures: c.mlpWidth, outFeatures: c.width, accumulate: true)
         }
+        if let readOutLayer, let readOut {
+            forwardReadOut(layers[readOutLayer], x, batch: batch, tokens: tokens, causal: causal, readOut: readOut, ws: ws)
+        }
     }
 
-    /// Only the four projections of every layer, on a workspace of zeros: the GEMM time a
-    /// benchmark sets the whole forward against (what is left is attention and element-wise work).
+    /// One layer computed only where its output is read: keys and values for every token (the read-out
+    /// rows attend to them), the query, attention, output projection and MLP for the read-out rows.
+    /// Skips 10 of the layer's 12 GEMM units (q, out, fc1, fc2 for all but B rows), about 7% of a
+    /// 12-layer tower. The rows are gathered, updated and written back into x.
+    private func forwardReadOut(_ layer: TransformerLayer, _ x: UnsafeMutablePointer<Float>,
+                                batch: Int, tokens: Int, causal: Bool, readOut: [Int], ws: Workspace) {
+        let c = configuration, w = c.width
+        precondition(readOut.count == batch && readOut.allSatisfy { (0..<tokens).contains($0) }, "read-out rows out of range")
+        LayerNorm.forward(out: ws.normed.pointer, mean: nil, rstd: nil, inp: x,
+                          weight: layer.ln1Weight.pointer, bias: layer.ln1Bias.pointer,
+                          rows: batch * tokens, channels: w, eps: c.layerNormEps)
+        // Keys and values [B·T, 2C] of every token: rows C..<3C of the fused weight, into the qkv buffer.
+        let kv = ws.qkv.pointer
+        Linear.forward(out: kv, inp: ws.normed.pointer, weight: layer.qkvWeight.pointer + w * w, bias: layer.qkvBias.pointer + w,
+                       rows: batch * tokens, inFeatures: w, outFeatures: 2 * w)
+
+        let stream = Tensor(zeros: [batch, w]), normed = Tensor(zeros: [batch, w])
+        for b in 0..<batch {
+            let row = b * tokens + readOut[b]
+            (stream.pointer + b * w).update(from: x + row * w, count: w)
+            (normed.pointer + b * w).update(from: ws.normed.pointer + row * w, count: w)
+        }
+        let q = Tensor(zeros: [batch, w]), attention = Tensor(zeros: [batch, w]), hidden = Tensor(zeros: [batch, c.mlpWidth])
+        Linear.forward(out: q.pointer, inp: normed.pointer, weight: layer.qkvWeight.pointer, bias: layer.qkvBias.pointer,
+                       rows: batch, inFeatures: w, outFeatures: w)
+        Attention.forwardOneQuery(out: attention.pointer, q: q.pointer, kv: kv,
+                                  keys: readOut.map { causal ? $0 + 1 : tokens },
+                                  batch: batch, tokens: tokens, channels: w, heads: c.heads)
+        Linear.forward(out: stream.pointer, inp: attention.pointer, weight: layer.outWeight.pointer, bias: layer.outBias.pointer,
+                       rows: batch, inFeatures: w, outFeatures: w, accumulate: true)
+        LayerNorm.forward(out: normed.pointer, mean: nil, rstd: nil, inp: stream.pointer,
+                          weight: layer.ln2Weight.pointer, bias: layer.ln2Bias.pointer,
+                          rows: batch, channels: w, eps: c.layerNormEps)
+        Linear.forward(out: hidden.pointer, inp: normed.pointer, weight: layer.fc1Weight.pointer, bias: layer.fc1Bias.pointer,
+                       rows: batch, inFeatures: w, outFeatures: c.mlpWidth)
+        c.activation.forward(out: hidden.pointer, inp: hidden.pointer, count: batch * c.mlpWidth)
+        Linear.forward(out: stream.pointer, inp: hidden.pointer, weight: layer.fc2Weight.pointer, bias: layer.fc2Bias.pointer,
+                       rows: batch, inFeatures: c.mlpWidth, outFeatures: w, accumulate: true)
+        for b in 0..<batch {
+            (x + (b * tokens + readOut[b]) * w).update(from: stream.pointer + b * w, count: w)
+        }
+    }
+
+    /// Only the projections `forward` runs (with one read-out row per sequence), on a workspace of
+    /// zeros: the GEMM time a benchmark sets the whole forward against (what is left is attention
+    /// and element-wise work).
     func projectionsOnly(batch: Int, tokens: Int) {
-        let c = configuration
-        let n = batch * tokens
+        let c = configuration, w = c.width
         let ws = Workspace(batch: batch, tokens: tokens, configuration: c)
-        let x = Tensor(zeros: [n, c.width])
-        for layer in layers {
+        let x = Tensor(zeros: [batch * tokens, w])
+        for (index, layer) in layers.enumerated() {
+            // The last layer: keys and values for every token, the rest for one row per sequence.
+            let last = index == layers.count - 1
+            let n = last ? batch : batch * tokens
+            if last {
+                Linear.forward(out: ws.qkv.pointer, inp: ws.normed.pointer, weight: layer.qkvWeight.pointer + w * w,
+                               bias: layer.qkvBias.pointer + w, rows: batch * tokens, inFeatures: w, outFeatures: 2 * w)
+            }
             Linear.forward(out: ws.qkv.pointer, inp: ws.normed.pointer, weight: layer.qkvWeight.pointer, bias: layer.qkvBias.pointer,
-                           rows: n, inFeatures: c.width, outFeatures: 3 * c.width)
+                           rows: n, inFeatures: w, outFeatures: last ? w : 3 * w)
             Linear.forward(out: x.pointer, inp: ws.attention.pointer, weight: layer.outWeight.pointer, bias: layer.outBias.pointer,
-                           rows: n, inFeatures: c.width, outFeatures: c.width, accumulate: true)
+                           rows: n, inFeatures: w, outFeatures: w, accumulate: true)
             Linear.forward(out: ws.hidden.pointer, inp: ws.normed.pointer, weight: layer.fc1Weight.pointer, bias: layer.fc1Bias.pointer,
-                           rows: n, inFeatures: c.width, outFeatures: c.mlpWidth)
+                           rows: n, inFeatures: w, outFeatures: c.mlpWidth)
             Linear.forward(out: x.pointer, inp: ws.hidden.pointer, weight: layer.fc2Weight.pointer, bias: layer.fc2Bias.pointer,
-                           rows: n, inFeatures: c.mlpWidth, outFeatures: c.width, accumulate: true)
+                           rows: n, inFeatures: c.mlpWidth, outFeatures: w, accumulate: true)
         }
     }
 }

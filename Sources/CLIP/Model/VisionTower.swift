@@ -63,7 +63,9 @@ public final class VisionTower: Sendable {
         LayerNorm.forward(out: x.pointer, mean: nil, rstd: nil, inp: x.pointer,
                           weight: preLNWeight.pointer, bias: preLNBias.pointer,
                           rows: batch * tokens, channels: c, eps: cfg.vision.layerNormEps)
-        transformer.forward(x.pointer, batch: batch, tokens: tokens, causal: false)
+        // Only the class token is read out: the last layer runs for it alone.
+        transformer.forward(x.pointer, batch: batch, tokens: tokens, causal: false,
+                            readOut: [Int](repeating: 0, count: batch))
 
         // ln_post on each class token, then the projection.
         let pooled = Tensor(zeros: [batch, c])
