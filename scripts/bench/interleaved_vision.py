@@ -15,23 +15,13 @@ import json
 import os
 import statistics
 import subprocess
-import tempfile
 import time
 
 import onnxruntime as ort
 import torch
 from transformers import CLIPModel
 
-from pytorch_bench import measure, vision_features
-
-
-class Vision(torch.nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, pixel_values):
-        return vision_features(self.model, pixel_values)
+from pytorch_bench import measure, onnx_vision_session
 
 
 def main():
@@ -48,15 +38,8 @@ def main():
     torch.set_num_threads(args.threads)
     model = CLIPModel.from_pretrained(args.model).eval()
     size = model.config.vision_config.image_size
-    path = os.path.join(tempfile.mkdtemp(), "vision.onnx")
-    with torch.inference_mode():
-        torch.onnx.export(Vision(model), (torch.randn(1, 3, size, size),), path, input_names=["pixel_values"],
-                          output_names=["embeds"], dynamic_axes={"pixel_values": {0: "b"}}, opset_version=17, dynamo=False)
+    session = onnx_vision_session(model, args.threads)
     del model
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = args.threads
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
     inputs = {b: torch.randn(b, 3, size, size).numpy() for b in batches}
 
     rates = {"tagtune": {b: [] for b in batches}, "onnxruntime": {b: [] for b in batches}}

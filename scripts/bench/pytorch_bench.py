@@ -30,6 +30,32 @@ def vision_features(model, pixels):
     return getattr(out, "pooler_output", out)
 
 
+class VisionFeatures(torch.nn.Module):
+    """The vision tower with its projection, as one module for the ONNX export."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, pixel_values):
+        return vision_features(self.model, pixel_values)
+
+
+def onnx_vision_session(model, threads):
+    """ONNX Runtime's CPU session for the model's vision tower (exported to a temporary file)."""
+    import onnxruntime as ort
+
+    size = model.config.vision_config.image_size
+    path = os.path.join(tempfile.mkdtemp(), "vision.onnx")
+    with torch.inference_mode():
+        torch.onnx.export(VisionFeatures(model), (torch.randn(1, 3, size, size),), path, input_names=["pixel_values"],
+                          output_names=["embeds"], dynamic_axes={"pixel_values": {0: "b"}}, opset_version=17, dynamo=False)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("model")
@@ -62,21 +88,7 @@ def main():
     if args.onnx:
         import onnxruntime as ort
 
-        class Vision(torch.nn.Module):
-            def __init__(self, m):
-                super().__init__()
-                self.m = m
-
-            def forward(self, pixel_values):
-                return vision_features(self.m, pixel_values)
-
-        path = os.path.join(tempfile.mkdtemp(), "vision.onnx")
-        torch.onnx.export(Vision(model), (torch.randn(1, 3, size, size),), path, input_names=["pixel_values"],
-                          output_names=["embeds"], dynamic_axes={"pixel_values": {0: "b"}}, opset_version=17, dynamo=False)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = args.threads
-        options.inter_op_num_threads = 1
-        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        session = onnx_vision_session(model, args.threads)
         cases = []
         for b in batches:
             pixels = torch.randn(b, 3, size, size).numpy()
