@@ -21,12 +21,14 @@ public func gemm(
     a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0,
-    c: UnsafeMutablePointer<Float>, ldc: Int
+    c: UnsafeMutablePointer<Float>, ldc: Int,
+    rowBias: UnsafePointer<Float>? = nil
 ) {
+    precondition(rowBias == nil || beta == 0 || beta == 1, "a row bias needs beta 0 or 1")
     let tasks = min(BLAS.threads, 2 * m * n * k / BLAS.minimumFLOPsPerTask, max(m, n) / 16)
     guard tasks > 1 else {
-        gemmOnThisThread(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                         a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        gemmSlice(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                  a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, rowBias: rowBias)
         return
     }
     // Slice edges on multiples of 16 columns or rows keep every slice's stores aligned alike.
@@ -34,18 +36,44 @@ public func gemm(
     if n >= m {
         Parallel.forTasks(tasks) { task in
             let (from, to) = (edge(task, n), edge(task + 1, n))
-            gemmOnThisThread(transA: transA, transB: transB, m: m, n: to - from, k: k, alpha: alpha,
-                             a: a, lda: lda, b: b + (transB ? from * ldb : from), ldb: ldb,
-                             beta: beta, c: c + from, ldc: ldc)
+            gemmSlice(transA: transA, transB: transB, m: m, n: to - from, k: k, alpha: alpha,
+                      a: a, lda: lda, b: b + (transB ? from * ldb : from), ldb: ldb,
+                      beta: beta, c: c + from, ldc: ldc, rowBias: rowBias.map { $0 + from })
         }
     } else {
         Parallel.forTasks(tasks) { task in
             let (from, to) = (edge(task, m), edge(task + 1, m))
-            gemmOnThisThread(transA: transA, transB: transB, m: to - from, n: n, k: k, alpha: alpha,
-                             a: a + (transA ? from : from * lda), lda: lda, b: b, ldb: ldb,
-                             beta: beta, c: c + from * ldc, ldc: ldc)
+            gemmSlice(transA: transA, transB: transB, m: to - from, n: n, k: k, alpha: alpha,
+                      a: a + (transA ? from : from * lda), lda: lda, b: b, ldb: ldb,
+                      beta: beta, c: c + from * ldc, ldc: ldc, rowBias: rowBias)
         }
     }
+}
+
+/// One worker's part of `gemm`: its rows or columns of C get the bias first (copied when β = 0,
+/// added when β = 1), then the product accumulates onto them. One pass over C in the worker that
+/// owns it, instead of OpenBLAS's β = 0 clearing pass plus a bias pass on the calling thread.
+@inlinable
+func gemmSlice(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, rowBias: UnsafePointer<Float>?
+) {
+    guard let rowBias else {
+        gemmOnThisThread(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                         a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        return
+    }
+    for r in 0..<m {
+        let row = c + r * ldc
+        if beta == 0 {
+            row.update(from: rowBias, count: n)
+        } else {
+            for j in 0..<n { row[j] += rowBias[j] }
+        }
+    }
+    gemmOnThisThread(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                     a: a, lda: lda, b: b, ldb: ldb, beta: 1, c: c, ldc: ldc)
 }
 
 /// The same product on the calling thread only: for callers that already run in parallel

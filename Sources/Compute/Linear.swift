@@ -12,20 +12,9 @@ public enum Linear {
         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         rows m: Int, inFeatures k: Int, outFeatures n: Int, accumulate: Bool = false
     ) {
-        // The bias goes in first and the GEMM accumulates onto it (β = 1): one pass over `out`
-        // instead of OpenBLAS's β = 0 clearing pass plus a read-modify-write bias pass after.
-        if let bias {
-            for r in 0..<m {
-                let row = out + r * n
-                if accumulate {
-                    for j in 0..<n { row[j] += bias[j] }
-                } else {
-                    row.update(from: bias, count: n)
-                }
-            }
-        }
+        // The bias goes into each worker's slice of `out` just before its product (see gemmSlice).
         gemm(transA: false, transB: true, m: m, n: n, k: k,
-             a: inp, lda: k, b: weight, ldb: k, beta: (accumulate || bias != nil) ? 1 : 0, c: out, ldc: n)
+             a: inp, lda: k, b: weight, ldb: k, beta: accumulate ? 1 : 0, c: out, ldc: n, rowBias: bias)
     }
 
     /// Gradients of `forward`: always with respect to the input, and to the weight and bias when

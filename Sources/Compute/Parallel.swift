@@ -22,17 +22,21 @@ public enum Parallel {
 
     /// Runs `body(0)` … `body(tasks − 1)` concurrently and returns when all are done. The tasks
     /// must touch disjoint memory: that is what makes sharing the non-Sendable body safe.
-    @inlinable
+    /// The engine's spinning workers (`WorkerPool`) run them; when another caller holds those,
+    /// libdispatch does.
     public static func forTasks(_ tasks: Int, _ body: (Int) -> Void) {
+        guard tasks > 1 else {
+            if tasks == 1 { body(0) }
+            return
+        }
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedBody(body: body)
+            if WorkerPool.shared.run(tasks: tasks, shared.body) { return }
             DispatchQueue.concurrentPerform(iterations: tasks) { shared.body($0) }
         }
     }
 
-    @usableFromInline
-    struct UncheckedBody: @unchecked Sendable {
-        @usableFromInline let body: (Int) -> Void
-        @usableFromInline init(body: @escaping (Int) -> Void) { self.body = body }
+    private struct UncheckedBody: @unchecked Sendable {
+        let body: (Int) -> Void
     }
 }

@@ -67,6 +67,34 @@ struct GEMMTests {
         }
     }
 
+    /// Linear's bias goes into each worker's slice: C = A·Bᵀ + bias (β = 0) or C += A·Bᵀ + bias
+    /// (β = 1), split along N, along M, and not split.
+    @Test(arguments: [Float(0), 1])
+    func rowBiasIsAddedOncePerRow(beta: Float) {
+        let saved = BLAS.threads
+        BLAS.setThreads(3)
+        defer { BLAS.setThreads(saved) }
+        for (m, n, k) in [(150, 227, 256), (301, 90, 256), (5, 7, 3)] {
+            var rng = SplitMix64(seed: 5)
+            let a = (0..<(m * k)).map { _ in rng.nextFloat() - 0.5 }
+            let b = (0..<(n * k)).map { _ in rng.nextFloat() - 0.5 }
+            let bias = (0..<n).map { _ in rng.nextFloat() - 0.5 }
+            let c0 = (0..<(m * n)).map { _ in rng.nextFloat() - 0.5 }
+            var c = c0
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in bias.withUnsafeBufferPointer { biasp in
+                c.withUnsafeMutableBufferPointer { cp in
+                    gemm(transA: false, transB: true, m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: k,
+                         beta: beta, c: cp.baseAddress!, ldc: n, rowBias: biasp.baseAddress!)
+                }
+            } } }
+            let product = naiveProduct(a, b, m: m, n: n, k: k, transA: false, transB: true)
+            let maxError = (0..<(m * n)).map { i in
+                abs(Double(c[i]) - (product[i] + Double(bias[i % n]) + Double(beta) * Double(c0[i])))
+            }.max()!
+            #expect(maxError < 1e-4, "\(m)×\(n)×\(k), β \(beta): max error \(maxError)")
+        }
+    }
+
     @Test func rangesCoverEveryItemOnce() {
         for (count, work) in [(0, 1), (1, 1), (7, 100_000), (1000, 64), (1001, 100_000)] {
             let seen = UnsafeMutablePointer<Int>.allocate(capacity: max(count, 1))

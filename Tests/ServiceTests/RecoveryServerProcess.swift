@@ -63,7 +63,24 @@ final class RecoveryServerProcess: @unchecked Sendable {
     }
 
     /// Freezes the process (SIGSTOP): nothing it does can change while the test looks.
-    func pause() { kill(process.processIdentifier, SIGSTOP) }
+    /// `kill` returns before the kernel has stopped every thread, so this waits until /proc shows
+    /// them all stopped (a job thread still running could write its next checkpoint meanwhile).
+    func pause() {
+        let pid = process.processIdentifier
+        kill(pid, SIGSTOP)
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline && !Self.everyThreadStopped(pid) { usleep(100) }
+    }
+
+    private static func everyThreadStopped(_ pid: Int32) -> Bool {
+        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return false }
+        return threads.allSatisfy { thread in
+            // The state is the field after the parenthesised command name; a thread gone meanwhile counts as stopped.
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")"), stat.distance(from: close, to: stat.endIndex) > 2 else { return true }
+            return "tTZX".contains(stat[stat.index(close, offsetBy: 2)])
+        }
+    }
 
     /// Lets a frozen process go on (SIGCONT).
     func resume() { kill(process.processIdentifier, SIGCONT) }
