@@ -102,9 +102,16 @@ final class WorkerPool: @unchecked Sendable {
             }
         }
 
+        /// Spins briefly, then yields the core on every look: when there are more runnable
+        /// threads than cores (a second process, or tagging beside a tuning job), the worker being
+        /// waited for may need the very core this would spin on.
         func waitUntilDone() {
             let target = generation.load(ordering: .relaxed)
-            while done.load(ordering: .acquiring) != target {}
+            var spins = 0
+            while done.load(ordering: .acquiring) != target {
+                spins += 1
+                if spins > 1_000 { sched_yield() }
+            }
         }
 
         private func loop() {
@@ -124,7 +131,10 @@ final class WorkerPool: @unchecked Sendable {
                 let current = generation.load(ordering: .acquiring)
                 if current != seen { return current }
                 spins += 1
-                if spins & 255 == 0 && clock.now >= deadline { break }
+                if spins & 255 == 0 {
+                    if clock.now >= deadline { break }
+                    sched_yield()   // idle: let any other runnable thread have the core
+                }
             }
             pthread_mutex_lock(mutex)
             sleeping.store(true, ordering: .sequentiallyConsistent)
