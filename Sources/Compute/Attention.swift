@@ -36,25 +36,66 @@ public enum Attention {
     /// token only (ViT's class token, the text's EOT) needs no other query. Exact, and inference only.
     /// q [B, C]; kv [B, T, 2C] with head h's k at column h·hd and its v at C + h·hd; out [B, C].
     /// Sequence b attends to its first `keys[b]` tokens (all T, or up to the query under a causal mask).
+    /// probs [B, H, T], when given, keeps each query's attention row for `backwardOneQuery`.
     @inlinable
     public static func forwardOneQuery(
-        out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, kv: UnsafePointer<Float>,
+        out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>? = nil,
+        q: UnsafePointer<Float>, kv: UnsafePointer<Float>,
         keys: [Int], batch: Int, tokens t: Int, channels c: Int, heads: Int
     ) {
         let hd = c / heads
         let scale = 1 / Float(hd).squareRoot()
         Parallel.forRanges(count: batch * heads, workPerItem: 4 * t * hd) { pairs in
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: t)
-            defer { scores.deallocate() }
+            let scratch = probs == nil ? UnsafeMutablePointer<Float>.allocate(capacity: t) : nil
+            defer { scratch?.deallocate() }
             for pair in pairs {
                 let (b, h) = pair.quotientAndRemainder(dividingBy: heads)
                 let n = keys[b]
+                let scores = probs.map { $0 + pair * t } ?? scratch!
                 let k = kv + b * t * 2 * c + h * hd
                 gemmOnThisThread(transA: false, transB: true, m: 1, n: n, k: hd, alpha: scale,
                                  a: q + b * c + h * hd, lda: c, b: k, ldb: 2 * c, c: scores, ldc: n)
                 Softmax.forwardRow(scores, length: n, width: n)
                 gemmOnThisThread(transA: false, transB: false, m: 1, n: hd, k: n,
                                  a: scores, lda: n, b: k + c, ldb: 2 * c, c: out + b * c + h * hd, ldc: c)
+            }
+        }
+    }
+
+    /// Gradients of `forwardOneQuery`: dq [B, C] and dkv [B, T, 2C] are accumulated into, from
+    /// dout [B, C] and the probabilities the forward kept in probs [B, H, T] (the first keys[b] of
+    /// each row are used). Per (b, h), with P the query's attention row over the keys:
+    /// dV_j += P_j·dO;  dP_j = dO·V_j;  dS = P ⊙ (dP − Σ dP⊙P);  dq += scale·dS·K;  dK_j += scale·dS_j·q.
+    @inlinable
+    public static func backwardOneQuery(
+        dq: UnsafeMutablePointer<Float>, dkv: UnsafeMutablePointer<Float>,
+        dout: UnsafePointer<Float>, q: UnsafePointer<Float>, kv: UnsafePointer<Float>, probs: UnsafePointer<Float>,
+        keys: [Int], batch: Int, tokens t: Int, channels c: Int, heads: Int
+    ) {
+        let hd = c / heads
+        let scale = 1 / Float(hd).squareRoot()
+        Parallel.forRanges(count: batch * heads, workPerItem: 8 * t * hd) { pairs in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: t)   // dP, then dS
+            defer { scratch.deallocate() }
+            for pair in pairs {
+                let (b, h) = pair.quotientAndRemainder(dividingBy: heads)
+                let n = keys[b]
+                let offset = b * t * 2 * c + h * hd
+                let (k, v, dk, dv) = (kv + offset, kv + offset + c, dkv + offset, dkv + offset + c)
+                let p = probs + pair * t
+                let dO = dout + b * c + h * hd
+                // dV[n, hd] += Pᵀ[n, 1] · dO[1, hd]
+                gemmOnThisThread(transA: true, transB: false, m: n, n: hd, k: 1,
+                                 a: p, lda: n, b: dO, ldb: hd, beta: 1, c: dv, ldc: 2 * c)
+                // dP[1, n] = dO · Vᵀ, then through the softmax
+                gemmOnThisThread(transA: false, transB: true, m: 1, n: n, k: hd,
+                                 a: dO, lda: hd, b: v, ldb: 2 * c, c: scratch, ldc: n)
+                Softmax.backwardRowInPlace(scratch, probabilities: p, width: n)
+                // dq[1, hd] += scale · dS · K;  dK[n, hd] += scale · dSᵀ · q
+                gemmOnThisThread(transA: false, transB: false, m: 1, n: hd, k: n, alpha: scale,
+                                 a: scratch, lda: n, b: k, ldb: 2 * c, beta: 1, c: dq + b * c + h * hd, ldc: hd)
+                gemmOnThisThread(transA: true, transB: false, m: n, n: hd, k: 1, alpha: scale,
+                                 a: scratch, lda: n, b: q + b * c + h * hd, ldb: hd, beta: 1, c: dk, ldc: 2 * c)
             }
         }
     }

@@ -77,6 +77,36 @@ struct FiniteDifferenceTests {
         #expect(relativeError(d, numeric) < 2e-3)
     }
 
+    @Test(arguments: [true, false])
+    func attentionOfOneQueryPerSequence(causal: Bool) {
+        // q [B, C] and kv [B, T, 2C] as one input vector, so one numeric gradient covers both.
+        let (b, t, h, c) = (2, 5, 2, 8)
+        let rows = [3, 0]
+        let keys = rows.map { causal ? $0 + 1 : t }
+        let input = Self.random(b * c + b * t * 2 * c, seed: 15), r = Self.random(b * c, seed: 16)
+        func forward(_ input: [Float]) -> ([Float], [Float]) {
+            var y = [Float](repeating: 0, count: b * c), p = [Float](repeating: 0, count: b * h * t)
+            input.withUnsafeBufferPointer { all in
+                y.withPointer { yp in p.withPointer { pp in
+                    Attention.forwardOneQuery(out: yp, probs: pp, q: all.baseAddress!, kv: all.baseAddress! + b * c,
+                                              keys: keys, batch: b, tokens: t, channels: c, heads: h)
+                } }
+            }
+            return (y, p)
+        }
+        let probs = forward(input).1
+        var d = [Float](repeating: 0, count: input.count)
+        d.withUnsafeMutableBufferPointer { dp in
+            input.withUnsafeBufferPointer { all in
+                Attention.backwardOneQuery(dq: dp.baseAddress!, dkv: dp.baseAddress! + b * c, dout: r,
+                                           q: all.baseAddress!, kv: all.baseAddress! + b * c, probs: probs,
+                                           keys: keys, batch: b, tokens: t, channels: c, heads: h)
+            }
+        }
+        let numeric = Self.numericGradient(input) { Self.dot(forward($0).0, r) }
+        #expect(relativeError(d, numeric) < 2e-3)
+    }
+
     @Test func linear() {
         let (m, k, n) = (3, 5, 4)
         let x = Self.random(m * k, seed: 9), w = Self.random(n * k, seed: 10), bias = Self.random(n, seed: 11)

@@ -115,6 +115,62 @@ struct OpsParityTests {
         }
     }
 
+    @Test(arguments: [true, false])
+    func attentionOfOneQueryPerSequenceBackward(causal: Bool) {
+        // PyTorch's gradients of q, k, v when only one row per sequence is read out: the fixture's
+        // dy kept at those rows and zeroed elsewhere, through the full backward (itself checked
+        // against autograd above), must equal the one-query backward.
+        let key = causal ? "attention_causal" : "attention_noncausal"
+        let (b, t, h, hd) = (2, 5, 2, 8)
+        let c = h * hd
+        let rows = [4, 2]
+        let keys = rows.map { causal ? $0 + 1 : t }
+        let (q, k, v, dy) = (f["\(key).q"], f["\(key).k"], f["\(key).v"], f["\(key).dy"])
+        var qkv = [Float](repeating: 0, count: b * t * 3 * c)
+        var queries = [Float](repeating: 0, count: b * c), kv = [Float](repeating: 0, count: b * t * 2 * c)
+        var maskedDy = [Float](repeating: 0, count: b * t * c), rowDy = [Float](repeating: 0, count: b * c)
+        for s in 0..<b {
+            for r in 0..<t {
+                let row = s * t + r
+                for j in 0..<c {
+                    qkv[row * 3 * c + j] = q[row * c + j]
+                    qkv[row * 3 * c + c + j] = k[row * c + j]; kv[row * 2 * c + j] = k[row * c + j]
+                    qkv[row * 3 * c + 2 * c + j] = v[row * c + j]; kv[row * 2 * c + c + j] = v[row * c + j]
+                }
+            }
+            for j in 0..<c {
+                let row = s * t + rows[s]
+                queries[s * c + j] = q[row * c + j]
+                maskedDy[row * c + j] = dy[row * c + j]; rowDy[s * c + j] = dy[row * c + j]
+            }
+        }
+        var y = [Float](repeating: 0, count: b * t * c), probs = [Float](repeating: 0, count: b * h * t * t)
+        var dqkv = [Float](repeating: 0, count: qkv.count)
+        y.withPointer { yp in probs.withPointer { pp in
+            Attention.forward(out: yp, probs: pp, qkv: qkv, batch: b, tokens: t, channels: c, heads: h, causal: causal)
+        } }
+        dqkv.withPointer { Attention.backward(dqkv: $0, dout: maskedDy, qkv: qkv, probs: probs, batch: b, tokens: t, channels: c, heads: h) }
+
+        var rowOut = [Float](repeating: 0, count: b * c), rowProbs = [Float](repeating: 0, count: b * h * t)
+        rowOut.withPointer { op in rowProbs.withPointer { pp in
+            Attention.forwardOneQuery(out: op, probs: pp, q: queries, kv: kv, keys: keys, batch: b, tokens: t, channels: c, heads: h)
+        } }
+        var dq = [Float](repeating: 0, count: b * c), dkv = [Float](repeating: 0, count: kv.count)
+        dq.withPointer { dqp in dkv.withPointer { dkvp in
+            Attention.backwardOneQuery(dq: dqp, dkv: dkvp, dout: rowDy, q: queries, kv: kv, probs: rowProbs,
+                                       keys: keys, batch: b, tokens: t, channels: c, heads: h)
+        } }
+        var expectedDq = [Float](repeating: 0, count: b * c), expectedDkv = [Float](repeating: 0, count: kv.count)
+        for s in 0..<b {
+            for j in 0..<c { expectedDq[s * c + j] = dqkv[(s * t + rows[s]) * 3 * c + j] }
+            for r in 0..<t {
+                for j in 0..<(2 * c) { expectedDkv[(s * t + r) * 2 * c + j] = dqkv[(s * t + r) * 3 * c + c + j] }
+            }
+        }
+        #expect(relativeError(dq, expectedDq) < 1e-5)
+        #expect(relativeError(dkv, expectedDkv) < 1e-5)
+    }
+
     @Test func linear() {
         let x = f["linear.x"], w = f["linear.weight"], bias = f["linear.bias"], dy = f["linear.dy"]
         let (m, k, n) = (5, 12, 8)

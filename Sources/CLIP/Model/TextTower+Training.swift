@@ -13,7 +13,7 @@ public final class TextTrace {
         self.batch = batch
         self.tokens = tokens
         self.poolIndices = poolIndices
-        stack = TransformerTrace(batch: batch, tokens: tokens, configuration: configuration)
+        stack = TransformerTrace(batch: batch, tokens: tokens, configuration: configuration, readOut: poolIndices)
         finalMean = Tensor(zeros: [batch]); finalRstd = Tensor(zeros: [batch])
         pooledInput = Tensor(zeros: [batch, configuration.width])
         pooled = Tensor(zeros: [batch, configuration.width])
