@@ -21,9 +21,9 @@ final class WorkerPool: @unchecked Sendable {
     /// How long an idle worker keeps checking for work before it sleeps.
     static let spinWindow: Duration = .microseconds(200)
 
-    private let maximumWorkers: Int
     private let inUse = Atomic<Bool>(false)
-    private let workersLock = Mutex<[Worker]>([])
+    /// Started with the pool (the pool is created on the first fork-join); written only in `init`.
+    private var workers: [Worker] = []
 
     // The current job, written by the caller before it signals and read by the workers after.
     private var body: ((Int) -> Void)?
@@ -31,7 +31,7 @@ final class WorkerPool: @unchecked Sendable {
     private let nextTask = Atomic<Int>(0)
 
     init(maximumWorkers: Int) {
-        self.maximumWorkers = maximumWorkers
+        workers = (0..<maximumWorkers).map { _ in Worker(pool: self) }
     }
 
     /// Runs `body(0)` … `body(tasks − 1)` on the calling thread and up to `tasks − 1` workers, and
@@ -39,7 +39,7 @@ final class WorkerPool: @unchecked Sendable {
     func run(tasks: Int, _ body: @escaping (Int) -> Void) -> Bool {
         guard inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         defer { inUse.store(false, ordering: .releasing) }
-        let helpers = workers(upTo: tasks - 1)
+        let helpers = workers.prefix(tasks - 1)
         self.body = body
         taskCount = tasks
         nextTask.store(0, ordering: .relaxed)
@@ -58,16 +58,6 @@ final class WorkerPool: @unchecked Sendable {
             let task = nextTask.add(1, ordering: .relaxed).oldValue
             guard task < count else { return }
             body(task)
-        }
-    }
-
-    /// The first `count` workers, started on first use (at most `maximumWorkers`).
-    private func workers(upTo count: Int) -> [Worker] {
-        workersLock.withLock { workers in
-            while workers.count < min(count, maximumWorkers) {
-                workers.append(Worker(pool: self))
-            }
-            return Array(workers.prefix(count))
         }
     }
 

@@ -80,50 +80,9 @@ public struct TransformerStack: Sendable {
                            rows: n, inFeatures: c.mlpWidth, outFeatures: c.width, accumulate: true)
         }
         if let readOutLayer, let readOut {
-            forwardReadOut(layers[readOutLayer], x, batch: batch, tokens: tokens, causal: causal, readOut: readOut, ws: ws)
-        }
-    }
-
-    /// One layer computed only where its output is read: keys and values for every token (the read-out
-    /// rows attend to them), the query, attention, output projection and MLP for the read-out rows.
-    /// Skips 10 of the layer's 12 GEMM units (q, out, fc1, fc2 for all but B rows), about 7% of a
-    /// 12-layer tower. The rows are gathered, updated and written back into x.
-    private func forwardReadOut(_ layer: TransformerLayer, _ x: UnsafeMutablePointer<Float>,
-                                batch: Int, tokens: Int, causal: Bool, readOut: [Int], ws: Workspace) {
-        let c = configuration, w = c.width
-        precondition(readOut.count == batch && readOut.allSatisfy { (0..<tokens).contains($0) }, "read-out rows out of range")
-        LayerNorm.forward(out: ws.normed.pointer, mean: nil, rstd: nil, inp: x,
-                          weight: layer.ln1Weight.pointer, bias: layer.ln1Bias.pointer,
-                          rows: batch * tokens, channels: w, eps: c.layerNormEps)
-        // Keys and values [B·T, 2C] of every token: rows C..<3C of the fused weight, into the qkv buffer.
-        let kv = ws.qkv.pointer
-        Linear.forward(out: kv, inp: ws.normed.pointer, weight: layer.qkvWeight.pointer + w * w, bias: layer.qkvBias.pointer + w,
-                       rows: batch * tokens, inFeatures: w, outFeatures: 2 * w)
-
-        let stream = Tensor(zeros: [batch, w]), normed = Tensor(zeros: [batch, w])
-        for b in 0..<batch {
-            let row = b * tokens + readOut[b]
-            (stream.pointer + b * w).update(from: x + row * w, count: w)
-            (normed.pointer + b * w).update(from: ws.normed.pointer + row * w, count: w)
-        }
-        let q = Tensor(zeros: [batch, w]), attention = Tensor(zeros: [batch, w]), hidden = Tensor(zeros: [batch, c.mlpWidth])
-        Linear.forward(out: q.pointer, inp: normed.pointer, weight: layer.qkvWeight.pointer, bias: layer.qkvBias.pointer,
-                       rows: batch, inFeatures: w, outFeatures: w)
-        Attention.forwardOneQuery(out: attention.pointer, q: q.pointer, kv: kv,
-                                  keys: readOut.map { causal ? $0 + 1 : tokens },
-                                  batch: batch, tokens: tokens, channels: w, heads: c.heads)
-        Linear.forward(out: stream.pointer, inp: attention.pointer, weight: layer.outWeight.pointer, bias: layer.outBias.pointer,
-                       rows: batch, inFeatures: w, outFeatures: w, accumulate: true)
-        LayerNorm.forward(out: normed.pointer, mean: nil, rstd: nil, inp: stream.pointer,
-                          weight: layer.ln2Weight.pointer, bias: layer.ln2Bias.pointer,
-                          rows: batch, channels: w, eps: c.layerNormEps)
-        Linear.forward(out: hidden.pointer, inp: normed.pointer, weight: layer.fc1Weight.pointer, bias: layer.fc1Bias.pointer,
-                       rows: batch, inFeatures: w, outFeatures: c.mlpWidth)
-        c.activation.forward(out: hidden.pointer, inp: hidden.pointer, count: batch * c.mlpWidth)
-        Linear.forward(out: stream.pointer, inp: hidden.pointer, weight: layer.fc2Weight.pointer, bias: layer.fc2Bias.pointer,
-                       rows: batch, inFeatures: c.mlpWidth, outFeatures: w, accumulate: true)
-        for b in 0..<batch {
-            (x + (b * tokens + readOut[b]) * w).update(from: stream.pointer + b * w, count: w)
+            // Keys and values go into the qkv buffer (N × 2C of its N × 3C), nothing is kept for a backward.
+            let rows = ReadOutLayer(rows: readOut, batch: batch, tokens: tokens, configuration: c, keepsTrace: false, kv: ws.qkv)
+            forwardReadOut(layers[readOutLayer], x, causal: causal, readOut: rows, normed: ws.normed.pointer)
         }
     }
 

@@ -34,44 +34,6 @@ public final class TransformerTrace {
             activation = Tensor(zeros: [n, c.mlpWidth])
         }
     }
-    /// The last layer when only one row per sequence is read out (the text's EOT): what it keeps
-    /// has B rows, except what the keys and values of every token need. Shapes: N = batch·tokens.
-    final class ReadOutLayer {
-        let rows: [Int]          // the read-out token of each sequence
-        var keys: [Int] = []     // how many tokens each read-out row attended to (set by the forward)
-        let input: Tensor        // [N, C]  residual stream entering the layer
-        let ln1Mean: Tensor, ln1Rstd: Tensor   // [N]
-        let kv: Tensor           // [N, 2C] keys and values of every token
-        let normedRows: Tensor   // [B, C]  LN1 at the read-out rows (the query's input)
-        let q: Tensor            // [B, C]
-        let probs: Tensor        // [B, H, T]
-        let attention: Tensor    // [B, C]
-        let middle: Tensor       // [B, C]  after the attention block (LN2's input)
-        let ln2Mean: Tensor, ln2Rstd: Tensor   // [B]
-        let ln2Out: Tensor       // [B, C]
-        let preActivation: Tensor, activation: Tensor   // [B, F]
-        let output: Tensor       // [B, C]  the layer's output at the read-out rows
-
-        init(rows: [Int], batch: Int, tokens: Int, c: TowerConfiguration) {
-            let (n, w) = (batch * tokens, c.width)
-            self.rows = rows
-            input = Tensor(zeros: [n, w])
-            ln1Mean = Tensor(zeros: [n]); ln1Rstd = Tensor(zeros: [n])
-            kv = Tensor(zeros: [n, 2 * w])
-            normedRows = Tensor(zeros: [batch, w]); q = Tensor(zeros: [batch, w])
-            probs = Tensor(zeros: [batch, c.heads, tokens])
-            attention = Tensor(zeros: [batch, w]); middle = Tensor(zeros: [batch, w])
-            ln2Mean = Tensor(zeros: [batch]); ln2Rstd = Tensor(zeros: [batch])
-            ln2Out = Tensor(zeros: [batch, w])
-            preActivation = Tensor(zeros: [batch, c.mlpWidth]); activation = Tensor(zeros: [batch, c.mlpWidth])
-            output = Tensor(zeros: [batch, w])
-        }
-
-        var tensors: [Tensor] {
-            [input, ln1Mean, ln1Rstd, kv, normedRows, q, probs, attention, middle, ln2Mean, ln2Rstd, ln2Out,
-             preActivation, activation, output]
-        }
-    }
     let layers: [Layer]
     let readOut: ReadOutLayer?
     /// Scratch buffers reused by every layer's forward and backward.
@@ -89,7 +51,7 @@ public final class TransformerTrace {
         let n = batch * tokens
         let readOutLayer = rows != nil && c.layers > 0
         layers = (0..<(readOutLayer ? c.layers - 1 : c.layers)).map { _ in Layer(n: n, batch: batch, tokens: tokens, c: c) }
-        readOut = readOutLayer ? ReadOutLayer(rows: rows!, batch: batch, tokens: tokens, c: c) : nil
+        readOut = readOutLayer ? ReadOutLayer(rows: rows!, batch: batch, tokens: tokens, configuration: c, keepsTrace: true) : nil
         normed = Tensor(zeros: [n, c.width])
         gradA = Tensor(zeros: [n, c.width]); gradB = Tensor(zeros: [n, c.width])
         gradQKV = Tensor(zeros: [n, 3 * c.width])
@@ -101,7 +63,7 @@ public final class TransformerTrace {
         layers.reduce(0) { sum, l in
             sum + [l.input, l.ln1Mean, l.ln1Rstd, l.qkv, l.probs, l.attention, l.middle, l.ln2Mean, l.ln2Rstd,
                    l.ln2Out, l.preActivation, l.activation].reduce(0) { $0 + $1.count }
-        } + (readOut?.tensors.reduce(0) { $0 + $1.count } ?? 0)
+        } + (readOut?.floatCount ?? 0)
             + normed.count + gradA.count + gradB.count + gradQKV.count + gradHidden.count
     }
 }
@@ -133,50 +95,14 @@ extension TransformerStack {
                            rows: n, inFeatures: c.mlpWidth, outFeatures: c.width, accumulate: true)
         }
         if let saved = trace.readOut {
-            forwardReadOut(layers[layers.count - 1], x, causal: causal, saved: saved, trace: trace)
-        }
-    }
-
-    /// The last layer for the read-out rows alone (see `forwardReadOut` of the inference forward),
-    /// keeping what `backwardReadOut` needs. The other rows of x keep the stream entering the layer.
-    private func forwardReadOut(_ layer: TransformerLayer, _ x: UnsafeMutablePointer<Float>, causal: Bool,
-                                saved r: TransformerTrace.ReadOutLayer, trace: TransformerTrace) {
-        let c = configuration, w = c.width, batch = trace.batch, tokens = trace.tokens
-        let n = batch * tokens
-        r.keys = r.rows.map { causal ? $0 + 1 : tokens }
-        r.input.pointer.update(from: x, count: n * w)
-        LayerNorm.forward(out: trace.normed.pointer, mean: r.ln1Mean.pointer, rstd: r.ln1Rstd.pointer, inp: x,
-                          weight: layer.ln1Weight.pointer, bias: layer.ln1Bias.pointer, rows: n, channels: w, eps: c.layerNormEps)
-        Linear.forward(out: r.kv.pointer, inp: trace.normed.pointer, weight: layer.qkvWeight.pointer + w * w,
-                       bias: layer.qkvBias.pointer + w, rows: n, inFeatures: w, outFeatures: 2 * w)
-        for (b, row) in r.rows.enumerated() {
-            (r.normedRows.pointer + b * w).update(from: trace.normed.pointer + (b * tokens + row) * w, count: w)
-            (r.middle.pointer + b * w).update(from: x + (b * tokens + row) * w, count: w)
-        }
-        Linear.forward(out: r.q.pointer, inp: r.normedRows.pointer, weight: layer.qkvWeight.pointer, bias: layer.qkvBias.pointer,
-                       rows: batch, inFeatures: w, outFeatures: w)
-        Attention.forwardOneQuery(out: r.attention.pointer, probs: r.probs.pointer, q: r.q.pointer, kv: r.kv.pointer,
-                                  keys: r.keys,
-                                  batch: batch, tokens: tokens, channels: w, heads: c.heads)
-        Linear.forward(out: r.middle.pointer, inp: r.attention.pointer, weight: layer.outWeight.pointer, bias: layer.outBias.pointer,
-                       rows: batch, inFeatures: w, outFeatures: w, accumulate: true)
-        LayerNorm.forward(out: r.ln2Out.pointer, mean: r.ln2Mean.pointer, rstd: r.ln2Rstd.pointer, inp: r.middle.pointer,
-                          weight: layer.ln2Weight.pointer, bias: layer.ln2Bias.pointer, rows: batch, channels: w, eps: c.layerNormEps)
-        Linear.forward(out: r.preActivation.pointer, inp: r.ln2Out.pointer, weight: layer.fc1Weight.pointer,
-                       bias: layer.fc1Bias.pointer, rows: batch, inFeatures: w, outFeatures: c.mlpWidth)
-        c.activation.forward(out: r.activation.pointer, inp: r.preActivation.pointer, count: batch * c.mlpWidth)
-        r.output.pointer.update(from: r.middle.pointer, count: batch * w)
-        Linear.forward(out: r.output.pointer, inp: r.activation.pointer, weight: layer.fc2Weight.pointer, bias: layer.fc2Bias.pointer,
-                       rows: batch, inFeatures: c.mlpWidth, outFeatures: w, accumulate: true)
-        for (b, row) in r.rows.enumerated() {
-            (x + (b * tokens + row) * w).update(from: r.output.pointer + b * w, count: w)
+            forwardReadOut(layers[layers.count - 1], x, causal: causal, readOut: saved, normed: trace.normed.pointer)
         }
     }
 
     /// Backward of `forwardReadOut`. dx [N, C] holds the gradient at the read-out rows (zero
     /// elsewhere, as nothing else is read) and becomes the gradient entering the layer.
     private func backwardReadOut(_ layer: TransformerLayer, _ dx: UnsafeMutablePointer<Float>,
-                                 saved r: TransformerTrace.ReadOutLayer, trace: TransformerTrace) {
+                                 saved r: ReadOutLayer, trace: TransformerTrace) {
         let c = configuration, w = c.width, f = c.mlpWidth, batch = trace.batch, tokens = trace.tokens
         let n = batch * tokens
         // The residual stream's gradient at the read-out rows; it becomes ∂L/∂middle.
@@ -192,7 +118,7 @@ extension TransformerStack {
         Linear.backward(dinp: dRows.pointer, dweight: nil, dbias: nil, dout: dPre.pointer, inp: r.ln2Out.pointer,
                         weight: layer.fc1Weight.pointer, rows: batch, inFeatures: w, outFeatures: f)
         LayerNorm.backward(dinp: dMiddle.pointer, dweight: nil, dbias: nil, dout: dRows.pointer, inp: r.middle.pointer,
-                           weight: layer.ln2Weight.pointer, mean: r.ln2Mean.pointer, rstd: r.ln2Rstd.pointer,
+                           weight: layer.ln2Weight.pointer, mean: r.ln2Mean!.pointer, rstd: r.ln2Rstd!.pointer,
                            rows: batch, channels: w)
         // Attention: middle = input(rows) + out_proj(attention(q(rows), k, v of every token)).
         let dAttention = Tensor(zeros: [batch, w]), dq = Tensor(zeros: [batch, w])
@@ -201,12 +127,12 @@ extension TransformerStack {
         let dkv = trace.gradQKV.pointer   // [N, 2C] in the [N, 3C] buffer
         dkv.update(repeating: 0, count: n * 2 * w)
         Attention.backwardOneQuery(dq: dq.pointer, dkv: dkv, dout: dAttention.pointer, q: r.q.pointer, kv: r.kv.pointer,
-                                   probs: r.probs.pointer, keys: r.keys,
+                                   probs: r.probs!.pointer, keys: r.keys,
                                    batch: batch, tokens: tokens, channels: w, heads: c.heads)
         // Through the projections into LN1's output: every row from k and v, the read-out rows also from q.
         let dNormed = trace.gradA.pointer
         dNormed.update(repeating: 0, count: n * w)
-        Linear.backward(dinp: dNormed, dweight: nil, dbias: nil, dout: dkv, inp: r.input.pointer,
+        Linear.backward(dinp: dNormed, dweight: nil, dbias: nil, dout: dkv, inp: r.input!.pointer,
                         weight: layer.qkvWeight.pointer + w * w, rows: n, inFeatures: w, outFeatures: 2 * w)
         dRows.pointer.update(repeating: 0, count: batch * w)
         Linear.backward(dinp: dRows.pointer, dweight: nil, dbias: nil, dout: dq.pointer, inp: r.normedRows.pointer,
@@ -217,8 +143,8 @@ extension TransformerStack {
             // The residual path: ∂L/∂input at a read-out row is ∂L/∂middle there.
             (dx + (b * tokens + row) * w).update(from: dMiddle.pointer + b * w, count: w)
         }
-        LayerNorm.backward(dinp: dx, dweight: nil, dbias: nil, dout: dNormed, inp: r.input.pointer,
-                           weight: layer.ln1Weight.pointer, mean: r.ln1Mean.pointer, rstd: r.ln1Rstd.pointer,
+        LayerNorm.backward(dinp: dx, dweight: nil, dbias: nil, dout: dNormed, inp: r.input!.pointer,
+                           weight: layer.ln1Weight.pointer, mean: r.ln1Mean!.pointer, rstd: r.ln1Rstd!.pointer,
                            rows: n, channels: w)
     }
 
