@@ -57,7 +57,7 @@ test: deps
 	@python3 -c "import openapi_spec_validator" 2>/dev/null || python3 -m pip install -q openapi-spec-validator==0.9.0
 	python3 scripts/check_openapi.py
 	$(SWIFT) build --build-tests -c release -Xswiftc -enable-testing
-	$(SWIFT) test --skip-build -c release -Xswiftc -enable-testing
+	scripts/ci/watchdog.sh 1200 $(SWIFT) test --skip-build -c release -Xswiftc -enable-testing
 	$(MAKE) e2e
 	$(MAKE) browser-test
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// The `tagtune` commands as a user runs them: output formats, `--` handling, exit codes and
@@ -36,7 +37,18 @@ struct CommandLineTests {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile(), error = err.fileHandleForReading.readDataToEndOfFile()
+        // Standard error is drained on another thread: read one after the other, a command that
+        // filled the error pipe (64 KiB) before closing its output would wait on this forever.
+        let errorData = Mutex(Data())
+        let drained = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            let data = err.fileHandleForReading.readDataToEndOfFile()
+            errorData.withLock { $0 = data }
+            drained.signal()
+        }
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        drained.wait()
+        let error = errorData.withLock { $0 }
         process.waitUntilExit()
         return Run(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), error: String(decoding: error, as: UTF8.self))
     }

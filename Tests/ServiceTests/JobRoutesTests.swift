@@ -236,7 +236,9 @@ struct JobRoutesTests {
             let id = try #require(created["id"] as? String)
             let checkpoint = JobCheckpoint.url(in: first.backend.layout.job(id))
             while !FileManager.default.fileExists(atPath: checkpoint.path) {
-                _ = try await client.waitForJob(id) { $0["status"] as? String != "queued" }
+                let job = try await client.waitForJob(id) { $0["status"] as? String != "queued" }
+                // A job that ended has no checkpoint any more: fail rather than wait for one forever.
+                try #require(!["succeeded", "failed", "cancelled"].contains(job["status"] as? String), "\(job)")
                 try await Task.sleep(for: .milliseconds(10))
             }
             return (id, dataset)

@@ -85,10 +85,16 @@ final class RecoveryServerProcess: @unchecked Sendable {
     /// Lets a frozen process go on (SIGCONT).
     func resume() { kill(process.processIdentifier, SIGCONT) }
 
-    /// SIGTERM, then waits: a graceful shutdown.
-    func stop() -> Int32 {
+    /// SIGTERM, then waits: a graceful shutdown. A server still running after 60 s is killed
+    /// and reported as such (nil), so that a shutdown that hangs fails the test instead of the run.
+    func stop() -> Int32? {
         process.terminate()
-        process.waitUntilExit()
+        let deadline = ContinuousClock.now + .seconds(60)
+        while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
+        guard !process.isRunning else {
+            killHard()
+            return nil
+        }
         return process.terminationStatus
     }
 

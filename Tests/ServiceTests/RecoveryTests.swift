@@ -29,15 +29,19 @@ struct RecoveryTests {
         let artifact = folder.url.appendingPathComponent("prompt-sets/\(promptSet)")
         let artifactBytes = try Self.files(in: artifact)
 
-        // A longer job, killed once an epoch checkpoint is on disk. The server is frozen (SIGSTOP)
-        // while the checkpoint is read, so the epoch it holds is exactly where the job was killed.
-        let epochs = 12
+        // A longer job, killed once an epoch checkpoint is on disk. The server is kept frozen
+        // (SIGSTOP) and let run in windows of a fraction of a millisecond, so the test sees a
+        // checkpoint before the job can finish (the whole job takes well under a second here), and
+        // the epoch the checkpoint holds is exactly where the job was killed.
+        let epochs = 30
         let (_, second) = try await server!.json("POST", "/v1/tuning/jobs", job(epochs: epochs))
         let secondID = try #require(second["id"] as? String)
         let checkpoint = folder.url.appendingPathComponent("data/jobs/\(secondID)/checkpoint.json")
+        let secondPromptSet = folder.url.appendingPathComponent("prompt-sets/ps-\(secondID.dropFirst("ftjob-".count))")
+        let deadline = ContinuousClock.now + .seconds(120)
         var killedAfterEpoch = 0
+        server!.pause()
         while killedAfterEpoch == 0 {
-            server!.pause()
             if let data = try? Data(contentsOf: checkpoint),
                let json = try JSONSerialization.jsonObject(with: data) as? [String: Any],
                let done = (json["state"] as? [String: Any])?["epochsDone"] as? Int {
@@ -45,8 +49,12 @@ struct RecoveryTests {
                 killedAfterEpoch = done
                 server!.killHard()
             } else {
+                // Without these two checks a job that finished unseen would keep this loop going forever.
+                try #require(!FileManager.default.fileExists(atPath: secondPromptSet.path), "the job finished before a checkpoint was seen")
+                try #require(ContinuousClock.now < deadline, "no checkpoint of job \(secondID) appeared")
                 server!.resume()
-                try await Task.sleep(for: .milliseconds(5))
+                usleep(200)
+                server!.pause()
             }
         }
         server = nil
