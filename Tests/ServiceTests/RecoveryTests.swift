@@ -37,7 +37,7 @@ struct RecoveryTests {
         let (_, second) = try await server!.json("POST", "/v1/tuning/jobs", job(epochs: epochs))
         let secondID = try #require(second["id"] as? String)
         let checkpoint = folder.url.appendingPathComponent("data/jobs/\(secondID)/checkpoint.json")
-        let secondPromptSet = folder.url.appendingPathComponent("prompt-sets/ps-\(secondID.dropFirst("ftjob-".count))")
+        let secondPromptSet = folder.url.appendingPathComponent("prompt-sets/" + JobRunner.promptSetID(jobID: secondID, suffix: nil))
         let deadline = ContinuousClock.now + .seconds(120)
         var killedAfterEpoch = 0
         server!.pause()
