@@ -68,7 +68,7 @@ test: deps
 E2E_BUILD_FLAGS ?= -c release -Xswiftc -enable-testing
 e2e: deps
 	$(SWIFT) build $(E2E_BUILD_FLAGS) --product tagtune
-	scripts/e2e/run.sh "$$($(SWIFT) build $(E2E_BUILD_FLAGS) --show-bin-path)/tagtune"
+	scripts/ci/watchdog.sh 900 scripts/e2e/run.sh "$$($(SWIFT) build $(E2E_BUILD_FLAGS) --show-bin-path)/tagtune"
 
 # Random-weight ViT-B checkpoints are made by scripts/bench/make_random_checkpoints.py (dev Python).
 bench: release
@@ -103,4 +103,4 @@ browser-deps:
 # Same flags as `make test`, so after it nothing is rebuilt.
 browser-test: deps browser-deps
 	$(SWIFT) build -c release -Xswiftc -enable-testing --product tagtune
-	python3 scripts/browser/test_page.py --binary .build/release/tagtune
+	scripts/ci/watchdog.sh 900 python3 scripts/browser/test_page.py --binary .build/release/tagtune
