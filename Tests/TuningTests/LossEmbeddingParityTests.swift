@@ -7,7 +7,8 @@ struct LossEmbeddingParityTests {
     @Test(arguments: [("cse", Float(0.2), Float(2)), ("cse_m05_g1", Float(0.5), Float(1))])
     func featureFormMatchesPyTorch(name: String, margin: Float, reweighting: Float) throws {
         let fixture = LossFixture.shared
-        let loss = try ClassSpecificEmbeddingLoss(classCounts: fixture.classCounts, margin: margin, reweighting: reweighting)
+        let loss = try ClassSpecificEmbeddingLoss(classCounts: fixture.classCounts, margin: margin, reweighting: reweighting,
+                                                  reduction: .official)
         let u = fixture.floats("cse/captions"), t = fixture.floats("cse/classes")
         let value = try loss.forward(captionFeatures: u, classFeatures: t, labels: fixture.labels)
         let gradient = try loss.backward(captionFeatures: u, classFeatures: t, labels: fixture.labels)
@@ -15,6 +16,22 @@ struct LossEmbeddingParityTests {
         let gradientError = LossFixture.relativeError(gradient, fixture.doubles("\(name)/grad"))
         #expect(valueError < 1e-5, "\(name) value: relative error \(valueError)")
         #expect(gradientError < 1e-5, "\(name) gradient: relative error \(gradientError)")
+    }
+
+    /// The class-sum reduction (ω mean 1, summed over classes, mean over images), the default.
+    @Test func classSumFormMatchesPyTorch() throws {
+        let fixture = LossFixture.shared
+        let loss = try ClassSpecificEmbeddingLoss(classCounts: fixture.classCounts)
+        #expect(loss.reduction == .classSum)
+        let u = fixture.floats("cse/captions"), t = fixture.floats("cse/classes")
+        let value = try loss.forward(captionFeatures: u, classFeatures: t, labels: fixture.labels)
+        let gradient = try loss.backward(captionFeatures: u, classFeatures: t, labels: fixture.labels)
+        #expect(LossFixture.relativeError(value, fixture.value("cse_class_sum")) < 1e-5)
+        #expect(LossFixture.relativeError(gradient, fixture.doubles("cse_class_sum/grad")) < 1e-5)
+        // C² (here 25) times the official reduction, value and gradient.
+        let official = try ClassSpecificEmbeddingLoss(classCounts: fixture.classCounts, reduction: .official)
+        let small = try official.forward(captionFeatures: u, classFeatures: t, labels: fixture.labels)
+        #expect(abs(value / small / 25 - 1) < 1e-5)
     }
 
     @Test func defaultsAreLMPTs() throws {

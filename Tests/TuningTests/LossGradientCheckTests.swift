@@ -56,6 +56,16 @@ struct LossGradientCheckTests {
         #expect(error < Self.tolerance, "feature CSE m \(margin) γ \(reweighting): relative error \(error)")
     }
 
+    @Test func priorGradientMatchesFiniteDifferences() throws {
+        let fixture = LossFixture.shared
+        let prior = try TextPriorLoss(priorFeatures: fixture.floats("prior/features"), classes: 5)
+        let unit = fixture.floats("prior/unit")
+        let analytic = try prior.backward(unitFeatures: unit, outputGradient: 1)
+        let numeric = try LossFixture.centralDifferences(at: unit) { try prior.value(unitFeatures: $0) }
+        let error = LossFixture.relativeError(analytic, numeric)
+        #expect(error < Self.tolerance, "prior: relative error \(error)")
+    }
+
     @Test func tokenCSEGradientMatchesFiniteDifferences() throws {
         let fixture = LossFixture.shared
         let loss = try ClassSpecificTokenEmbeddingLoss(classCounts: fixture.classCounts)

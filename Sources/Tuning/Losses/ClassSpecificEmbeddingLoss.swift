@@ -4,12 +4,13 @@
 ///
 ///   d_kc = 1 − cos(u_k, t_c)
 ///   ℓ_kc = d_kc if y_kc = 1, else max(0, m_c − d_kc)      (hinge embedding loss)
-///   m_c  = m / n_c^(1/4),  ω_c = n_c^−γ / Σ_j n_j^−γ
-///   L    = (1/NC)·Σ_kc ω_c·ℓ_kc
+///   m_c  = m / n_c^(1/4),  ω_c ∝ n_c^−γ
+///   L    = (1/N)·Σ_k Σ_c ω_c·ℓ_kc          with mean(ω) = 1   (`class_sum`, the default)
+///   L    = (1/NC)·Σ_kc ω_c·ℓ_kc            with Σω = 1        (`official`)
 ///
-/// ω multiplies each element before the mean over all N·C pairs, as the official code does
-/// (`(hinge_loss * class_weights).mean()`); γ = 2 is that class's default, which LMPT's
-/// training uses (its `--gamma` flag is not passed to it).
+/// The official form is the official code's `(hinge_loss * class_weights).mean()`; it is C²
+/// times smaller, which leaves the term without practical effect (see `EmbeddingLossReduction`).
+/// γ = 2 is that class's default, which LMPT's training uses (its `--gamma` flag is not passed to it).
 public struct ClassSpecificEmbeddingLoss: Sendable {
     /// n_c, training images per class [C].
     public let classCounts: [Int]
@@ -17,14 +18,17 @@ public struct ClassSpecificEmbeddingLoss: Sendable {
     public let margin: Float
     /// γ, the re-weighting exponent (2).
     public let reweighting: Float
+    /// How the per-pair terms are reduced.
+    public let reduction: EmbeddingLossReduction
     private let terms: EmbeddingClassTerms
 
     /// A CSE for C = classCounts.count classes (counts ≥ 1).
-    public init(classCounts: [Int], margin: Float = 0.2, reweighting: Float = 2) throws {
-        terms = try EmbeddingClassTerms(classCounts: classCounts, margin: margin, reweighting: reweighting)
+    public init(classCounts: [Int], margin: Float = 0.2, reweighting: Float = 2, reduction: EmbeddingLossReduction = .classSum) throws {
+        terms = try EmbeddingClassTerms(classCounts: classCounts, margin: margin, reweighting: reweighting, reduction: reduction)
         self.classCounts = classCounts
         self.margin = margin
         self.reweighting = reweighting
+        self.reduction = reduction
     }
 
     /// Checks u [N, D], t [C, D], y [N, C] and returns (N, D).
@@ -85,10 +89,10 @@ public struct ClassSpecificEmbeddingLoss: Sendable {
             for c in 0..<classes {
                 let distance = 1 - cosines[k * classes + c]
                 let ell = labels[k * classes + c] == 1 ? distance : max(0, terms.margins[c] - distance)
-                sum += terms.weights[c] * ell
+                sum += terms.pairWeights[c] * ell
             }
         }
-        return sum / Double(images * classes)
+        return sum / Double(images)
     }
 
     /// The loss value.
@@ -105,7 +109,7 @@ public struct ClassSpecificEmbeddingLoss: Sendable {
         let u = Self.normalisedRows(captionFeatures, rows: images, width: width).unit
         let (t, tNorms) = Self.normalisedRows(classFeatures, rows: classes, width: width)
         let cosines = Self.cosines(u, t, images: images, classes: classes, width: width)
-        let scale = Double(outputGradient) / Double(images * classes)
+        let scale = Double(outputGradient) / Double(images)
         var gradient = [Float](repeating: 0, count: classFeatures.count)
         var pull = [Double](repeating: 0, count: width)   // Σ_k g_kc·û_k
         for c in 0..<classes {
@@ -124,7 +128,7 @@ public struct ClassSpecificEmbeddingLoss: Sendable {
                 for i in 0..<width { pull[i] += g * u[k * width + i] }
                 alongT += g * cosine
             }
-            let factor = scale * terms.weights[c] / tNorms[c]
+            let factor = scale * terms.pairWeights[c] / tNorms[c]
             for i in 0..<width {
                 gradient[c * width + i] = Float(factor * (pull[i] - alongT * t[c * width + i]))
             }
