@@ -11,6 +11,8 @@ extension ClassTokenPosition: ExpressibleByArgument {}
 extension ClassificationLossKind: ExpressibleByArgument {}
 extension LearningRateScheduleKind: ExpressibleByArgument {}
 extension EmbeddingLossForm: ExpressibleByArgument {}
+extension EmbeddingLossReduction: ExpressibleByArgument {}
+extension ContextKind: ExpressibleByArgument {}
 
 /// Loads a dataset folder or zip, turning validation problems into a readable failure.
 func loadDataset(_ path: String, decodesImages: Bool = true) throws -> Dataset {
@@ -30,74 +32,121 @@ func encodeJSON<T: Encodable>(_ value: T) throws -> String {
     return String(decoding: try encoder.encode(value), as: UTF8.self)
 }
 
-/// `tagtune tune`: LMPT (or CoOp) prompt tuning of a dataset, written as a prompt set.
+/// `tagtune tune`: prompt tuning of a dataset (`auto`, LMPT or CoOp), written as a prompt set.
 struct Tune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Tune class prompts on a dataset (manifest.jsonl + classes.txt, folder or zip) and write a prompt set.")
+        abstract: "Tune class prompts on a dataset (manifest.jsonl + classes.txt, folder or zip) and write a prompt set.",
+        discussion: """
+            The default method, auto, searches context kind, learning rate, embedding-loss weight, loss and \
+            prior weight, scoring each setting by stratified k-fold on the training images (or on --val-dataset), \
+            within --budget-minutes. Settings you give are not searched. lmpt uses the paper's settings and coop \
+            CoOp's; any of their settings can be changed.
+            """)
 
     @OptionGroup var options: ModelOptions
     @Option(help: "Training dataset (folder or zip).") var dataset: String
     @Option(help: "Output folder of the prompt set (written atomically).") var out: String
-    @Option(help: "Validation dataset; default: 10% of the training images held out, stratified.") var valDataset: String?
-    @Option(help: "lmpt (class-specific contexts, DBL + embedding loss) or coop (one shared context).") var method: TuningMethod = .lmpt
+    @Option(help: "Validation dataset; default: stratified k-fold on the training images.") var valDataset: String?
+    @Option(help: "auto (search), lmpt (the paper's settings) or coop (one shared context, BCE).") var method: TuningMethod = .auto
     @Option(help: "Epochs.") var epochs: Int?
     @Option(help: "Images per optimisation step.") var batchSize: Int?
     @Option(help: "sgd or adamw.") var optimizer: OptimizerKind?
     @Option(help: "Learning rate.") var lr: Float?
+    @Option(help: "SGD momentum.") var momentum: Float?
+    @Option(help: "Weight decay.") var weightDecay: Float?
     @Option(help: "Context vectors per prompt (M).") var nCtx: Int?
+    @Option(help: "Context: generic, class_specific or hybrid (shared + per-class residual from zero).") var context: ContextKind?
     @Option(help: "Initialise the context from these words (M = their token count).") var ctxInit: String?
     @Option(help: "Class-name position: end, middle or front.") var classPosition: ClassTokenPosition?
-    @Option(help: "λ in λ·L_cls + (1 − λ)·L_cse.") var lambda: Float?
-    @Option(help: "Classification loss: dbl, bce, focal or asl.") var loss: ClassificationLossKind?
+    @Option(help: "λ in λ·L_cls + (1 − λ)·β·L_cse.") var lambda: Float?
+    @Option(help: "Classification loss: bce, dbl, focal or asl.") var loss: ClassificationLossKind?
     @Option(help: "Learning-rate schedule: plateau, cosine or constant.") var schedule: LearningRateScheduleKind?
+    @Option(help: "Plateau schedule's patience (epochs).") var patience: Int?
+    @Option(help: "Stop when the selection score has not improved for this many epochs (0: never).") var earlyStop: Int?
     @Option(help: "Embedding loss form: feature (default) or token (the official code's).") var cse: EmbeddingLossForm?
+    @Option(help: "β, the embedding loss's weight.") var cseWeight: Float?
+    @Option(help: "Embedding loss reduction: class_sum or official (the official code's, C² smaller).") var cseReduction: EmbeddingLossReduction?
+    @Option(help: "Embedding loss margin m.") var cseMargin: Float?
+    @Option(help: "κ, the pull towards the hand-written prompts' features (KgCoOp); 0: off.") var priorWeight: Float?
     @Option(help: "DBL's μ (0.3 for VOC-LT, 0.2 for COCO-LT).") var dblMu: Float?
     @Option(help: "DBL's λ_neg (5 for VOC-LT, 2 for COCO-LT).") var dblLambdaNeg: Float?
-    @Option(help: "Random seed (context initialisation, shuffling, hold-out split).") var seed: UInt64 = 0
+    @Option(help: "k of the stratified k-fold that scores settings and epochs.") var folds: Int?
+    @Option(help: "auto: the search's time budget in minutes.") var budgetMinutes: Float?
+    @Option(help: "Random seed (context initialisation, shuffling, folds).") var seed: UInt64 = 0
     @Option(help: "Feature cache folder (default: data/features).") var cache: String = "data/features"
     @Flag(help: "Replace the output folder if it exists.") var replace = false
     @Flag(help: "Print a JSON summary at the end.") var json = false
 
-    func run() throws {
-        var h = TuningHyperparameters()
-        h.method = method
-        if method == .coop { h.learningRate = 2e-3 }
-        if let epochs { h.epochs = epochs }
-        if let batchSize { h.batchSize = batchSize }
-        if let optimizer { h.optimizer = optimizer }
-        if let lr { h.learningRate = lr }
-        if let nCtx { h.contextLength = nCtx }
-        if let ctxInit { h.contextInit = ctxInit }
-        if let classPosition { h.classPosition = classPosition }
-        if let lambda { h.lambda = lambda }
-        if let loss { h.classificationLoss = loss }
-        if let schedule { h.schedule = schedule }
-        if let cse { h.embeddingLoss = cse }
-        if let dblMu { h.dblCentre = dblMu }
-        if let dblLambdaNeg { h.dblNegativeScale = dblLambdaNeg }
+    /// The method's defaults with the options given; `fixed` lists them for `auto`.
+    func hyperparameters() throws -> TuningHyperparameters {
+        var h = TuningHyperparameters.defaults(for: method)
+        var fixed: [String] = []
+        func set<T>(_ value: T?, _ name: String, _ apply: (inout TuningHyperparameters, T) -> Void) {
+            guard let value else { return }
+            apply(&h, value)
+            fixed.append(name)
+        }
+        set(epochs, "epochs") { $0.epochs = $1 }
+        set(batchSize, "batch_size") { $0.batchSize = $1 }
+        set(optimizer, "optimizer") { $0.optimizer = $1 }
+        set(lr, "learning_rate") { $0.learningRate = $1 }
+        set(momentum, "momentum") { $0.momentum = $1 }
+        set(weightDecay, "weight_decay") { $0.weightDecay = $1 }
+        set(nCtx, "n_ctx") { $0.contextLength = $1 }
+        set(context, "context") { $0.context = $1 }
+        set(ctxInit, "ctx_init") { $0.contextInit = $1 }
+        set(classPosition, "class_position") { $0.classPosition = $1 }
+        set(lambda, "lambda") { $0.lambda = $1 }
+        set(loss, "loss") { $0.classificationLoss = $1 }
+        set(schedule, "schedule") { $0.schedule = $1 }
+        set(patience, "patience") { $0.patience = $1 }
+        set(earlyStop, "early_stop_patience") { $0.earlyStopPatience = $1 }
+        set(cse, "cse") { $0.embeddingLoss = $1 }
+        set(cseWeight, "cse_weight") { $0.cseWeight = $1 }
+        set(cseReduction, "cse_reduction") { $0.cseReduction = $1 }
+        set(cseMargin, "cse_margin") { $0.cseMargin = $1 }
+        set(priorWeight, "prior_weight") { $0.priorWeight = $1 }
+        set(dblMu, "dbl_mu") { $0.dblCentre = $1 }
+        set(dblLambdaNeg, "dbl_lambda_neg") { $0.dblNegativeScale = $1 }
+        set(folds, "folds") { $0.folds = $1 }
+        set(budgetMinutes, "budget_minutes") { $0.budgetMinutes = $1 }
         h.seed = seed
+        if method == .auto { h.fixed = fixed }
         do { try h.validate() } catch { throw ValidationError("\(error)") }
+        return h
+    }
 
+    func run() throws {
+        let h = try hyperparameters()
         let started = ContinuousClock.now
         let model = try options.load()
         let train = try loadDataset(dataset)
-        let split: ValidationSplit = try valDataset.map { .given(try loadDataset($0)) } ?? .heldOut(seed: seed)
+        let split: ValidationSplit = try valDataset.map { .given(try loadDataset($0)) } ?? .folds
         let outURL = URL(fileURLWithPath: out)
         let run = TuningRun(model: model, training: train, validation: split, hyperparameters: h,
                             featureCacheRoot: URL(fileURLWithPath: cache), encoderName: URL(fileURLWithPath: options.model).lastPathComponent,
                             promptSetID: outURL.lastPathComponent)
         var progress = ProgressLine()
+        var finalEpochs = 0
         let events: (TuningRunEvent) -> Void = { event in
             switch event {
             case .stage(let name, let done, let total):
                 progress.show("\(name) \(ProgressLine.bar(done, total)) \(done)/\(total)")
+            case .selection(let candidate, let epoch, let epochs, let score, _):
+                progress.show(String(format: "setting %d: epoch %d/%d %@ score %.2f (mAP %.2f)", candidate + 1, epoch, epochs,
+                                     ProgressLine.bar(epoch, epochs), score.value, score.map))
+            case .candidate(let index, let c):
+                progress.show(String(format: "setting %d (%@): score %.2f at epoch %d, head %@ medium %@ tail %@, %.1f s", index + 1,
+                                     c.change, c.score.value, c.bestEpoch, c.score.headMap.map { String(format: "%.2f", $0) } ?? "-",
+                                     c.score.mediumMap.map { String(format: "%.2f", $0) } ?? "-",
+                                     c.score.tailMap.map { String(format: "%.2f", $0) } ?? "-", c.seconds), force: true)
+            case .selected(let epochs, let record):
+                progress.show("chosen: \(record.candidates[record.chosen].change), \(epochs) epochs on all training images", force: true)
             case .training(let e):
-                let stepsDone = (e.epoch - 1) * e.stepsPerEpoch + e.step, total = h.epochs * e.stepsPerEpoch
-                let eta = e.elapsedSeconds / Double(max(stepsDone, 1)) * Double(total - stepsDone)
-                let map = e.validationMAP.map { String(format: " val mAP %.2f", $0) } ?? ""
-                progress.show(String(format: "epoch %d/%d %@ loss %.4f lr %.2g%@ ETA %@", e.epoch, h.epochs,
-                                     ProgressLine.bar(stepsDone, total), e.loss, e.learningRate, map, ProgressLine.duration(eta)),
-                              force: e.kind == .epoch)
+                finalEpochs = max(finalEpochs, e.epoch)
+                let map = e.validationMAP.map { String(format: " held-out mAP %.2f", $0) } ?? ""
+                progress.show(String(format: "final training: epoch %d, loss %.4f lr %.2g%@", e.epoch, e.loss, e.learningRate, map),
+                              force: false)
             }
         }
         let prepared: (data: TrainingData, training: Dataset, validation: Dataset)
@@ -112,14 +161,19 @@ struct Tune: ParsableCommand {
         if json {
             struct Summary: Encodable {
                 let prompt_set: String, seconds: Double, train_images: Int, validation_images: Int
-                let hyperparameters: TuningHyperparameters, metrics: EvaluationReport?
+                let hyperparameters: TuningHyperparameters, metrics: EvaluationReport?, zero_shot_metrics: EvaluationReport?
+                let selection: SelectionRecord?
             }
             print(try encodeJSON(Summary(prompt_set: outURL.path, seconds: seconds, train_images: prepared.training.items.count,
-                                         validation_images: prepared.validation.items.count, hyperparameters: h, metrics: m)))
+                                         validation_images: prepared.validation.items.count,
+                                         hyperparameters: promptSet.manifest.hyperparameters, metrics: m,
+                                         zero_shot_metrics: promptSet.manifest.zeroShotMetrics, selection: promptSet.manifest.selection)))
         } else {
             print("prompt set written to \(outURL.path) in \(ProgressLine.duration(seconds))")
+            if let selection = promptSet.manifest.selection { print("chosen: \(selection.reason)") }
             if let m {
-                print(String(format: "validation: mAP %.2f (head %@, medium %@, tail %@), CF1 %.2f, OF1 %.2f", m.map,
+                let held = promptSet.manifest.selection?.data == "folds" ? "out-of-fold" : "validation"
+                print(String(format: "%@: mAP %.2f (head %@, medium %@, tail %@), CF1 %.2f, OF1 %.2f", held, m.map,
                              m.headMap.map { String(format: "%.2f", $0) } ?? "-", m.mediumMap.map { String(format: "%.2f", $0) } ?? "-",
                              m.tailMap.map { String(format: "%.2f", $0) } ?? "-", m.cf1, m.of1))
             }
@@ -172,7 +226,8 @@ struct Eval: ParsableCommand {
             let scores = set.scores(imageFeatures: features, logitScale: model.logitScale)
             report = try EvaluationReport(
                 test: try LabeledScores(imageCount: data.items.count, classCount: c, scores: scores, labels: labels),
-                classNames: data.classes, trainingCounts: set.manifest.classCounts, thresholds: set.manifest.thresholds)
+                classNames: data.classes, trainingCounts: set.manifest.classCounts, thresholds: set.manifest.thresholds,
+                softmaxLogits: set.logits(imageFeatures: features, logitScale: model.logitScale))
         } else {
             let counts = try trainDataset.map { try loadDataset($0, decodesImages: false).classCounts } ?? data.classCounts
             report = try EvaluationReport.zeroShot(
@@ -181,9 +236,13 @@ struct Eval: ParsableCommand {
         if json {
             print(try encodeJSON(report))
         } else {
+            func cell(_ x: Double?) -> String { x.map { String(format: "%.2f", $0) } ?? "-" }
             print(String(format: "mAP %.2f  head %@  medium %@  tail %@  CF1 %.2f  OF1 %.2f  (%d images)", report.map,
-                         report.headMap.map { String(format: "%.2f", $0) } ?? "-", report.mediumMap.map { String(format: "%.2f", $0) } ?? "-",
-                         report.tailMap.map { String(format: "%.2f", $0) } ?? "-", report.cf1, report.of1, report.imageCount))
+                         cell(report.headMap), cell(report.mediumMap), cell(report.tailMap), report.cf1, report.of1, report.imageCount))
+            if let s = report.softmax {
+                print(String(format: "softmax-over-classes mAP %.2f  head %@  medium %@  tail %@  (the official LMPT code's metric)",
+                             s.map, cell(s.headMap), cell(s.mediumMap), cell(s.tailMap)))
+            }
             for row in report.perClass {
                 let name = row.className.padding(toLength: max(24, row.className.count), withPad: " ", startingAt: 0)
                 let group = row.group.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)

@@ -27,14 +27,22 @@ public struct PromptSet: Sendable {
         self.classFeatures = L2Normalize.rows(classFeatures, width: d)
     }
 
-    /// Scores in [0, 1] for L2-normalised image features [N, D], given the encoder's logit scale.
-    public func scores(imageFeatures: [Float], logitScale: Float) -> [Float] {
+    /// Logits s·cos [N, C] for L2-normalised image features [N, D] (before the scoring's normalisation).
+    public func logits(imageFeatures: [Float], logitScale: Float) -> [Float] {
         let d = manifest.encoder.projectionDim, c = manifest.classes.count, n = imageFeatures.count / d
         var out = [Float](repeating: 0, count: n * c)
         imageFeatures.withUnsafeBufferPointer { v in classFeatures.withUnsafeBufferPointer { t in out.withUnsafeMutableBufferPointer { z in
             gemm(transA: false, transB: true, m: n, n: c, k: d, alpha: logitScale,
                  a: v.baseAddress!, lda: d, b: t.baseAddress!, ldb: d, c: z.baseAddress!, ldc: c)
         } } }
+        return out
+    }
+
+    /// Scores in [0, 1] for L2-normalised image features [N, D], given the encoder's logit scale.
+    public func scores(imageFeatures: [Float], logitScale: Float) -> [Float] {
+        var out = logits(imageFeatures: imageFeatures, logitScale: logitScale)
+        let c = manifest.classes.count
+        manifest.scoring.normalization?.apply(to: &out, classes: c)
         let offsets = manifest.scoring.logitOffsets
         for i in out.indices { out[i] = 1 / (1 + exp(-(out[i] - offsets[i % c]))) }
         return out

@@ -29,11 +29,15 @@ public struct PromptSetManifest: Sendable, Codable, Equatable {
         public var logitOffsets: [Float]
         /// Whether each class's offset came from its own validation positives (false: the fallback).
         public var calibrated: [Bool]
+        /// A per-image shift of the logits before the offsets, chosen on held-out scores
+        /// (nil: none; older prompt sets have none).
+        public var normalization: ScoreNormalization? = nil
 
         enum CodingKeys: String, CodingKey {
             case kind
             case logitOffsets = "logit_offsets"
             case calibrated
+            case normalization
         }
     }
 
@@ -57,6 +61,8 @@ public struct PromptSetManifest: Sendable, Codable, Equatable {
     /// The frozen model's zero-shot report ("a photo of a {class}.") on the same validation images,
     /// so what tuning gained per class can be shown beside it. Absent in older prompt sets.
     public var zeroShotMetrics: EvaluationReport? = nil
+    /// How the shipped setting and epoch were chosen (absent in older prompt sets).
+    public var selection: SelectionRecord? = nil
     public var createdAt: Date
 
     enum CodingKeys: String, CodingKey {
@@ -67,5 +73,6 @@ public struct PromptSetManifest: Sendable, Codable, Equatable {
         case classCounts = "class_counts"
         case createdAt = "created_at"
         case zeroShotMetrics = "zero_shot_metrics"
+        case selection
     }
 }

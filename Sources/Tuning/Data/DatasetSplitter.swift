@@ -8,6 +8,8 @@ public enum DatasetSplitter {
         switch split {
         case .given(let validation):
             return (dataset, try matchingClasses(validation, to: dataset.classes))
+        case .folds:
+            return (dataset, dataset.subset([]))
         case .heldOut(let fraction, let seed):
             let parts = try HeldOutSplit(annotations: dataset.annotations, fraction: fraction, seed: seed)
             return (dataset.subset(parts.training), dataset.subset(parts.validation))

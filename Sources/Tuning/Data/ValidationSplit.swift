@@ -4,6 +4,10 @@ public enum ValidationSplit: Sendable {
     case given(Dataset)
     /// A stratified part of the training set, drawn with a fixed seed (see `DatasetSplitter`).
     case heldOut(fraction: Double, seed: UInt64)
+    /// No separate validation images: settings and epochs are scored by stratified k-fold on the
+    /// training set (`EpochSelection`), so every training image, every tail positive, trains the
+    /// shipped prompts and is scored once. The default.
+    case folds
 
     /// The default hold-out: 10% of the training images.
     public static func heldOut(seed: UInt64) -> ValidationSplit {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The evaluation of a multi-label tagger on a test split, as the LMPT paper reports it and
 /// more: mAP overall and per head / medium / tail group, and precision / recall / F1 at the
 /// chosen thresholds per class and averaged (CP, CR, CF1, OP, OR, OF1; see `ThresholdMetrics`).
@@ -34,12 +36,50 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
     public let excludedClasses: [String]
     /// The training-count bounds the groups were formed with.
     public let groupBounds: ClassGroupBounds
+    /// mAP with each image's logits turned into a softmax over classes first, as the official
+    /// LMPT code scores (`softmax(dim=1)`): per-image normalisation changes how images rank
+    /// within a class, so this differs from `map`. Present when the logits were given.
+    public var softmax: SoftmaxMAP? = nil
+
+    /// mAP on softmax-over-classes scores, total and per group, percent.
+    public struct SoftmaxMAP: Codable, Sendable, Equatable {
+        public let map: Double
+        public let headMap: Double?
+        public let mediumMap: Double?
+        public let tailMap: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case map
+            case headMap = "head_map"
+            case mediumMap = "medium_map"
+            case tailMap = "tail_map"
+        }
+
+        /// Softmax over the C logits of each image [N, C] at the logits' own scale, then mAP.
+        init(logits: [Float], labels: [Bool], classes: Int, groups: [ClassGroup]) throws {
+            var probabilities = logits
+            for r in 0..<(logits.count / classes) {
+                let row = r * classes
+                var top = -Float.infinity
+                for k in 0..<classes { top = max(top, logits[row + k]) }
+                var sum: Float = 0
+                for k in 0..<classes { probabilities[row + k] = exp(logits[row + k] - top); sum += probabilities[row + k] }
+                for k in 0..<classes { probabilities[row + k] /= sum }
+            }
+            let ap = MeanAveragePrecision(try LabeledScores(imageCount: logits.count / classes, classCount: classes,
+                                                             scores: probabilities, labels: labels))
+            map = (ap.map ?? 0) * 100
+            headMap = try ap.mean(of: .head, groups: groups).map { $0 * 100 }
+            mediumMap = try ap.mean(of: .medium, groups: groups).map { $0 * 100 }
+            tailMap = try ap.mean(of: .tail, groups: groups).map { $0 * 100 }
+        }
+    }
 
     /// Evaluates `test` with one name, training count and threshold per class; throws on
     /// mismatched lengths, NaN thresholds, or a test split without any positive label.
     public init(
         test: LabeledScores, classNames: [String], trainingCounts: [Int], thresholds: [Float],
-        groupBounds: ClassGroupBounds = .default
+        groupBounds: ClassGroupBounds = .default, softmaxLogits: [Float]? = nil
     ) throws {
         let classes = test.classCount
         guard classNames.count == classes, trainingCounts.count == classes else {
@@ -72,6 +112,9 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         imageCount = test.imageCount
         excludedClasses = averagePrecision.excludedClasses.map { classNames[$0] }
         self.groupBounds = groupBounds
+        if let softmaxLogits {
+            softmax = try SoftmaxMAP(logits: softmaxLogits, labels: test.labels, classes: classes, groups: groups)
+        }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -84,6 +127,7 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         case imageCount = "image_count"
         case excludedClasses = "excluded_classes"
         case groupBounds = "group_bounds"
+        case softmax
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -102,5 +146,6 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         try container.encode(imageCount, forKey: .imageCount)
         try container.encode(excludedClasses, forKey: .excludedClasses)
         try container.encode(groupBounds, forKey: .groupBounds)
+        try container.encodeIfPresent(softmax, forKey: .softmax)
     }
 }

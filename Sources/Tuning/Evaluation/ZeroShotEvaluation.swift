@@ -13,6 +13,6 @@ extension EvaluationReport {
             .scores(imageFeatures: imageFeatures).flatMap { $0.map(\.logit) }
         let scored = try LabeledScores(imageCount: labels.count / c, classCount: c, scores: logits, labels: labels)
         return try EvaluationReport(test: scored, classNames: classNames, trainingCounts: trainingCounts,
-                                    thresholds: try ThresholdCalibration(validation: scored).thresholds)
+                                    thresholds: try ThresholdCalibration(validation: scored).thresholds, softmaxLogits: logits)
     }
 }

@@ -11,25 +11,6 @@ public enum ClassTokenPosition: String, Sendable, Codable, CaseIterable {
     case front
 }
 
-/// The learned context vectors of a prompt set and how they are laid out.
-/// Class-specific ("csc", LMPT's default): ctx [C, M, W]; generic (CoOp): ctx [M, W] shared by all classes.
-public struct PromptContext: Sendable {
-    public var classSpecific: Bool
-    public var length: Int            // M
-    public var width: Int             // W, the text tower's width
-    public var values: [Float]        // [C, M, W] or [M, W]
-
-    public init(classSpecific: Bool, length: Int, width: Int, values: [Float]) {
-        self.classSpecific = classSpecific
-        self.length = length
-        self.width = width
-        self.values = values
-    }
-
-    /// Rows of context vectors for class c.
-    func offset(ofClass c: Int) -> Int { classSpecific ? c * length * width : 0 }
-}
-
 /// Builds the prompt of every class from its name and the context vectors, runs them through the
 /// text tower as one batch cut after the longest EOT, and sends feature gradients back to the
 /// context vectors. The token layout is fixed at construction; only `context` changes in training.
@@ -53,8 +34,9 @@ public final class PromptLearner {
         guard context.width == width else {
             throw TuningError.invalidArgument("context width \(context.width) does not match the text tower's \(width)")
         }
-        let expected = (context.classSpecific ? classNames.count : 1) * context.length * width
-        guard context.length >= 1, context.values.count == expected else {
+        let expected = PromptContext.count(kind: context.kind, classes: classNames.count, length: context.length, width: width)
+        guard context.length >= 1, context.classes == classNames.count || context.kind == .generic,
+              context.values.count == expected else {
             throw TuningError.invalidArgument("context holds \(context.values.count) values; \(expected) expected")
         }
         self.model = model
@@ -101,13 +83,11 @@ public final class PromptLearner {
         let w = context.width
         let x = model.text.embed(tokens: prompts, length: tokens)
         let positionsTable = model.text.positionEmbeddings.pointer
-        context.values.withUnsafeBufferPointer { ctx in
-            for (c, slots) in contextPositions.enumerated() {
-                for (j, t) in slots.enumerated() {
-                    let row = x.pointer + (c * tokens + t) * w
-                    let vector = ctx.baseAddress! + context.offset(ofClass: c) + j * w
-                    for i in 0..<w { row[i] = vector[i] + positionsTable[t * w + i] }
-                }
+        for (c, slots) in contextPositions.enumerated() {
+            let rows = context.rows(ofClass: c)
+            for (j, t) in slots.enumerated() {
+                let row = x.pointer + (c * tokens + t) * w
+                for i in 0..<w { row[i] = rows[j * w + i] + positionsTable[t * w + i] }
             }
         }
         return x
@@ -118,17 +98,18 @@ public final class PromptLearner {
     public func tokenEmbeddings(length: Int) -> [Float] {
         let w = context.width, table = model.text.tokenEmbeddings.pointer
         var out = [Float](repeating: 0, count: classNames.count * length * w)
-        out.withUnsafeMutableBufferPointer { o in context.values.withUnsafeBufferPointer { ctx in
+        out.withUnsafeMutableBufferPointer { o in
             for (c, ids) in prompts.enumerated() {
                 for t in 0..<length {
                     let row = o.baseAddress! + (c * length + t) * w
                     row.update(from: table + Int(t < ids.count ? ids[t] : 0) * w, count: w)
                 }
+                let rows = context.rows(ofClass: c)
                 for (j, t) in contextPositions[c].enumerated() where t < length {
-                    (o.baseAddress! + (c * length + t) * w).update(from: ctx.baseAddress! + context.offset(ofClass: c) + j * w, count: w)
+                    for i in 0..<w { o[(c * length + t) * w + i] = rows[j * w + i] }
                 }
             }
-        } }
+        }
         return out
     }
 
@@ -136,12 +117,13 @@ public final class PromptLearner {
     public func contextGradient(fromTokenGradient grad: [Float], length: Int) -> [Float] {
         let w = context.width
         var out = [Float](repeating: 0, count: context.values.count)
-        for (c, slots) in contextPositions.enumerated() {
-            for (j, t) in slots.enumerated() where t < length {
-                let target = context.offset(ofClass: c) + j * w, source = (c * length + t) * w
-                for i in 0..<w { out[target + i] += grad[source + i] }
+        grad.withUnsafeBufferPointer { g in out.withUnsafeMutableBufferPointer { o in
+            for (c, slots) in contextPositions.enumerated() {
+                for (j, t) in slots.enumerated() where t < length {
+                    context.accumulate(rowGradient: g.baseAddress! + (c * length + t) * w, ofClass: c, row: j, into: o.baseAddress!)
+                }
             }
-        }
+        } }
         return out
     }
 
@@ -155,8 +137,8 @@ public final class PromptLearner {
         model.text.forwardTraining(embeddings: embeddings(), batch: classNames.count, tokens: tokens, poolAt: poolIndices)
     }
 
-    /// ∂L/∂ctx (same layout as `context.values`) from ∂L/∂features [C, D]. A generic context
-    /// receives the sum over classes of its rows' gradients.
+    /// ∂L/∂ctx (same layout as `context.values`) from ∂L/∂features [C, D]. Shared rows (generic,
+    /// hybrid) receive the sum over classes of their rows' gradients.
     public func backward(featureGradient: [Float], trace: TextTrace) -> [Float] {
         let w = context.width
         let dx = model.text.backward(featureGradient: featureGradient, trace: trace)
@@ -164,36 +146,10 @@ public final class PromptLearner {
         grad.withUnsafeMutableBufferPointer { g in
             for (c, slots) in contextPositions.enumerated() {
                 for (j, t) in slots.enumerated() {
-                    let source = dx.pointer + (c * tokens + t) * w
-                    let target = g.baseAddress! + context.offset(ofClass: c) + j * w
-                    for i in 0..<w { target[i] += source[i] }
+                    context.accumulate(rowGradient: dx.pointer + (c * tokens + t) * w, ofClass: c, row: j, into: g.baseAddress!)
                 }
             }
         }
         return grad
-    }
-}
-
-extension PromptContext {
-    /// Context vectors drawn from N(0, std²) (CoOp's init, std 0.02), deterministic for a seed.
-    public static func random(classes: Int, length: Int, width: Int, classSpecific: Bool, std: Float = 0.02, seed: UInt64) -> PromptContext {
-        var rng = SplitMix64(seed: seed)
-        let count = (classSpecific ? classes : 1) * length * width
-        return PromptContext(classSpecific: classSpecific, length: length, width: width,
-                             values: (0..<count).map { _ in rng.nextGaussian() * std })
-    }
-
-    /// Context vectors initialised from the token embeddings of words ("a photo of a"):
-    /// M = the number of tokens, the same words for every class when class-specific.
-    public static func fromWords(_ words: String, model: CLIPModel, classes: Int, classSpecific: Bool) throws -> PromptContext {
-        let ids = model.tokenizer.encode(words)
-        guard !ids.isEmpty else { throw TuningError.invalidArgument("context initialisation '\(words)' has no tokens") }
-        let w = model.configuration.text.width
-        let table = model.text.tokenEmbeddings.pointer
-        var row: [Float] = []
-        for id in ids { row += Array(UnsafeBufferPointer(start: table + Int(id) * w, count: w)) }
-        let copies = classSpecific ? classes : 1
-        return PromptContext(classSpecific: classSpecific, length: ids.count, width: w,
-                             values: Array((0..<copies).map { _ in row }.joined()))
     }
 }

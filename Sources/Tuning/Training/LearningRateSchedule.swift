@@ -16,7 +16,8 @@ public struct LearningRateSchedule: Sendable, Codable {
     public var patience: Int = 5
     public var threshold: Float = 1e-4
     public private(set) var current: Float
-    public private(set) var best: Float = -.infinity
+    /// No metric yet: the lowest finite Float (JSON has no −∞, and checkpoints hold the schedule).
+    public private(set) var best: Float = -.greatestFiniteMagnitude
     public private(set) var badEpochs = 0
 
     public init(kind: LearningRateScheduleKind, base: Float, epochs: Int) {
@@ -40,7 +41,7 @@ public struct LearningRateSchedule: Sendable, Codable {
     /// Returns true when the metric is the best so far.
     @discardableResult
     public mutating func record(metric: Float) -> Bool {
-        let improved = metric > best * (1 + threshold) || best == -.infinity
+        let improved = best == -.greatestFiniteMagnitude || metric > best * (1 + threshold)
         if improved {
             best = metric
             badEpochs = 0

@@ -39,3 +39,31 @@ public struct TrainingData: Sendable {
     public var trainCount: Int { trainFeatures.count / dimension }
     public var validationCount: Int { validationFeatures.count / dimension }
 }
+
+extension TrainingData {
+    /// The training images `indices` (in that order) as a dataset of their own, without validation images.
+    public func subset(_ indices: [Int]) throws -> TrainingData {
+        let d = dimension, c = classNames.count
+        var features = [Float](), captions = [Float](), labels = [Float]()
+        features.reserveCapacity(indices.count * d); captions.reserveCapacity(indices.count * d)
+        labels.reserveCapacity(indices.count * c)
+        for i in indices {
+            features += trainFeatures[(i * d)..<((i + 1) * d)]
+            captions += captionFeatures[(i * d)..<((i + 1) * d)]
+            labels += trainLabels[(i * c)..<((i + 1) * c)]
+        }
+        var out = try TrainingData(classNames: classNames, trainFeatures: features, trainLabels: labels, captionFeatures: captions,
+                                   validationFeatures: [], validationLabels: [], dimension: d)
+        out.captionTokens = captionTokens.map { tokens in indices.map { tokens[$0] } }
+        return out
+    }
+
+    /// Rows `indices` of the training features [n, D].
+    func trainFeatureRows(_ indices: [Int]) -> [Float] {
+        let d = dimension
+        var out = [Float]()
+        out.reserveCapacity(indices.count * d)
+        for i in indices { out += trainFeatures[(i * d)..<((i + 1) * d)] }
+        return out
+    }
+}

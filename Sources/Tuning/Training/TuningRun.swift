@@ -2,15 +2,23 @@ import CLIP
 import Foundation
 import Imaging
 
-/// What a tuning run reports while it works: the stage it is in, and the trainer's events.
+/// What a tuning run reports while it works: the stage it is in, each scored epoch of the
+/// selection, each candidate of a search, and the final training's events.
 public enum TuningRunEvent: Sendable {
     case stage(name: String, done: Int, total: Int)
+    /// Epoch `epoch` of candidate `candidate` (0-based) scored `score` at learning rate `lr`.
+    case selection(candidate: Int, epoch: Int, epochs: Int, score: SelectionScore, lr: Float)
+    case candidate(index: Int, SearchCandidate)
+    /// The selection is done: the final training runs `epochs` epochs on all training images.
+    case selected(epochs: Int, SelectionRecord)
     case training(TrainingEvent)
 }
 
-/// One whole tuning job, the same for `tagtune tune` and the server's job worker: split, encode
-/// images once (through the feature cache) and captions once, train, calibrate thresholds on the
-/// validation split, evaluate, and write the prompt set atomically.
+/// One whole tuning job, the same for `tagtune tune` and the server's job worker: encode images
+/// once (through the feature cache) and captions once; score the setting (or, for `auto`, search
+/// settings) epoch by epoch on k folds of the training set or on the given validation set; train
+/// the chosen setting on every training image for the chosen number of epochs (replaying the
+/// learning rates the selection used); calibrate thresholds on the held-out scores; evaluate.
 public struct TuningRun {
     public var model: CLIPModel
     public var training: Dataset
@@ -85,45 +93,120 @@ public struct TuningRun {
         return (data, train, validation)
     }
 
-    /// Trains on prepared data, calibrates, evaluates, and returns the prompt set (not yet written).
+    /// The hand-written prompts' features [C, D] ("a photo of a {class}."): KgCoOp's prior and
+    /// the zero-shot baseline.
+    public func handWrittenFeatures(classNames: [String]) throws -> [Float] {
+        try ZeroShotClassifier(model: model, classNames: classNames).classFeatures
+    }
+
+    /// Scores the setting (or searches, for `auto`): what the final training replays.
+    public func select(_ data: TrainingData, events: (TuningRunEvent) -> Void = { _ in }, isCancelled: () -> Bool = { false }) throws -> (outcome: SelectionOutcome, record: SelectionRecord) {
+        let h = hyperparameters
+        let selection: SelectionData = data.validationCount > 0 && data.validationLabels.contains(1) ? .validation : .folds(h.folds)
+        let prior = try handWrittenFeatures(classNames: data.classNames)
+        var candidateIndex = 0
+        let epochDone: (Int, SelectionScore, Float) -> Void = { epoch, score, lr in
+            events(.selection(candidate: candidateIndex, epoch: epoch, epochs: h.epochs, score: score, lr: lr))
+        }
+        let candidates: [SearchCandidate], outcome: SelectionOutcome, exhausted: Bool
+        if h.method == .auto {
+            let search = AutoSearch(base: h, fixed: Set(h.fixed))
+            (candidates, outcome, exhausted) = try search.run(
+                model: model, data: data, selection: selection, priorFeatures: prior,
+                tried: { candidate, _ in events(.candidate(index: candidateIndex, candidate)); candidateIndex += 1 },
+                epochDone: epochDone, isCancelled: isCancelled)
+        } else {
+            outcome = try EpochSelection(model: model, data: data, hyperparameters: h, selection: selection, priorFeatures: prior)
+                .run(epochDone: epochDone, isCancelled: isCancelled)
+            let only = SearchCandidate(change: "start", hyperparameters: h, score: outcome.best, bestEpoch: outcome.bestEpoch,
+                                       epochsRun: outcome.learningRates.count, seconds: outcome.seconds,
+                                       gradientRatio: outcome.initialGradientRatio)
+            events(.candidate(index: 0, only))
+            (candidates, exhausted) = ([only], false)
+        }
+        let chosen = candidates.firstIndex { $0.hyperparameters == outcome.hyperparameters } ?? 0
+        let on: String
+        if case .folds(let k) = selection { on = "\(k)-fold out-of-fold scores of the training images" } else { on = "the validation images" }
+        let best = outcome.best, start = outcome.scores[0]
+        let reason = String(format: "highest mean of head, medium and tail mAP (%.2f; mAP %.2f) on %@, of %d setting(s) tried; "
+                            + "best after %d epoch(s)%@", best.value, best.map, on, candidates.count, outcome.bestEpoch,
+                            outcome.bestEpoch == 0 ? " — training never beat the starting prompt, which ships"
+                                : String(format: " (starting prompt: %.2f)", start.value))
+        var foldCount: Int? = nil
+        if case .folds(let k) = selection { foldCount = k }
+        return (outcome, SelectionRecord(data: selection == .validation ? "validation" : "folds", folds: foldCount,
+                                         candidates: candidates, chosen: chosen, epochs: outcome.bestEpoch, reason: reason,
+                                         budgetExhausted: exhausted))
+    }
+
+    /// Selects, trains on all training images, calibrates, evaluates, and returns the prompt set
+    /// (not yet written). `resume` continues the final training from a checkpoint (the selection,
+    /// deterministic, runs again); `checkpoint` is called after each final epoch.
     public func train(
         _ data: TrainingData, resume: TrainingState? = nil,
         events: (TuningRunEvent) -> Void = { _ in },
         checkpoint: (TrainingState) throws -> Void = { _ in },
         isCancelled: () -> Bool = { false }
     ) throws -> PromptSet {
-        let trainer = try PromptTrainer(model: model, data: data, hyperparameters: hyperparameters)
-        let result = try trainer.run(from: resume, report: { events(.training($0)) }, checkpoint: checkpoint, isCancelled: isCancelled)
+        let (outcome, record) = try select(data, events: events, isCancelled: isCancelled)
+        events(.selected(epochs: outcome.bestEpoch, record))
+        let chosen = outcome.hyperparameters
+        let trainer = try PromptTrainer(model: model, data: data, hyperparameters: chosen,
+                                        priorFeatures: try handWrittenFeatures(classNames: data.classNames))
+        // The events carry the selection's held-out mAP of the epoch they finish.
+        let result = try trainer.run(
+            learningRates: Array(outcome.learningRates.prefix(outcome.bestEpoch)), from: resume,
+            report: { event in
+                guard event.kind == .epoch else { return events(.training(event)) }
+                var scored = TrainingEvent(kind: .epoch, epoch: event.epoch, step: event.step, stepsPerEpoch: event.stepsPerEpoch,
+                                           loss: event.loss, classificationLoss: event.classificationLoss,
+                                           embeddingLoss: event.embeddingLoss, learningRate: event.learningRate,
+                                           validationMAP: outcome.scores[event.epoch].map, elapsedSeconds: event.elapsedSeconds)
+                scored.gradientRatio = event.gradientRatio
+                scored.priorLoss = event.priorLoss
+                events(.training(scored))
+            },
+            checkpoint: checkpoint, isCancelled: isCancelled)
+        let context = PromptContext(kind: result.context.kind, classes: data.classNames.count,
+                                    length: result.context.length, width: result.context.width, values: result.context.values)
+        let classFeatures = result.classFeatures
 
-        // Thresholds in logit space from the validation split (the training split when it has no positives).
+        // Thresholds in logit space from the held-out scores the selection chose on.
+        // Calibrated on exactly what is served: the held-out logits after the per-image
+        // normalisation that ranks best on them (none unless another is better).
         let c = data.classNames.count
-        let useValidation = data.validationLabels.contains(1)
-        let features = useValidation ? data.validationFeatures : data.trainFeatures
-        let labels = (useValidation ? data.validationLabels : data.trainLabels).map { $0 > 0.5 }
-        let logits = trainer.logits(imageFeatures: features, classFeatures: result.classFeatures)
-        let scored = try LabeledScores(imageCount: labels.count / c, classCount: c, scores: logits, labels: labels)
-        let calibration = try ThresholdCalibration(validation: scored)
-        let report = useValidation
-            ? try EvaluationReport(test: scored, classNames: data.classNames, trainingCounts: data.classCounts,
-                                   thresholds: calibration.thresholds)
-            : nil
+        let labels = outcome.heldOutLabels.map { $0 > 0.5 }
         let groups = ClassGroupBounds.default.groups(of: data.classCounts)
-        let h = hyperparameters
+        let normalization = try ScoreNormalization.best(logits: outcome.heldOutLogits, labels: outcome.heldOutLabels,
+                                                        classes: c, groups: groups).normalization
+        var served = outcome.heldOutLogits
+        normalization.apply(to: &served, classes: c)
+        let scored = try LabeledScores(imageCount: labels.count / c, classCount: c, scores: served, labels: labels)
+        let calibration = try ThresholdCalibration(validation: scored)
+        let hasPositives = labels.contains(true)
+        let report = hasPositives
+            ? try EvaluationReport(test: scored, classNames: data.classNames, trainingCounts: data.classCounts,
+                                   thresholds: calibration.thresholds, softmaxLogits: outcome.heldOutLogits)
+            : nil
+        let stored = context.storable()
         var manifest = PromptSetManifest(
-            id: promptSetID, method: h.method.rawValue,
+            id: promptSetID, method: hyperparameters.method.rawValue,
             encoder: .init(name: encoderName, weightsSHA256: try model.weightsDigest(), layout: model.configuration.layout.rawValue,
                            projectionDim: model.configuration.projectionDim, textWidth: model.configuration.text.width),
-            classes: data.classNames, contextLength: result.context.length, classSpecific: result.context.classSpecific,
-            classPosition: h.classPosition.rawValue,
+            classes: data.classNames, contextLength: stored.length, classSpecific: stored.classSpecific,
+            classPosition: chosen.classPosition.rawValue,
             thresholds: [Float](repeating: 0.5, count: c),
-            scoring: .init(logitOffsets: calibration.thresholds, calibrated: calibration.perClass.map { !$0.isFallback }),
-            classCounts: data.classCounts, groups: groups.map(\.rawValue), hyperparameters: h, seed: h.seed,
+            scoring: .init(logitOffsets: calibration.thresholds, calibrated: calibration.perClass.map { !$0.isFallback },
+                           normalization: normalization == .none ? nil : normalization),
+            classCounts: data.classCounts, groups: groups.map(\.rawValue), hyperparameters: chosen, seed: chosen.seed,
             metrics: report, createdAt: Date())
-        if useValidation {
-            // The baseline users compare against: the hand-written prompt on the same images.
+        manifest.selection = record
+        if hasPositives {
+            // The baseline users compare against: the hand-written prompt on the same held-out images.
+            let heldOutFeatures = record.data == "validation" ? data.validationFeatures : data.trainFeatures
             manifest.zeroShotMetrics = try EvaluationReport.zeroShot(
-                model: model, classNames: data.classNames, imageFeatures: features, labels: labels, trainingCounts: data.classCounts)
+                model: model, classNames: data.classNames, imageFeatures: heldOutFeatures, labels: labels, trainingCounts: data.classCounts)
         }
-        return try PromptSet(manifest: manifest, context: result.context, classFeatures: result.classFeatures)
+        return try PromptSet(manifest: manifest, context: stored, classFeatures: classFeatures)
     }
 }
