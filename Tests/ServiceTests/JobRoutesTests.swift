@@ -36,7 +36,7 @@ struct JobRoutesTests {
         try await test.application().test(.router) { client in
             let dataset = try await Self.uploadDataset(client)
             let (status, created) = try await client.send(.post, "/v1/tuning/jobs",
-                                                          json: Self.job(dataset: dataset, epochs: 3, extra: ["suffix": "shop"]))
+                                                          json: Self.job(dataset: dataset, epochs: 3, extra: ["suffix": "shop", "method": "lmpt"]))
             #expect(status == .created, "\(created)")
             let id = try #require(created["id"] as? String)
             #expect(id.hasPrefix("ftjob-"))
@@ -53,9 +53,11 @@ struct JobRoutesTests {
             let done = try await client.waitForJob(id)
             #expect(done["status"] as? String == "succeeded", "\(done)")
             let progress = try #require(done["progress"] as? [String: Any])
-            #expect(progress["epoch"] as? Int == 3 && progress["epochs"] as? Int == 3)
+            // The final training runs the epochs the 3-fold selection chose (0 to 3).
+            let finalEpochs = try #require(progress["epochs"] as? Int)
+            #expect((0...3).contains(finalEpochs) && progress["epoch"] as? Int == finalEpochs)
             let steps = try #require(progress["steps"] as? Int)
-            #expect(steps > 0 && progress["step"] as? Int == steps)
+            #expect(progress["step"] as? Int == steps && (finalEpochs > 0) == (steps > 0))
             let metrics = try #require(done["metrics"] as? [String: Any])
             let map = try #require(metrics["validation_map"] as? Double)
             #expect(map >= 0 && map <= 100)
@@ -80,10 +82,14 @@ struct JobRoutesTests {
             #expect((events.first?["message"] as? String)?.hasPrefix("succeeded") == true)
             #expect((events.last?["message"] as? String)?.hasPrefix("created") == true)
             let metricRows = events.filter { $0["type"] as? String == "metrics" }
-            #expect(metricRows.count == steps + 3, "one row per step and one per epoch")
-            let epochRows = metricRows.compactMap { $0["data"] as? [String: Any] }.filter { $0["validation_map"] is Double }
-            #expect(epochRows.compactMap { $0["epoch"] as? Int }.sorted() == [1, 2, 3])
-            #expect(metricRows.allSatisfy { (($0["data"] as? [String: Any])?["loss"] as? Double)?.isFinite == true })
+            #expect(metricRows.count == steps + finalEpochs + 1, "one row for the scored setting, one per step and one per epoch")
+            let rows = metricRows.compactMap { $0["data"] as? [String: Any] }
+            let candidates = rows.filter { $0["candidate"] != nil }
+            #expect(candidates.count == 1 && candidates[0]["selection_score"] is Double && candidates[0]["gradient_ratio"] is Double)
+            let training = rows.filter { $0["candidate"] == nil }
+            let epochRows = training.filter { $0["validation_map"] is Double }
+            #expect(epochRows.compactMap { $0["epoch"] as? Int }.sorted() == Array(0..<finalEpochs).map { $0 + 1 })
+            #expect(training.allSatisfy { ($0["loss"] as? Double)?.isFinite == true })
             let (_, firstTwo) = try await client.send(.get, "/v1/tuning/jobs/\(id)/events?limit=2")
             #expect(firstTwo["has_more"] as? Bool == true)
             let lastID = try #require((firstTwo["data"] as? [[String: Any]])?.last?["id"] as? String)

@@ -63,7 +63,8 @@ struct RecoveryTests {
         let restarted = try await RecoveryServerProcess(folder: folder.url)
         let resumed = try await restarted.waitForJob(secondID)
         #expect(resumed["status"] as? String == "succeeded", "\(resumed)")
-        #expect((resumed["progress"] as? [String: Any])?["epoch"] as? Int == epochs)
+        let progress = try #require(resumed["progress"] as? [String: Any])
+        #expect(progress["epoch"] as? Int == progress["epochs"] as? Int, "the final training ran to the epoch its selection chose")
         let messages = try await restarted.allEvents(of: secondID).compactMap { $0["message"] as? String }
         #expect(messages.contains { $0.hasPrefix("the server restarted while the job was running; queued again, it resumes from the checkpoint of epoch") },
                 "\(messages)")

@@ -49,7 +49,7 @@ enum TagFixtures {
         }
         try manifest.write(to: dataset.appendingPathComponent("manifest.jsonl"), atomically: true, encoding: .utf8)
         try classes.joined(separator: "\n").write(to: dataset.appendingPathComponent("classes.txt"), atomically: true, encoding: .utf8)
-        var hyperparameters = TuningHyperparameters()
+        var hyperparameters = TuningHyperparameters.defaults(for: .lmpt)
         hyperparameters.epochs = 1
         hyperparameters.batchSize = 8
         hyperparameters.contextLength = 4

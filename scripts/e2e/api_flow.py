@@ -144,7 +144,9 @@ def main():
     job = wait_for(client, job_id, finished, args.timeout)
     check.expect(job["status"] == "succeeded", f"the job succeeded in {time.monotonic() - started:.1f} s", job)
     progress = job.get("progress", {})
-    check.expect(progress.get("epoch") == 3 and progress.get("step") == progress.get("steps"), "progress at the end", progress)
+    # The final training runs the epochs the selection chose (0 to 3): progress ends at its own end.
+    check.expect(progress.get("epoch") == progress.get("epochs") and 0 <= progress.get("epochs", -1) <= 3
+                 and progress.get("step") == progress.get("steps"), "progress at the end", progress)
     check.expect(isinstance((job.get("metrics") or {}).get("validation_map"), (int, float)), "validation mAP reported", job)
     check.expect(str(job.get("prompt_set", "")).startswith("ps-e2e-"), "the job names its prompt set", job)
 
@@ -154,7 +156,11 @@ def main():
     check.expect(status == 200 and rows and rows[0]["message"].startswith("succeeded"), "events, newest first", rows[:2])
     check.expect(any((e.get("data") or {}).get("validation_map") is not None for e in metrics_rows), "metrics rows with validation mAP",
                  metrics_rows[:2])
-    check.expect(all(isinstance((e.get("data") or {}).get("loss"), (int, float)) for e in metrics_rows), "metrics rows with loss")
+    candidates = [e for e in metrics_rows if (e.get("data") or {}).get("candidate") is not None]
+    check.expect(len(candidates) == 1 and isinstance(candidates[0]["data"].get("selection_score"), (int, float)),
+                 "one scored setting for lmpt, with its selection score", candidates)
+    steps = [e for e in metrics_rows if (e.get("data") or {}).get("candidate") is None]
+    check.expect(all(isinstance((e.get("data") or {}).get("loss"), (int, float)) for e in steps), "training rows with loss")
     status, page = client.request("GET", f"/v1/tuning/jobs/{job_id}/events?limit=2")
     check.expect(page.get("has_more") is True and len(page.get("data", [])) == 2, "events page with has_more", page)
 

@@ -10,10 +10,13 @@ enum HyperparameterParser {
 
     static let fields: [String: Kind] = [
         "epochs": .integer, "batch_size": .integer, "n_ctx": .integer, "patience": .integer,
-        "early_stop_patience": .integer,
+        "early_stop_patience": .integer, "folds": .integer,
         "learning_rate": .number, "lambda": .number, "momentum": .number, "weight_decay": .number,
-        "dbl_mu": .number, "dbl_lambda_neg": .number, "cse_margin": .number,
+        "dbl_mu": .number, "dbl_lambda_neg": .number, "cse_margin": .number, "cse_weight": .number,
+        "prior_weight": .number, "budget_minutes": .number,
         "class_specific": .boolean, "ctx_init": .text,
+        "context": .choice(ContextKind.allCases.map(\.rawValue)),
+        "cse_reduction": .choice(EmbeddingLossReduction.allCases.map(\.rawValue)),
         "optimizer": .choice(OptimizerKind.allCases.map(\.rawValue)),
         "schedule": .choice(LearningRateScheduleKind.allCases.map(\.rawValue)),
         "loss": .choice(ClassificationLossKind.allCases.map(\.rawValue)),
@@ -23,10 +26,9 @@ enum HyperparameterParser {
 
     /// The method's defaults with `given` applied, checked; `seed` and `method` come from the request's top level.
     static func parse(_ given: [String: JSONValue], method: TuningMethod, seed: UInt64) throws -> TuningHyperparameters {
-        var h = TuningHyperparameters()
-        h.method = method
+        var h = TuningHyperparameters.defaults(for: method)
         h.seed = seed
-        if method == .coop { h.learningRate = 2e-3 }   // CoOp's own default, as `tagtune tune` uses
+        var fixed: [String] = []
         for key in given.keys.sorted() {
             let value = given[key]!
             let param = "hyperparameters.\(key)"
@@ -37,6 +39,7 @@ enum HyperparameterParser {
                                param: param)
             }
             if value == .string("auto") { continue }
+            fixed.append(key)
             func invalid(_ expected: String) -> APIError {
                 APIError(.unprocessableContent, code: "invalid_type",
                          message: "\(key) must be \(expected) or \"auto\", not \(value.typeName)", param: param)
@@ -49,6 +52,7 @@ enum HyperparameterParser {
                 case "batch_size": h.batchSize = integer
                 case "n_ctx": h.contextLength = integer
                 case "patience": h.patience = integer
+                case "folds": h.folds = integer
                 default: h.earlyStopPatience = integer
                 }
             case .number:
@@ -61,11 +65,14 @@ enum HyperparameterParser {
                 case "weight_decay": h.weightDecay = float
                 case "dbl_mu": h.dblCentre = float
                 case "dbl_lambda_neg": h.dblNegativeScale = float
+                case "cse_weight": h.cseWeight = float
+                case "prior_weight": h.priorWeight = float
+                case "budget_minutes": h.budgetMinutes = float
                 default: h.cseMargin = float
                 }
             case .boolean:
                 guard case .bool(let flag) = value else { throw invalid("true or false") }
-                h.classSpecific = flag
+                h.context = flag ? .classSpecific : .generic
             case .text:
                 guard case .string(let text) = value, (1...200).contains(text.count) else { throw invalid("a string of 1 to 200 characters") }
                 h.contextInit = text
@@ -79,10 +86,17 @@ enum HyperparameterParser {
                 case "schedule": h.schedule = LearningRateScheduleKind(rawValue: text)!
                 case "loss": h.classificationLoss = ClassificationLossKind(rawValue: text)!
                 case "cse": h.embeddingLoss = EmbeddingLossForm(rawValue: text)!
+                case "context": h.context = ContextKind(rawValue: text)!
+                case "cse_reduction": h.cseReduction = EmbeddingLossReduction(rawValue: text)!
                 default: h.classPosition = ClassTokenPosition(rawValue: text)!
                 }
             }
         }
+        if given["class_specific"] != nil && given["context"] != nil && given["context"] != .string("auto") {
+            throw APIError(.unprocessableContent, code: "invalid_value",
+                           message: "give context or class_specific, not both", param: "hyperparameters.class_specific")
+        }
+        if method == .auto { h.fixed = fixed.map { $0 == "class_specific" ? "context" : $0 } }
         try checkRanges(h)
         return h
     }

@@ -54,7 +54,7 @@ struct JobRequest: Sendable {
         dataset = try text("dataset", required: true)!
         validationDataset = try text("validation_dataset", required: false)
 
-        let methodName = try text("method", required: false) ?? TuningMethod.lmpt.rawValue
+        let methodName = try text("method", required: false) ?? TuningMethod.auto.rawValue
         guard let method = TuningMethod(rawValue: methodName) else {
             throw APIError(.unprocessableContent, code: "invalid_value",
                            message: "method must be one of \(TuningMethod.allCases.map(\.rawValue).joined(separator: ", "))", param: "method")

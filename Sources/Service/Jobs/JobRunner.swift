@@ -76,7 +76,7 @@ final class JobRunner: Sendable {
         try database.updateJob(id, events: [.message("running: encoding images and captions")]) { $0.status = .running }
         let promptSetID = Self.promptSetID(jobID: id, suffix: job.suffix)
         var run = TuningRun(model: model, training: training,
-                            validation: validation.map { .given($0) } ?? .heldOut(seed: h.seed),
+                            validation: validation.map { .given($0) } ?? .folds,
                             hyperparameters: h, featureCacheRoot: layout.features, encoderName: job.model,
                             promptSetID: promptSetID)
         run.decodeLimits = decodeLimits
@@ -105,9 +105,11 @@ final class JobRunner: Sendable {
         do { resume = try JobCheckpoint.load(from: folder, jobID: id)?.state } catch {
             logger.warning("unreadable checkpoint; starting again", metadata: ["error": "\(error)"])
         }
+        let scoredOn = prepared.validation.items.isEmpty
+            ? "\(h.folds)-fold selection on the training images" : "\(prepared.validation.items.count) images for validation"
+        let searching = h.method == .auto ? String(format: "searching settings for up to %g minutes, ", h.budgetMinutes) : ""
         var events: [NewJobEvent] = [.message(
-            "training \(prepared.training.items.count) images (\(prepared.validation.items.count) for validation), "
-                + "\(h.epochs) epochs of \(stepsPerEpoch) steps")]
+            "training \(prepared.training.items.count) images (\(scoredOn)), \(searching)up to \(h.epochs) epochs of \(stepsPerEpoch) steps")]
         if let resume, resume.epochsDone > 0 {
             events.append(.message("resumed from the checkpoint of epoch \(resume.epochsDone)/\(h.epochs)",
                                    data: JobEventData(epoch: resume.epochsDone, epochs: h.epochs)))
@@ -123,14 +125,27 @@ final class JobRunner: Sendable {
         let clock = ContinuousClock()
         let began = clock.now
         var lastStep = began
+        var finalEpochs = h.epochs
         let promptSet: PromptSet
         do {
             promptSet = try run.train(
                 prepared.data, resume: resume,
                 events: { event in
-                    guard case .training(let e) = event else { return }
-                    self.record(e, jobID: id, epochs: h.epochs, firstStep: firstStep, totalSteps: totalSteps,
-                                elapsed: (clock.now - began).seconds, since: &lastStep, clock: clock, logger: logger)
+                    switch event {
+                    case .training(let e):
+                        self.record(e, jobID: id, epochs: finalEpochs, firstStep: firstStep, totalSteps: finalEpochs * stepsPerEpoch,
+                                    elapsed: (clock.now - began).seconds, since: &lastStep, clock: clock, logger: logger)
+                    case .candidate(let index, let candidate):
+                        self.recordCandidate(index, candidate, jobID: id, logger: logger)
+                    case .selected(let epochs, let selection):
+                        finalEpochs = epochs
+                        try? self.database.updateJob(id, events: [.message("selected: \(selection.reason); training on all images")]) { job in
+                            job.epochs = epochs
+                            job.steps = epochs * stepsPerEpoch
+                        }
+                    case .stage, .selection:
+                        break
+                    }
                 },
                 checkpoint: { state in
                     try JobCheckpoint(jobID: id, state: state).write(to: folder)
@@ -170,7 +185,11 @@ final class JobRunner: Sendable {
         let done = (e.epoch - 1) * e.stepsPerEpoch + e.step
         let data = JobEventData(epoch: e.epoch, epochs: epochs, step: done, steps: totalSteps, loss: Double(e.loss),
                                 classificationLoss: Double(e.classificationLoss), embeddingLoss: Double(e.embeddingLoss),
-                                learningRate: Double(e.learningRate), validationMap: e.validationMAP, elapsedSeconds: elapsed)
+                                learningRate: Double(e.learningRate), validationMap: e.validationMAP, elapsedSeconds: elapsed,
+                                gradientRatio: e.gradientRatio.map(Double.init), priorLoss: e.priorLoss.map(Double.init))
+        if let ratio = e.gradientRatio { metrics.gradientRatio.record(Double(ratio)) }
+        metrics.classificationLoss.record(Double(e.classificationLoss))
+        metrics.embeddingLoss.record(Double(e.embeddingLoss))
         let event: NewJobEvent
         switch e.kind {
         case .step:
@@ -192,6 +211,21 @@ final class JobRunner: Sendable {
             }
         } catch {
             logger.error("cannot record progress", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// One event per setting a search scored: what changed, its score and group mAPs, its best epoch.
+    private func recordCandidate(_ index: Int, _ c: SearchCandidate, jobID: String, logger: Logger) {
+        func cell(_ x: Double?) -> String { x.map { String(format: "%.2f", $0) } ?? "-" }
+        let ratio = c.gradientRatio.map { String(format: ", ‖∇L_cse‖/‖∇L_cls‖ %.3g", $0) } ?? ""
+        let text = String(format: "setting %d (%@): score %.2f (mAP %.2f, head %@, medium %@, tail %@) at epoch %d of %d, %.1f s%@",
+                          index + 1, c.change, c.score.value, c.score.map, cell(c.score.headMap), cell(c.score.mediumMap),
+                          cell(c.score.tailMap), c.bestEpoch, c.epochsRun, c.seconds, ratio)
+        let data = JobEventData(epoch: c.bestEpoch, epochs: c.epochsRun, validationMap: c.score.map, elapsedSeconds: c.seconds,
+                                gradientRatio: c.gradientRatio.map(Double.init), candidate: index, selectionScore: c.score.value,
+                                headMap: c.score.headMap, mediumMap: c.score.mediumMap, tailMap: c.score.tailMap)
+        do { try database.appendEvent(.metrics(text, data), jobID: jobID) } catch {
+            logger.error("cannot record a search candidate", metadata: ["error": "\(error)"])
         }
     }
 

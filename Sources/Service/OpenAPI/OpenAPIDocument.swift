@@ -1745,36 +1745,104 @@ enum OpenAPIDocument {
                 "items": {
                   "type": "object",
                   "properties": {
-                    "class": { "type": "string" },
-                    "ap": { "type": ["number", "null"], "description": "Null without validation positives." },
-                    "group": { "type": "string", "enum": ["head", "medium", "tail"] },
-                    "count": { "type": "integer", "description": "Training images of the class." },
-                    "positives": { "type": "integer", "description": "Validation images of the class." }
+                    "class": {
+                      "type": "string"
+                    },
+                    "ap": {
+                      "type": [
+                        "number",
+                        "null"
+                      ],
+                      "description": "Null without validation positives."
+                    },
+                    "group": {
+                      "type": "string",
+                      "enum": [
+                        "head",
+                        "medium",
+                        "tail"
+                      ]
+                    },
+                    "count": {
+                      "type": "integer",
+                      "description": "Training images of the class."
+                    },
+                    "positives": {
+                      "type": "integer",
+                      "description": "Validation images of the class."
+                    }
                   },
-                  "required": ["class", "ap", "group", "count", "positives"]
+                  "required": [
+                    "class",
+                    "ap",
+                    "group",
+                    "count",
+                    "positives"
+                  ]
                 }
               },
               "zero_shot": {
                 "type": "object",
                 "description": "The frozen model with \"a photo of a {class}.\" on the same validation images (absent in prompt sets made before it was recorded).",
                 "properties": {
-                  "map": { "type": "number" },
-                  "head_map": { "type": "number" },
-                  "medium_map": { "type": "number" },
-                  "tail_map": { "type": "number" },
-                  "per_class": { "type": "array", "items": {
-                  "type": "object",
-                  "properties": {
-                    "class": { "type": "string" },
-                    "ap": { "type": ["number", "null"], "description": "Null without validation positives." },
-                    "group": { "type": "string", "enum": ["head", "medium", "tail"] },
-                    "count": { "type": "integer", "description": "Training images of the class." },
-                    "positives": { "type": "integer", "description": "Validation images of the class." }
+                  "map": {
+                    "type": "number"
                   },
-                  "required": ["class", "ap", "group", "count", "positives"]
-                } }
+                  "head_map": {
+                    "type": "number"
+                  },
+                  "medium_map": {
+                    "type": "number"
+                  },
+                  "tail_map": {
+                    "type": "number"
+                  },
+                  "per_class": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "properties": {
+                        "class": {
+                          "type": "string"
+                        },
+                        "ap": {
+                          "type": [
+                            "number",
+                            "null"
+                          ],
+                          "description": "Null without validation positives."
+                        },
+                        "group": {
+                          "type": "string",
+                          "enum": [
+                            "head",
+                            "medium",
+                            "tail"
+                          ]
+                        },
+                        "count": {
+                          "type": "integer",
+                          "description": "Training images of the class."
+                        },
+                        "positives": {
+                          "type": "integer",
+                          "description": "Validation images of the class."
+                        }
+                      },
+                      "required": [
+                        "class",
+                        "ap",
+                        "group",
+                        "count",
+                        "positives"
+                      ]
+                    }
+                  }
                 },
-                "required": ["map", "per_class"]
+                "required": [
+                  "map",
+                  "per_class"
+                ]
               }
             },
             "required": [
@@ -2241,11 +2309,12 @@ enum OpenAPIDocument {
       },
       "Hyperparameters": {
         "type": "object",
-        "description": "Every hyper-parameter of the job, resolved (`class_specific` and `ctx_init` only when set).",
+        "description": "Every hyper-parameter of the job, resolved (`ctx_init` only when set; `fixed` only for `auto`: the names the request set, which the search leaves alone).",
         "properties": {
           "method": {
             "type": "string",
             "enum": [
+              "auto",
               "lmpt",
               "coop"
             ]
@@ -2296,7 +2365,7 @@ enum OpenAPIDocument {
           },
           "early_stop_patience": {
             "type": "integer",
-            "description": "Stop after this many epochs without a better validation mAP (0: never).",
+            "description": "Stop after this many epochs without a better selection score (0: never).",
             "minimum": 0
           },
           "n_ctx": {
@@ -2304,10 +2373,6 @@ enum OpenAPIDocument {
             "description": "Context vectors per prompt (M).",
             "minimum": 1,
             "maximum": 64
-          },
-          "class_specific": {
-            "type": "boolean",
-            "description": "Per-class contexts (LMPT's default) or shared ones (CoOp's)."
           },
           "class_position": {
             "type": "string",
@@ -2325,7 +2390,7 @@ enum OpenAPIDocument {
           },
           "lambda": {
             "type": "number",
-            "description": "λ in λ·L_cls + (1 − λ)·L_cse.",
+            "description": "λ in λ·L_cls + (1 − λ)·β·L_cse.",
             "minimum": 0,
             "maximum": 1
           },
@@ -2363,6 +2428,53 @@ enum OpenAPIDocument {
           "seed": {
             "type": "integer",
             "minimum": 0
+          },
+          "context": {
+            "type": "string",
+            "enum": [
+              "generic",
+              "class_specific",
+              "hybrid"
+            ],
+            "description": "Shared context (CoOp), one per class (LMPT), or a shared context plus a per-class residual that starts at zero."
+          },
+          "cse_weight": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1000000,
+            "description": "β in λ·L_cls + (1 − λ)·β·L_cse."
+          },
+          "cse_reduction": {
+            "type": "string",
+            "enum": [
+              "class_sum",
+              "official"
+            ],
+            "description": "class_sum: class weights with mean 1 summed over classes (default); official: the official code's mean over images × classes with weights summing to 1 (C² smaller)."
+          },
+          "prior_weight": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 10000,
+            "description": "κ, the pull of each class feature towards its hand-written prompt's (KgCoOp); 0: off."
+          },
+          "folds": {
+            "type": "integer",
+            "minimum": 2,
+            "maximum": 10,
+            "description": "k of the stratified k-fold that scores settings and epochs when no validation dataset is given."
+          },
+          "budget_minutes": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 1440,
+            "description": "auto: the search's time budget (the final training comes on top)."
+          },
+          "fixed": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
           }
         },
         "required": [
@@ -2384,13 +2496,19 @@ enum OpenAPIDocument {
           "dbl_lambda_neg",
           "cse_margin",
           "cse",
-          "seed"
+          "seed",
+          "context",
+          "cse_weight",
+          "cse_reduction",
+          "prior_weight",
+          "folds",
+          "budget_minutes"
         ]
       },
       "HyperparametersRequest": {
         "type": "object",
         "additionalProperties": false,
-        "description": "Each a value of its type or \"auto\" (the method's default).",
+        "description": "Each a value of its type or \"auto\" (the method's default; with `method: auto`, searched). Settings given are not searched.",
         "properties": {
           "epochs": {
             "anyOf": [
@@ -2634,6 +2752,89 @@ enum OpenAPIDocument {
                 "const": "auto"
               }
             ]
+          },
+          "context": {
+            "anyOf": [
+              {
+                "type": "string",
+                "enum": [
+                  "generic",
+                  "class_specific",
+                  "hybrid"
+                ]
+              },
+              {
+                "const": "auto"
+              }
+            ],
+            "description": "Shared context (CoOp), one per class (LMPT), or a shared context plus a per-class residual that starts at zero."
+          },
+          "cse_weight": {
+            "anyOf": [
+              {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1000000
+              },
+              {
+                "const": "auto"
+              }
+            ],
+            "description": "β in λ·L_cls + (1 − λ)·β·L_cse."
+          },
+          "cse_reduction": {
+            "anyOf": [
+              {
+                "type": "string",
+                "enum": [
+                  "class_sum",
+                  "official"
+                ]
+              },
+              {
+                "const": "auto"
+              }
+            ],
+            "description": "class_sum: class weights with mean 1 summed over classes (default); official: the official code's mean over images × classes with weights summing to 1 (C² smaller)."
+          },
+          "prior_weight": {
+            "anyOf": [
+              {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 10000
+              },
+              {
+                "const": "auto"
+              }
+            ],
+            "description": "κ, the pull of each class feature towards its hand-written prompt's (KgCoOp); 0: off."
+          },
+          "folds": {
+            "anyOf": [
+              {
+                "type": "integer",
+                "minimum": 2,
+                "maximum": 10
+              },
+              {
+                "const": "auto"
+              }
+            ],
+            "description": "k of the stratified k-fold that scores settings and epochs when no validation dataset is given."
+          },
+          "budget_minutes": {
+            "anyOf": [
+              {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "maximum": 1440
+              },
+              {
+                "const": "auto"
+              }
+            ],
+            "description": "auto: the search's time budget (the final training comes on top)."
           }
         }
       },
@@ -2658,7 +2859,7 @@ enum OpenAPIDocument {
               "string",
               "null"
             ],
-            "description": "A dataset to validate on; else 10% of the training images are held out.",
+            "description": "A dataset to select settings and epochs on; else stratified k-fold on the training images.",
             "minLength": 1,
             "maxLength": 200
           },
@@ -2668,11 +2869,12 @@ enum OpenAPIDocument {
               "null"
             ],
             "enum": [
+              "auto",
               "lmpt",
               "coop",
               null
             ],
-            "default": "lmpt"
+            "default": "auto"
           },
           "hyperparameters": {
             "anyOf": [
@@ -2802,6 +3004,7 @@ enum OpenAPIDocument {
           "method": {
             "type": "string",
             "enum": [
+              "auto",
               "lmpt",
               "coop"
             ]
@@ -2837,7 +3040,8 @@ enum OpenAPIDocument {
               },
               "epochs": {
                 "type": "integer",
-                "minimum": 1
+                "minimum": 0,
+                "description": "Epochs of the final training on all training images, as the selection chose them (0: the starting prompt ships)."
               },
               "step": {
                 "type": "integer",
@@ -3023,6 +3227,39 @@ enum OpenAPIDocument {
               },
               "elapsed_seconds": {
                 "type": "number"
+              },
+              "gradient_ratio": {
+                "type": "number",
+                "description": "‖∇L_cse‖ / ‖∇L_cls‖ on the class features: near 0 when the embedding loss is dead."
+              },
+              "prior_loss": {
+                "type": "number"
+              },
+              "candidate": {
+                "type": "integer",
+                "description": "A scored setting's index (0-based): its selection score and group mAPs follow."
+              },
+              "selection_score": {
+                "type": "number",
+                "description": "Mean of the head, medium and tail mAPs on held-out images."
+              },
+              "head_map": {
+                "type": [
+                  "number",
+                  "null"
+                ]
+              },
+              "medium_map": {
+                "type": [
+                  "number",
+                  "null"
+                ]
+              },
+              "tail_map": {
+                "type": [
+                  "number",
+                  "null"
+                ]
               }
             },
             "required": []

@@ -44,9 +44,24 @@ struct JobEventData: Codable, Sendable, Equatable {
     var learningRate: Double?
     var validationMap: Double?
     var elapsedSeconds: Double?
+    /// ‖∇L_cse‖ / ‖∇L_cls‖ on the class features (a dead embedding term shows as ≈ 0).
+    var gradientRatio: Double? = nil
+    var priorLoss: Double? = nil
+    /// A search candidate's index (0-based) and its selection score (mean of group mAPs) and group mAPs.
+    var candidate: Int? = nil
+    var selectionScore: Double? = nil
+    var headMap: Double? = nil
+    var mediumMap: Double? = nil
+    var tailMap: Double? = nil
 
     enum CodingKeys: String, CodingKey {
-        case epoch, epochs, step, steps, loss
+        case epoch, epochs, step, steps, loss, candidate
+        case gradientRatio = "gradient_ratio"
+        case priorLoss = "prior_loss"
+        case selectionScore = "selection_score"
+        case headMap = "head_map"
+        case mediumMap = "medium_map"
+        case tailMap = "tail_map"
         case classificationLoss = "classification_loss"
         case embeddingLoss = "embedding_loss"
         case learningRate = "learning_rate"
