@@ -39,10 +39,8 @@ struct DatasetsController: Sendable {
         let cancelled = CancellationFlag()
         let record: DatasetRecord
         do {
-            record = try await withTaskCancellationHandler {
-                try await OffloadedWork.run { try importer.importZip(zip, name: name, cancelled: cancelled) }
-            } onCancel: {
-                cancelled.set()
+            record = try await OffloadedWork.runAbandonable(cancelled: cancelled) {
+                try importer.importZip(zip, name: name, cancelled: cancelled)
             }
         } catch let error as DatasetValidationError {
             return try DatasetRejection(error: error).response()
@@ -56,7 +54,7 @@ struct DatasetsController: Sendable {
         guard let page = try await database.datasets(after: query.after, limit: query.limit) else {
             throw query.unknownCursor("dataset")
         }
-        return ListObject(data: try page.items.map(DatasetObject.init), has_more: page.hasMore)
+        return ListObject(data: try page.items.map { try DatasetObject($0, details: false) }, has_more: page.hasMore)
     }
 
     func get(_ id: String) async throws -> DatasetObject {
