@@ -23,13 +23,29 @@ struct SlowClientTests {
             let port = try #require(client.port)
             let slow = try (0..<6).map { _ in try RawConnection(port: port) }
             for connection in slow { #expect(await connection.send(Self.trickledHead + "x")) }
-            // Each head is answered by the server's reading its body, before these requests are made.
-            for connection in slow { #expect(await connection.send("x")) }
+            try await Self.waitUntilInFlight(slow.count, client: client)
             #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok)
             #expect(try await client.execute(uri: "/v1/models", method: .get).status == .ok)
             let tagged = try await client.tagRaw(png)
             #expect(tagged.status == .ok, "\(String(buffer: tagged.body))")
+            // Used here so that they stay open until now (ARC may end an unused value early).
+            for connection in slow { #expect(connection.fd >= 0) }
         }
+    }
+
+    /// Waits until the server has taken up the slow requests: /metrics counts them in flight (or,
+    /// where they held every request slot, is itself refused).
+    static func waitUntilInFlight(_ count: Int, client: some TestClientProtocol) async throws {
+        var seen = ""
+        for _ in 0..<400 {
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            if metrics.status == .tooManyRequests { return }
+            let line = String(buffer: metrics.body).split(separator: "\n").first { $0.hasPrefix("tagtune_http_requests_in_flight ") }
+            seen = line.map(String.init) ?? "(no in-flight gauge)"
+            if let value = line?.split(separator: " ").last.flatMap({ Double($0) }), value > Double(count) { return }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        Issue.record("the server never took up the \(count) slow requests: \(seen)")
     }
 
     /// A body slower than `server.min_body_bytes_per_second` after the grace period is cut off.

@@ -228,13 +228,13 @@ def main():
     parser.add_argument("--server-pid", type=int)
     args = parser.parse_args()
     server = Server(args.port, args.key)
-    probe_start(server, args.data_dir)
-    probe_auth(server)
-    probe_oversized_body(server)
-    probe_slow_bodies(server)
-    probe_idle(server)
-    probe_leaks(server, args.data_dir)
-    probe_default_deleted(server, args.data_dir)
+    for probe in [lambda: probe_start(server, args.data_dir), lambda: probe_auth(server),
+                  lambda: probe_oversized_body(server), lambda: probe_slow_bodies(server), lambda: probe_idle(server),
+                  lambda: probe_leaks(server, args.data_dir), lambda: probe_default_deleted(server, args.data_dir)]:
+        try:
+            probe()
+        except Exception as error:  # a probe that cannot even finish is a failure; the others still run
+            check("probe finished", False, repr(error))
     if args.server_pid:
         check("the server is still running", os.path.exists(f"/proc/{args.server_pid}"))
     failed = results.count(False)
