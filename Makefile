@@ -13,7 +13,7 @@ CONFIG ?= config/tagtune.yaml
 DEB_PACKAGES := libopenblas-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev libsqlite3-dev
 # Python is used by the test runner's helpers only when present; nothing else is needed.
 
-.PHONY: serve test build release deps bench clean help shapes-lt paper-table e2e probe browser-deps browser-test
+.PHONY: serve test build release deps bench clean help shapes-lt paper-table e2e probe schemathesis browser-deps browser-test
 
 help:
 	@echo "make serve   build (release) and serve the bundled model on port $(PORT)"
@@ -78,6 +78,13 @@ e2e: deps
 probe: deps
 	$(SWIFT) build $(E2E_BUILD_FLAGS) --product tagtune
 	scripts/ci/watchdog.sh 600 scripts/probe/run.sh "$$($(SWIFT) build $(E2E_BUILD_FLAGS) --show-bin-path)/tagtune"
+
+# Schemathesis against the served /openapi.json, keyless and keyed (installs it from PyPI when
+# missing). Not part of `make test` yet: schemathesis 4.32.5 itself stops with a Python SystemError
+# in its coverage phase on POST /v1/datasets, and reports TagJSONRequest's allOf as conflicting.
+schemathesis: deps
+	$(SWIFT) build $(E2E_BUILD_FLAGS) --product tagtune
+	scripts/ci/watchdog.sh 900 scripts/probe/schemathesis.sh "$$($(SWIFT) build $(E2E_BUILD_FLAGS) --show-bin-path)/tagtune"
 
 # Random-weight ViT-B checkpoints are made by scripts/bench/make_random_checkpoints.py (dev Python).
 bench: release
