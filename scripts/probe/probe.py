@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -211,6 +212,40 @@ def probe_leaks(server, data_dir):
           f"{status} {answer[:300]}")
 
 
+def probe_read_only_delete(server, data_dir):
+    """A dataset delete on a read-only disk must not answer 200 and leave the folder (root only: bind mount)."""
+    if os.geteuid() != 0:
+        print("skip read-only delete: needs root for a read-only bind mount")
+        return
+    import io
+    import zipfile
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("classes.txt", "circle\n")
+        archive.writestr("manifest.jsonl", '{"image": "a.png", "labels": ["circle"]}\n')
+        archive.writestr("a.png", example_image())
+    status, body = server.request("POST", "/v1/datasets?name=ro", buffer.getvalue(), "application/zip", key=True)
+    check("a dataset is uploaded for the read-only delete", status == 201, f"{status} {body[:200]}")
+    if status != 201:
+        return
+    dataset = json.loads(body)["id"]
+    datasets = os.path.join(data_dir, "datasets")
+    mounted = subprocess.run(["mount", "--bind", datasets, datasets]).returncode == 0 and \
+        subprocess.run(["mount", "-o", "remount,ro,bind", datasets]).returncode == 0
+    try:
+        if not mounted:
+            print("skip read-only delete: bind mounts are not permitted here")
+            return
+        status, body = server.request("DELETE", f"/v1/datasets/{dataset}", key=True)
+        check("DELETE on a read-only data folder is refused (503), not 200", status == 503, f"{status} {body[:200]}")
+        status, _ = server.request("GET", f"/v1/datasets/{dataset}")
+        check("the dataset is still there", status == 200, status)
+    finally:
+        subprocess.run(["umount", datasets])
+    status, _ = server.request("DELETE", f"/v1/datasets/{dataset}", key=True)
+    check("once writable again it is deleted", status == 200, status)
+
+
 def probe_default_deleted(server, data_dir):
     shutil.rmtree(os.path.join(data_dir, "prompt-sets", "shapes-lt-lmpt"))
     status, body = server.request("GET", "/readyz")
@@ -230,7 +265,8 @@ def main():
     server = Server(args.port, args.key)
     for probe in [lambda: probe_start(server, args.data_dir), lambda: probe_auth(server),
                   lambda: probe_oversized_body(server), lambda: probe_slow_bodies(server), lambda: probe_idle(server),
-                  lambda: probe_leaks(server, args.data_dir), lambda: probe_default_deleted(server, args.data_dir)]:
+                  lambda: probe_leaks(server, args.data_dir), lambda: probe_read_only_delete(server, args.data_dir),
+                  lambda: probe_default_deleted(server, args.data_dir)]:
         try:
             probe()
         except Exception as error:  # a probe that cannot even finish is a failure; the others still run

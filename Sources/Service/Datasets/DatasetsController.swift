@@ -63,6 +63,12 @@ struct DatasetsController: Sendable {
 
     func delete(_ id: String) async throws -> DeletedObject {
         guard ResourceID.isWellFormed(id, prefix: "ds-") else { throw Self.notFound(id) }
+        // A folder that cannot be removed (a read-only disk) would be answered "deleted" and stay:
+        // refuse before the row goes. access(2) says EROFS even to root.
+        guard access(layout.datasets.path, W_OK) == 0 else {
+            throw APIError(.serviceUnavailable, code: "storage_read_only",
+                           message: "the data folder cannot be written now; dataset \(id) was not deleted")
+        }
         switch try await database.deleteDataset(id) {
         case .notFound:
             throw Self.notFound(id)
