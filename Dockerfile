@@ -33,10 +33,12 @@ COPY demo/prompt-set ./demo/prompt-set
 COPY demo/examples ./demo/examples
 ENV TAGTUNE_SERVER_HOST=0.0.0.0 \
     TAGTUNE_DATA_DIR=/var/lib/tagtune/data \
-    TAGTUNE_MODELS_DIR=/var/lib/tagtune/models \
-    TAGTUNE_PROMPT_SETS_DIR=/var/lib/tagtune/data/prompt-sets
+    TAGTUNE_MODELS_DIR=/var/lib/tagtune/models
 USER tagtune
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --retries=3 \
-  CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
+# Healthy means ready: the default model and prompt set are loaded and warm (/readyz), not merely
+# listening (/healthz). `make test` starts the server as an unprivileged user from root-owned files
+# (scripts/probe/run.sh), as this image does.
+HEALTHCHECK --interval=30s --timeout=3s --start-period=60s --retries=3 \
+  CMD curl -fsS http://127.0.0.1:8080/readyz || exit 1
 ENTRYPOINT ["tagtune", "serve", "--config", "config/tagtune.yaml"]

@@ -18,7 +18,7 @@ export function startTuneView() {
   byId("dataset-form").addEventListener("submit", (event) => { event.preventDefault(); uploadDataset(); });
   byId("dataset-select").addEventListener("change", (event) => {
     const dataset = datasets.find((d) => d.id === event.target.value);
-    selectDataset(dataset ?? null);
+    showDataset(dataset ?? null);
   });
   byId("job-form").addEventListener("submit", (event) => { event.preventDefault(); startJob(); });
   refreshDatasets();
@@ -55,7 +55,7 @@ async function refreshDatasets(selectID) {
   const choose = selectID ?? selected?.id ?? "";
   replace(byId("dataset-select"),
     h("option", { value: "" }, datasets.length ? "— choose a dataset —" : "none uploaded yet"),
-    datasets.map((d) => h("option", { value: d.id }, `${d.name} (${integer(d.images)} images, ${d.classes.length} classes)`)));
+    datasets.map((d) => h("option", { value: d.id }, `${d.name} (${integer(d.images)} images, ${d.class_count} classes)`)));
   byId("dataset-select").value = datasets.some((d) => d.id === choose) ? choose : "";
   const validation = byId("job-validation");
   const keep = validation.value;
@@ -90,6 +90,16 @@ async function uploadDataset() {
   } finally {
     progress.hidden = true;
     button.disabled = false;
+  }
+}
+
+// Lists carry summaries only: the classes and warnings come with the dataset itself.
+async function showDataset(summary) {
+  if (!summary) { selectDataset(null); return; }
+  try {
+    selectDataset(await get(`/v1/datasets/${encodeURIComponent(summary.id)}`));
+  } catch (error) {
+    showError(byId("dataset-messages"), error, "Reading the dataset");
   }
 }
 

@@ -12,6 +12,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logLevel: Logger.Level
     public var logFormat: String
     public var limits: Limits
+    /// Timeouts for slow or idle connections (header read, idle, body rate).
+    public var connections: ConnectionLimits
     /// Models folder, prompt-sets folder and their defaults.
     public var registry: RegistryConfiguration
     /// How concurrent tagging requests share the encoder.
@@ -51,6 +53,17 @@ public struct ServerConfiguration: Sendable, Equatable {
             case maxConcurrentRequests = "max_concurrent_requests"
             case requestTimeoutSeconds = "request_timeout_seconds"
         }
+    }
+
+    /// What a connection may cost before it is closed: enforced in the channel pipeline, below the
+    /// routes, so a slow client never holds a request slot (nor a descriptor) for long.
+    public struct ConnectionLimits: Sendable, Equatable {
+        /// No complete request head within this time of the connection opening or of the last
+        /// response, or no byte of the request while it is read: the connection is closed.
+        public var idleTimeoutSeconds: Double
+        /// Average body rate required once `bodyGraceSeconds` have passed (0: none).
+        public var minBodyBytesPerSecond: Int
+        public var bodyGraceSeconds: Double
     }
 
     /// Built-in defaults only.
@@ -140,6 +153,12 @@ public struct ServerConfiguration: Sendable, Equatable {
         return " (known keys: \(known.joined(separator: ", ")))"
     }
 
+    /// A relative folder is inside `data_dir`: prompt sets are data the API writes, so `--data-dir`
+    /// alone moves them with the rest (they used to stay in the working directory).
+    static func under(_ dataDirectory: String, _ path: String) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: dataDirectory).appendingPathComponent(path).path
+    }
+
     static func resolve(layers: [(String, [String: String])]) throws -> ServerConfiguration {
         var raw: [String: String] = [:]
         var sources: [String: String] = [:]
@@ -170,10 +189,14 @@ public struct ServerConfiguration: Sendable, Equatable {
                 maxImagesPerRequest: try value("limits.max_images_per_request").integer,
                 maxConcurrentRequests: try value("limits.max_concurrent_requests").integer,
                 requestTimeoutSeconds: try value("limits.request_timeout_seconds").number),
+            connections: ConnectionLimits(
+                idleTimeoutSeconds: try value("server.idle_timeout_seconds").number,
+                minBodyBytesPerSecond: try value("server.min_body_bytes_per_second").integer,
+                bodyGraceSeconds: try value("server.body_grace_seconds").number),
             registry: RegistryConfiguration(
                 modelsDirectory: try value("models.dir").string,
                 defaultModel: try value("models.default").optionalString,
-                promptSetsDirectory: try value("prompt_sets.dir").string,
+                promptSetsDirectory: under(try value("data_dir").string, try value("prompt_sets.dir").string),
                 defaultPromptSet: try value("prompt_sets.default").optionalString,
                 bundledModels: try value("models.bundled").list,
                 bundledPromptSets: try value("prompt_sets.bundled").list),
@@ -268,6 +291,9 @@ extension ServerConfiguration {
         case "server.host": return host
         case "server.port": return String(port)
         case "server.public_dir": return publicDirectory
+        case "server.idle_timeout_seconds": return String(connections.idleTimeoutSeconds)
+        case "server.min_body_bytes_per_second": return String(connections.minBodyBytesPerSecond)
+        case "server.body_grace_seconds": return String(connections.bodyGraceSeconds)
         case "data_dir": return dataDirectory
         case "log.level": return logLevel.rawValue
         case "log.format": return logFormat

@@ -19,12 +19,16 @@ struct DatasetImporter: Sendable {
             decodesImages: true,
             decodeLimits: DecodeLimits(maxEncodedBytes: DecodeLimits.default.maxEncodedBytes,
                                        maxPixelCount: configuration.limits.maxImagePixels),
+            maximumClasses: Self.maximumClasses,
             zipLimits: ZipLimits(maximumEntryCount: ZipLimits.default.maximumEntryCount,
                                  maximumTotalUncompressedBytes: UInt64(configuration.datasetMaxInflatedBytes),
                                  maximumCompressionRatio: ZipLimits.default.maximumCompressionRatio))
     }
 
     static let stagingPrefix = ".staging-"
+    /// Classes in one uploaded dataset: the object (each class's count and group) is served whole
+    /// on `GET /v1/datasets/{id}`, and a job tunes a prompt per class.
+    static let maximumClasses = 1000
 
     /// Validates `zip` and, unless `cancelled` is set by then, stores it as dataset `name`.
     /// Throws `DatasetValidationError` for anything wrong with the upload. Blocking: run it offloaded.
@@ -36,6 +40,7 @@ struct DatasetImporter: Sendable {
         defer { try? files.removeItem(at: staging) }
         try files.createDirectory(at: staging, withIntermediateDirectories: true)
         for (index, item) in dataset.items.enumerated() {
+            if cancelled.isSet { throw CancellationError() }   // the client gave up: stop writing
             let target = staging.appendingPathComponent(item.image)
             do {
                 // Paths were normalised by the loader (relative, no `..`); checked again before writing.
@@ -44,6 +49,8 @@ struct DatasetImporter: Sendable {
                 }
                 try files.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try Data(dataset.imageBytes(at: index)).write(to: target)
+            } catch where OutOfSpace.matches(error) {
+                throw error   // the server's disk, not the client's data: 507
             } catch {
                 throw DatasetValidationError(DatasetProblem(
                     file: "manifest.jsonl", line: index + 1, field: "image",

@@ -3,6 +3,9 @@ import Hummingbird
 import Tuning
 
 /// A dataset as the API shows it: sizes, each class's count and head/medium/tail group, warnings.
+/// Lists carry the summary only (`class_count`, `warning_count`): with up to
+/// `DatasetImporter.maximumClasses` classes and as many warnings, twenty full objects made a
+/// 27 MB listing; the classes and warnings are on `GET /v1/datasets/{id}`.
 struct DatasetObject: ResponseEncodable, Sendable {
     struct ClassEntry: Encodable, Sendable {
         let name: String
@@ -27,12 +30,14 @@ struct DatasetObject: ResponseEncodable, Sendable {
     let images: Int
     let captioned_images: Int
     let labels: Int
-    let classes: [ClassEntry]
+    let class_count: Int
+    let classes: [ClassEntry]?
     let groups: Groups
     let group_bounds: Bounds
-    let warnings: [DatasetProblem]
+    let warning_count: Int
+    let warnings: [DatasetProblem]?
 
-    init(_ record: DatasetRecord) throws {
+    init(_ record: DatasetRecord, details: Bool = true) throws {
         let summary = try JSONDecoder().decode(DatasetSummary.self, from: Data(record.summary.utf8))
         id = record.id
         name = record.name
@@ -40,10 +45,12 @@ struct DatasetObject: ResponseEncodable, Sendable {
         images = summary.imageCount
         captioned_images = summary.captionedImageCount
         labels = summary.labelCount
-        classes = summary.classes.map { ClassEntry(name: $0.name, count: $0.count, group: $0.group.rawValue) }
+        class_count = summary.classes.count
+        classes = details ? summary.classes.map { ClassEntry(name: $0.name, count: $0.count, group: $0.group.rawValue) } : nil
         groups = Groups(head: summary.groupSizes.head, medium: summary.groupSizes.medium, tail: summary.groupSizes.tail)
         group_bounds = Bounds(head_minimum: summary.bounds.headMinimum, medium_minimum: summary.bounds.mediumMinimum)
-        warnings = summary.warnings
+        warning_count = summary.warnings.count
+        warnings = details ? summary.warnings : nil
     }
 }
 

@@ -72,6 +72,8 @@ final class MultipartZipReader {
     private var headers: [(String, String)] = []
     private var part: Part?
     private var files = 0
+    /// The file part was closed by a boundary: a body cut off inside it is refused, not imported.
+    private var fileComplete = false
     private var nameField: [UInt8] = []
     private var fileName: String?
     private var problem: Error?
@@ -99,7 +101,7 @@ final class MultipartZipReader {
             } catch { problem = error }
         }
         parser.onPartComplete = { [unowned self] in
-            if problem == nil { do { _ = try currentPart() } catch { problem = error } }
+            if problem == nil { do { if try currentPart() == .file { fileComplete = true } } catch { problem = error } }
             headers = []
             part = nil
         }
@@ -143,6 +145,10 @@ final class MultipartZipReader {
         guard files == 1 else {
             throw APIError(.unprocessableContent, code: "missing_file",
                            message: "the multipart body has no file part; attach the dataset zip as a file", param: "file")
+        }
+        guard fileComplete else {
+            throw APIError(.badRequest, code: "malformed_multipart",
+                           message: "the multipart body ends inside its file part, before the closing boundary")
         }
         let name = nameField.isEmpty ? nil : String(decoding: nameField, as: UTF8.self)
         return ReceivedUpload(file: file, nameField: name, fileName: fileName)

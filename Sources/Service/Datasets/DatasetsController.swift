@@ -39,10 +39,8 @@ struct DatasetsController: Sendable {
         let cancelled = CancellationFlag()
         let record: DatasetRecord
         do {
-            record = try await withTaskCancellationHandler {
-                try await OffloadedWork.run { try importer.importZip(zip, name: name, cancelled: cancelled) }
-            } onCancel: {
-                cancelled.set()
+            record = try await OffloadedWork.runAbandonable(cancelled: cancelled) {
+                try importer.importZip(zip, name: name, cancelled: cancelled)
             }
         } catch let error as DatasetValidationError {
             return try DatasetRejection(error: error).response()
@@ -56,7 +54,7 @@ struct DatasetsController: Sendable {
         guard let page = try await database.datasets(after: query.after, limit: query.limit) else {
             throw query.unknownCursor("dataset")
         }
-        return ListObject(data: try page.items.map(DatasetObject.init), has_more: page.hasMore)
+        return ListObject(data: try page.items.map { try DatasetObject($0, details: false) }, has_more: page.hasMore)
     }
 
     func get(_ id: String) async throws -> DatasetObject {
@@ -65,6 +63,12 @@ struct DatasetsController: Sendable {
 
     func delete(_ id: String) async throws -> DeletedObject {
         guard ResourceID.isWellFormed(id, prefix: "ds-") else { throw Self.notFound(id) }
+        // A folder that cannot be removed (a read-only disk) would be answered "deleted" and stay:
+        // refuse before the row goes. access(2) says EROFS even to root.
+        guard access(layout.datasets.path, W_OK) == 0 else {
+            throw APIError(.serviceUnavailable, code: "storage_read_only",
+                           message: "the data folder cannot be written now; dataset \(id) was not deleted")
+        }
         switch try await database.deleteDataset(id) {
         case .notFound:
             throw Self.notFound(id)

@@ -52,7 +52,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = Body(error: .init(message: message, type: type, code: code, param: param))
+        let body = Body(error: .init(message: ServerPathRedaction.clean(message), type: type, code: code, param: param))
         let data = try JSONEncoder().encode(body)
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Turns every error into the API's error shape: our own `APIError`s as they are,
 /// Hummingbird's `HTTPError`s with their status, 404s for known paths into 405s,
@@ -26,9 +27,16 @@ struct ErrorMiddleware: RouterMiddleware {
             let code = error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
             return try APIError(error.status, code: code, message: error.body ?? error.status.reasonPhrase)
                 .response(from: request, context: context)
+        } catch is NIOTooManyBytesError {
+            return try BodyTooLarge.error(limit: context.maxUploadSize).response(from: request, context: context)
         } catch let error as any HTTPResponseError {
+            // The status says what happened; the error's own description would name internal types.
             let code = error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
-            return try APIError(error.status, code: code, message: "\(error)").response(from: request, context: context)
+            context.logger.notice("request refused", metadata: ["error": "\(String(reflecting: error))"])
+            return try APIError(error.status, code: code, message: error.status.reasonPhrase).response(from: request, context: context)
+        } catch where OutOfSpace.matches(error) {
+            context.logger.error("out of disk space", metadata: ["error": "\(String(reflecting: error))"])
+            return try OutOfSpace.apiError.response(from: request, context: context)
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
             return try APIError(.internalServerError, code: "internal_error",

@@ -6,11 +6,32 @@ import Hummingbird
 /// `invalid_value` with the field's path (`images[0].base64`) as `param`.
 enum JSONRequestBody {
     static func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
+        let data = Data(buffer: buffer)
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            // Foundation refuses the whole document for one number beyond a Double (`1e400`),
+            // which is valid JSON: that is a bad value of its field.
+            if let field = fieldWithUnrepresentableNumber(data) {
+                throw APIError(.unprocessableContent, code: "invalid_value", message: "\(field) is not a representable number",
+                               param: field)
+            }
+            throw apiError(.dataCorrupted(context))
         } catch let error as DecodingError {
             throw apiError(error)
         }
+    }
+
+    private static let numberField = try! NSRegularExpression(pattern: #""([A-Za-z_][A-Za-z0-9_]*)"\s*:\s*(-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"#)
+
+    /// The first `"field": number` whose number is beyond Double's range.
+    static func fieldWithUnrepresentableNumber(_ data: Data) -> String? {
+        guard data.count <= 1 << 20, let text = String(data: data, encoding: .utf8) else { return nil }
+        for match in numberField.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+            guard let name = Range(match.range(at: 1), in: text), let number = Range(match.range(at: 2), in: text) else { continue }
+            if let value = Double(text[number]), !value.isFinite { return String(text[name]) }
+        }
+        return nil
     }
 
     static func apiError(_ error: DecodingError) -> APIError {

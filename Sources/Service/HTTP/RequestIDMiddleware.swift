@@ -8,6 +8,8 @@ import Logging
 struct RequestIDMiddleware: RouterMiddleware {
     typealias Context = TagTuneRequestContext
     let maxBodyBytes: Int
+    /// 429s are sampled: an overload must not also fill the log volume.
+    var refusals = RefusalLogSampler()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -22,12 +24,17 @@ struct RequestIDMiddleware: RouterMiddleware {
         var response = try await next(request, context)
         response.headers[.xRequestID] = context.requestID
         let elapsed = ContinuousClock.now - start
-        context.logger.info("request", metadata: [
+        var metadata: Logger.Metadata = [
             "method": .string(request.method.rawValue),
             "path": .string(request.uri.path),
             "status": .stringConvertible(response.status.code),
             "ms": .string(String(format: "%.2f", elapsed.seconds * 1000)),
-        ])
+        ]
+        if response.status == .tooManyRequests {
+            guard let skipped = refusals.admit() else { return response }
+            metadata["refusals_not_logged"] = .stringConvertible(skipped)
+        }
+        context.logger.info("request", metadata: metadata)
         return response
     }
 }

@@ -18,9 +18,15 @@ public final class RouteTable: Sendable {
         table.withLockedValue { $0.map { ($0.method, $0.template) } }
     }
 
+    /// A path's segments as the router matches them: Hummingbird's trie skips empty segments, so
+    /// `//v1///tag` is routed to `/v1/tag`; every decision about a route must split the same way.
+    static func segments(of path: String) -> [Substring] {
+        path.split(separator: "/", omittingEmptySubsequences: true)
+    }
+
     /// The methods registered for a concrete path (`{param}` segments match anything).
     func methods(for path: String) -> [HTTPRequest.Method] {
-        let parts = path.split(separator: "/")
+        let parts = Self.segments(of: path)
         var found: [HTTPRequest.Method] = []
         let routes = table.withLockedValue { $0 }
         for route in routes where route.segments.count == parts.count {

@@ -72,7 +72,7 @@ struct JobObject: ResponseEncodable, Sendable {
         progress = Progress(epoch: job.epoch, epochs: job.epochs, step: job.step, steps: job.steps, eta_seconds: job.etaSeconds)
         metrics = try job.metrics.map { try JSONDecoder().decode(JobMetricsSummary.self, from: Data($0.utf8)) }
         prompt_set = job.promptSetID
-        error = job.errorCode.map { ErrorObject(code: $0, message: job.errorMessage ?? "", param: job.errorParam) }
+        error = job.errorCode.map { ErrorObject(code: $0, message: ServerPathRedaction.clean(job.errorMessage ?? ""), param: job.errorParam) }
         cancel_requested = job.cancelRequested
     }
 

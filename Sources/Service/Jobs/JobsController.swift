@@ -32,7 +32,7 @@ struct JobsController: Sendable {
         let parsed = try JobRequest(body: Data(buffer: body))
         guard Self.isCheckpointFolder(layout.model(parsed.model)) else {
             throw APIError(.notFound, code: "model_not_found",
-                           message: "no encoder '\(parsed.model)' in the models directory (\(layout.modelsDirectory.path))", param: "model")
+                           message: "no encoder '\(parsed.model)' in the models folder (models.dir)", param: "model")
         }
         if let training = try await database.dataset(parsed.dataset), training.imageCount < 2 {
             throw APIError(.unprocessableContent, code: "invalid_value",

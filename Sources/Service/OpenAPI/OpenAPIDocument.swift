@@ -1943,7 +1943,7 @@ enum OpenAPIDocument {
               "pattern": "\\S"
             },
             "minItems": 1,
-            "maxItems": 1000,
+            "maxItems": 256,
             "uniqueItems": true,
             "description": "Zero-shot classes instead of a prompt set (\"a photo of a {class}.\"); not together with `prompt_set`."
           },
@@ -2148,7 +2148,7 @@ enum OpenAPIDocument {
       },
       "Dataset": {
         "type": "object",
-        "description": "An accepted dataset: sizes, each class's count and head/medium/tail group, warnings.",
+        "description": "An accepted dataset: sizes, each class's count and head/medium/tail group, warnings. In lists only the summary: `classes` and `warnings` are on `GET /v1/datasets/{id}`.",
         "properties": {
           "id": {
             "type": "string",
@@ -2176,8 +2176,17 @@ enum OpenAPIDocument {
             "type": "integer",
             "minimum": 0
           },
+          "class_count": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "warning_count": {
+            "type": "integer",
+            "minimum": 0
+          },
           "classes": {
             "type": "array",
+            "description": "Not in lists.",
             "items": {
               "type": "object",
               "properties": {
@@ -2245,6 +2254,7 @@ enum OpenAPIDocument {
           },
           "warnings": {
             "type": "array",
+            "description": "Not in lists.",
             "items": {
               "$ref": "#/components/schemas/DatasetProblem"
             }
@@ -2258,10 +2268,10 @@ enum OpenAPIDocument {
           "images",
           "captioned_images",
           "labels",
-          "classes",
+          "class_count",
           "groups",
           "group_bounds",
-          "warnings"
+          "warning_count"
         ]
       },
       "DatasetList": {

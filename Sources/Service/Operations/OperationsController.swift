@@ -41,7 +41,7 @@ struct OperationsController {
         router.get("/healthz") { _, _ in Status(status: "ok") }
         routes.add("/healthz", .get)
         for path in ["/readyz", "/health"] {
-            router.get(RouterPath(path)) { _, _ in try readinessStatus() }
+            router.get(RouterPath(path)) { _, _ in try await readinessStatus() }
             routes.add(path, .get)
         }
         router.get("/info") { _, _ in await info() }
@@ -50,9 +50,12 @@ struct OperationsController {
         routes.add("/metrics", .get)
     }
 
-    func readinessStatus() throws -> Status {
+    func readinessStatus() async throws -> Status {
         guard readiness.isReady else {
             throw APIError(.serviceUnavailable, code: "not_ready", message: "not ready: \(readiness.reason)")
+        }
+        if let problem = await readiness.recheck() {
+            throw APIError(.serviceUnavailable, code: "not_ready", message: "not ready: \(problem)")
         }
         return Status(status: "ready")
     }

@@ -49,10 +49,16 @@ enum BundledFolders {
         // A dangling link counts as present too: the user removed what it pointed to on purpose.
         if fm.fileExists(atPath: target.path) || (try? fm.destinationOfSymbolicLink(atPath: target.path)) != nil { return nil }
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+        removeLeftovers(of: name, in: folder)
         let staging = folder.appendingPathComponent(".\(name).bundled-\(UUID().uuidString)", isDirectory: true)
-        switch mode {
-        case .link: try fm.createSymbolicLink(at: staging, withDestinationURL: source)
-        case .copy: try fm.copyItem(at: source, to: staging)
+        do {
+            switch mode {
+            case .link: try fm.createSymbolicLink(at: staging, withDestinationURL: source)
+            case .copy: try copyContents(of: source, to: staging)
+            }
+        } catch {
+            try? fm.removeItem(at: staging)
+            throw error
         }
         // rename(2) is atomic and, unlike moveItem, never merges into a folder that appeared meanwhile.
         guard rename(staging.path, target.path) == 0 else {
@@ -62,5 +68,33 @@ enum BundledFolders {
             throw Problem(description: "cannot rename into \(target.path): \(reason)")
         }
         return target
+    }
+
+    /// Copies files' bytes only, as the server's own user: `FileManager.copyItem` also copies owner
+    /// and group (`fchown`), which fails for a non-root server installing from a root-owned image.
+    static func copyContents(of source: URL, to target: URL) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(at: target, withIntermediateDirectories: false)
+        for name in try fm.contentsOfDirectory(atPath: source.path) {
+            let from = source.appendingPathComponent(name)
+            let to = target.appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: from.path, isDirectory: &isDirectory) else { continue }   // a dangling link
+            if isDirectory.boolValue {
+                try copyContents(of: from, to: to)
+            } else {
+                guard fm.createFile(atPath: to.path, contents: try Data(contentsOf: from)) else {
+                    throw Problem(description: "cannot write \(name) into the prompt sets folder")
+                }
+            }
+        }
+    }
+
+    /// Staging folders that an interrupted earlier start left behind.
+    static func removeLeftovers(of name: String, in folder: URL) {
+        let prefix = ".\(name).bundled-"
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where entry.hasPrefix(prefix) {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(entry))
+        }
     }
 }

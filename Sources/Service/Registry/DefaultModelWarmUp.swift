@@ -39,7 +39,8 @@ struct DefaultModelWarmUp: Service {
         let encoded = try await batcher.encode([encoder.model.preprocess.apply(gray)], with: encoder, urgent: true)
         _ = LabelScoring.promptSetLabels(imageFeatures: encoded[0].features, promptSet: promptSet.promptSet,
                                          logitScale: encoder.model.logitScale, threshold: nil, topK: 1)
-        readiness.markReady()
+        let registry = self.registry
+        readiness.markReady(recheck: { await registry.defaultsProblem() })
         logger.info("ready", metadata: [
             "model": .string(encoder.name), "prompt_set": .string(promptSet.id),
             "seconds": .string(String(format: "%.2f", (ContinuousClock.now - start).seconds)),

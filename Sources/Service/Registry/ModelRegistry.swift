@@ -142,6 +142,11 @@ public actor ModelRegistry {
         } catch {
             throw RegistryError.promptSetUnusable(id, problem: "\(error)")
         }
+        // NaN or infinity would make every score NaN: a 500 on each tag request instead of one refusal here.
+        guard set.classFeatures.allSatisfy(\.isFinite), set.context.values.allSatisfy(\.isFinite),
+              set.manifest.thresholds.allSatisfy(\.isFinite), set.manifest.scoring.logitOffsets.allSatisfy(\.isFinite) else {
+            throw RegistryError.promptSetUnusable(id, problem: "its tensors or thresholds hold values that are not finite numbers (NaN or infinity)")
+        }
         let entry = LoadedPromptSet(id: id, folder: folder.url, encoderName: encoderName, promptSet: set,
                                     fingerprint: folder.fingerprint)
         loadedPromptSets[id] = entry
@@ -150,7 +155,7 @@ public actor ModelRegistry {
 
     /// The folder of prompt set `id`, scanning again when it is unknown or its manifest changed.
     private func promptSetFolder(id: String) throws -> PromptSetFolder {
-        if let known = promptSetFolders[id], PromptSetFolder.fingerprint(of: known.manifestURL) == known.fingerprint {
+        if let known = promptSetFolders[id], PromptSetFolder.fingerprint(ofFolder: known.url) == known.fingerprint {
             return known
         }
         rescanPromptSets()
@@ -163,7 +168,7 @@ public actor ModelRegistry {
     private func rescanPromptSets() {
         var found: [String: PromptSetFolder] = [:]
         for (id, url) in Self.subfolders(of: promptSetsURL) {
-            if let known = promptSetFolders[id], PromptSetFolder.fingerprint(of: known.manifestURL) == known.fingerprint {
+            if let known = promptSetFolders[id], PromptSetFolder.fingerprint(ofFolder: known.url) == known.fingerprint {
                 found[id] = known
             } else if let folder = PromptSetFolder.inspect(id: id, url: url) {
                 found[id] = folder
@@ -218,14 +223,14 @@ public actor ModelRegistry {
         if let name = configuration.defaultModel {
             guard encoderFolders[name] != nil else {
                 throw RegistryError.noDefault(
-                    "models.default is '\(name)' but \(folder) has no such checkpoint folder" + Self.found(encoderFolders.keys))
+                    "models.default is '\(name)' but the models folder (models.dir) has no such checkpoint folder" + Self.found(encoderFolders.keys))
             }
             return name
         }
         if let id = configuration.defaultPromptSet {
             let promptSet: PromptSetFolder
             do { promptSet = try promptSetFolder(id: id) } catch {
-                throw RegistryError.noDefault("prompt_sets.default is '\(id)' but \(configuration.promptSetsDirectory) has no such prompt set")
+                throw RegistryError.noDefault("prompt_sets.default is '\(id)' but the prompt sets folder (prompt_sets.dir) has no such prompt set")
             }
             return try await boundEncoder(of: promptSet)
         }
@@ -234,10 +239,10 @@ public actor ModelRegistry {
         if usable.isEmpty {
             let exists = FileManager.default.fileExists(atPath: modelsURL.path)
             throw RegistryError.noDefault(exists
-                ? "no encoder checkpoint in \(folder) (models.dir): add one folder per model"
-                : "the models folder \(folder) (models.dir) does not exist")
+                ? "no encoder checkpoint in the models folder (models.dir): add one folder per model"
+                : "the models folder (models.dir) does not exist")
         }
-        throw RegistryError.noDefault("models.default is not set and \(folder) holds several encoders (\(usable.joined(separator: ", "))): set models.default")
+        throw RegistryError.noDefault("models.default is not set and the models folder (models.dir) holds several encoders (\(usable.joined(separator: ", "))): set models.default")
     }
 
     /// The prompt set used for `model` when a request names none: the one chosen through the
@@ -260,7 +265,7 @@ public actor ModelRegistry {
         }
         if let configured = configuration.defaultPromptSet, (try? await defaultModelName()) == model {
             guard promptSetFolders[configured] != nil else {
-                throw RegistryError.noDefault("prompt_sets.default is '\(configured)' but \(configuration.promptSetsDirectory) has no such prompt set")
+                throw RegistryError.noDefault("prompt_sets.default is '\(configured)' but the prompt sets folder (prompt_sets.dir) has no such prompt set")
             }
             return configured
         }
@@ -268,10 +273,26 @@ public actor ModelRegistry {
         if bound.count == 1 { return bound[0] }
         if bound.isEmpty {
             throw RegistryError.noDefault(
-                "no prompt set in \(configuration.promptSetsDirectory) is bound to model '\(model)': tune one, or tag zero-shot with classes")
+                "no prompt set in the prompt sets folder (prompt_sets.dir) is bound to model '\(model)': tune one, or tag zero-shot with classes")
         }
         throw RegistryError.noDefault(
             "model '\(model)' has several prompt sets (\(bound.joined(separator: ", "))): set prompt_sets.default or PATCH one with {\"default\": true}")
+    }
+
+    /// Why default tagging cannot be served now (nil: it can): the default prompt set's folder may
+    /// have been deleted or broken since it was loaded. Looks at the manifest on disk, loads nothing.
+    public func defaultsProblem() async -> String? {
+        do {
+            let model = try await defaultModelName()
+            let id = try await defaultPromptSetID(forModel: model)
+            _ = try promptSetFolder(id: id)
+            guard encoderFolders[model] != nil else { return "the default model '\(model)' is gone from the models folder" }
+            return nil
+        } catch RegistryError.unknownPromptSet(let id, _) {
+            return "the default prompt set '\(id)' is gone from the prompt sets folder"
+        } catch {
+            return "\(error)"
+        }
     }
 
     /// Loads the default encoder and prompt set (what readiness waits for).
@@ -360,7 +381,7 @@ public actor ModelRegistry {
             }
             logger.info("prompt set thresholds changed", metadata: ["prompt_set": .string(id), "classes": .stringConvertible(changes.count)])
             let updated = PromptSetFolder(id: id, url: folder.url, manifest: manifest, problem: nil,
-                                          fingerprint: PromptSetFolder.fingerprint(of: folder.manifestURL))
+                                          fingerprint: PromptSetFolder.fingerprint(ofFolder: folder.url))
             promptSetFolders[id] = updated
             if let binding = bindings[id] { bindings[id] = (updated.fingerprint, binding.encoder) }
             if var cached = loadedPromptSets[id] {

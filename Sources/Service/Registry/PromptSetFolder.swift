@@ -8,8 +8,8 @@ struct PromptSetFolder: Sendable {
     let url: URL
     let manifest: PromptSetManifest?
     let problem: String?
-    /// Identity and modification time of `prompt_set.json`: a replaced folder or an edited
-    /// manifest is read again.
+    /// Identity, size and modification time of `prompt_set.json` and `prompts.safetensors`: a
+    /// replaced folder, an edited manifest or tensors changed under a running server are read again.
     let fingerprint: String
 
     var manifestURL: URL { url.appendingPathComponent(PromptSet.manifestFile) }
@@ -18,7 +18,7 @@ struct PromptSetFolder: Sendable {
     static func inspect(id: String, url: URL) -> PromptSetFolder? {
         let manifestURL = url.appendingPathComponent(PromptSet.manifestFile)
         guard FileManager.default.fileExists(atPath: manifestURL.path) else { return nil }
-        let print = fingerprint(of: manifestURL)
+        let print = fingerprint(ofFolder: url)
         do {
             let data = try Data(contentsOf: manifestURL)
             let manifest = try manifestDecoder.decode(PromptSetManifest.self, from: data)
@@ -32,6 +32,11 @@ struct PromptSetFolder: Sendable {
             return PromptSetFolder(id: id, url: url, manifest: nil, problem: "\(PromptSet.manifestFile) cannot be read: \(error)",
                                    fingerprint: print)
         }
+    }
+
+    static func fingerprint(ofFolder url: URL) -> String {
+        fingerprint(of: url.appendingPathComponent(PromptSet.manifestFile)) + " / "
+            + fingerprint(of: url.appendingPathComponent(PromptSet.tensorsFile))
     }
 
     static func fingerprint(of file: URL) -> String {

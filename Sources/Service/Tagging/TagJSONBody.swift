@@ -30,7 +30,26 @@ struct TagJSONBody: Decodable {
             promptSet: try container.decodeIfPresent(String.self, forKey: .promptSet),
             model: try container.decodeIfPresent(String.self, forKey: .model),
             classes: try container.decodeIfPresent([String].self, forKey: .classes),
-            topK: try container.decodeIfPresent(Int.self, forKey: .topK),
-            threshold: try container.decodeIfPresent(Double.self, forKey: .threshold).map { Float($0) })
+            topK: try Self.wholeNumber(container, .topK, "top_k"),
+            threshold: try Self.number(container, .threshold, "threshold").map { Float($0) })
+    }
+
+    /// A number that is valid JSON but no `Int` (`1.5`, `2^70`) is a bad value of the field: 422
+    /// naming it, not 400 "not valid JSON".
+    private static func wholeNumber(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys, _ param: String) throws -> Int? {
+        guard container.contains(key), try !container.decodeNil(forKey: key) else { return nil }
+        if let value = try? container.decode(Int.self, forKey: key) { return value }
+        let number = try number(container, key, param)
+        throw APIError(.unprocessableContent, code: "invalid_value",
+                       message: "\(param) must be a whole number, got \(number.map { "\($0)" } ?? "null")", param: param)
+    }
+
+    /// A number too large for a Double (`1e400`) is a bad value of the field too.
+    private static func number(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys, _ param: String) throws -> Double? {
+        do {
+            return try container.decodeIfPresent(Double.self, forKey: key)
+        } catch DecodingError.dataCorrupted {
+            throw APIError(.unprocessableContent, code: "invalid_value", message: "\(param) is not a representable number", param: param)
+        }
     }
 }

@@ -5,7 +5,9 @@ import Foundation
 /// (`top_k`), and one decision threshold for every class instead of the prompt set's own.
 struct TagOptions: Sendable, Equatable {
     static let names: Set<String> = ["prompt_set", "model", "classes", "top_k", "threshold"]
-    static let maxClasses = 1000
+    /// Zero-shot classes in one request: each is a text-tower pass (about 3.5 ms for a long name on
+    /// the demo model), so a list is bounded to keep one request from holding the encoder for seconds.
+    static let maxClasses = 256
     static let maxClassNameLength = 200
 
     var promptSet: String?
@@ -49,6 +51,13 @@ struct TagOptions: Sendable, Equatable {
     }
 
     /// Checks every option's value; class names are trimmed.
+    /// Control characters (NUL, escapes) and bidirectional overrides would be echoed back in labels,
+    /// as dataset class names refuse them.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.generalCategory == .control || (0x202A...0x202E).contains(scalar.value)
+            || (0x2066...0x2069).contains(scalar.value)
+    }
+
     mutating func validate() throws {
         func invalid(_ param: String, _ message: String) -> APIError {
             APIError(.unprocessableContent, code: "invalid_value", message: message, param: param)
@@ -67,6 +76,9 @@ struct TagOptions: Sendable, Equatable {
             }
             if let long = trimmed.firstIndex(where: { $0.count > Self.maxClassNameLength }) {
                 throw invalid("classes[\(long)]", "classes[\(long)] is longer than \(Self.maxClassNameLength) characters")
+            }
+            if let bad = trimmed.firstIndex(where: { $0.unicodeScalars.contains(where: Self.isControl) }) {
+                throw invalid("classes[\(bad)]", "classes[\(bad)] contains a control character")
             }
             var seen: Set<String> = []
             for (index, name) in trimmed.enumerated() where !seen.insert(name).inserted {

@@ -31,13 +31,18 @@ struct Tagger: Sendable {
                             labels: labels, start: start)
         }
 
-        let promptSetID: String
+        let promptSet: LoadedPromptSet
         if let id = options.promptSet {
-            promptSetID = id
+            promptSet = try await registry.promptSet(id: id)
         } else {
-            promptSetID = try await registry.defaultPromptSetID(forModel: try await modelName(options))
+            let id = try await registry.defaultPromptSetID(forModel: try await modelName(options))
+            do {
+                promptSet = try await registry.promptSet(id: id)
+            } catch RegistryError.unknownPromptSet {
+                // The client named no prompt set: a default that vanished is the server's state, not a bad `param`.
+                throw RegistryError.noDefault("the default prompt set '\(id)' is gone from the prompt sets folder")
+            }
         }
-        let promptSet = try await registry.promptSet(id: promptSetID)
         if let model = options.model, model != promptSet.encoderName {
             throw RegistryError.modelMismatch(
                 promptSet: promptSet.id, promptSetModel: promptSet.encoderName,
@@ -61,14 +66,23 @@ struct Tagger: Sendable {
     }
 
     /// Unit-length text features of the class prompts, through the cache; computed on the inference thread.
+    /// Class texts encoded in one turn of the inference thread.
+    static let classTextChunk = 16
+
     private func zeroShotFeatures(classes: [String], encoder: LoadedEncoder) async throws -> [Float] {
         let key = ZeroShotFeatureCache.key(weightsDigest: encoder.digest, classes: classes)
         let batcher = self.batcher
         return try await zeroShot.features(for: key) {
-            try await batcher.perform {
-                let d = encoder.model.configuration.projectionDim
-                return L2Normalize.rows(try encoder.model.encode(texts: ZeroShotFeatureCache.prompts(for: classes)), width: d)
+            // In chunks, each its own turn on the inference thread: image batches queued meanwhile
+            // run between them instead of waiting for the whole class list (seconds for hundreds).
+            let prompts = ZeroShotFeatureCache.prompts(for: classes)
+            var features: [Float] = []
+            for start in stride(from: 0, to: prompts.count, by: Self.classTextChunk) {
+                let chunk = Array(prompts[start..<min(start + Self.classTextChunk, prompts.count)])
+                features += try await batcher.perform { try encoder.model.encode(texts: chunk) }
+                try Task.checkCancellation()
             }
+            return L2Normalize.rows(features, width: encoder.model.configuration.projectionDim)
         }
     }
 

@@ -1,0 +1,30 @@
+import Foundation
+import GRDB
+import NIOCore
+
+/// Recognises "the disk is full" in the errors of the layers that write (Foundation, POSIX, NIO,
+/// SQLite), so that a client is told 507 `insufficient_storage` — the server's state, to retry
+/// later — instead of 422 (its data looked bad) or 500.
+public enum OutOfSpace {
+    public static func matches(_ error: any Error) -> Bool {
+        switch error {
+        case let error as DatabaseError:
+            return error.resultCode == .SQLITE_FULL
+        case let error as IOError:
+            return [ENOSPC, EDQUOT].contains(error.errnoCode)
+        case let error as POSIXError:
+            return [.ENOSPC, .EDQUOT].contains(error.code)
+        case let error as CocoaError where error.code == .fileWriteOutOfSpace:
+            return true
+        default:
+            let error = error as NSError
+            if error.domain == NSPOSIXErrorDomain, [Int(ENOSPC), Int(EDQUOT)].contains(error.code) { return true }
+            if error.domain == NSCocoaErrorDomain, error.code == CocoaError.fileWriteOutOfSpace.rawValue { return true }
+            if let underlying = error.userInfo[NSUnderlyingErrorKey] as? any Error { return matches(underlying) }
+            return false
+        }
+    }
+
+    public static let apiError = APIError(.init(code: 507, reasonPhrase: "Insufficient Storage"), code: "insufficient_storage",
+                                   message: "the server is out of disk space; nothing was stored, retry once space is freed")
+}
