@@ -114,6 +114,8 @@ class JobWatch {
     for (const event of this.events) {
       const data = event.data;
       if (event.type !== "metrics" || !data) continue;
+      // A scored setting of the selection: listed in the log, not a point of the final training.
+      if (data.candidate !== null && data.candidate !== undefined) continue;
       if (data.validation_map !== null && data.validation_map !== undefined) {
         maps.push({ step: data.step ?? 0, epoch: data.epoch, map: data.validation_map });
       } else if (data.loss !== null && data.loss !== undefined) {
