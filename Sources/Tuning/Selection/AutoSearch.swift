@@ -14,6 +14,18 @@ public struct SearchCandidate: Sendable, Codable, Equatable {
     /// Mean ‖∇L_cse‖ / ‖∇L_cls‖ in the first epoch.
     public let gradientRatio: Float?
 
+    /// The candidate a selection outcome describes.
+    init(change: String, outcome: SelectionOutcome) {
+        self.init(change: change, hyperparameters: outcome.hyperparameters, score: outcome.best, bestEpoch: outcome.bestEpoch,
+                  epochsRun: outcome.learningRates.count, seconds: outcome.seconds, gradientRatio: outcome.initialGradientRatio)
+    }
+
+    init(change: String, hyperparameters: TuningHyperparameters, score: SelectionScore, bestEpoch: Int, epochsRun: Int,
+         seconds: Double, gradientRatio: Float?) {
+        self.change = change; self.hyperparameters = hyperparameters; self.score = score; self.bestEpoch = bestEpoch
+        self.epochsRun = epochsRun; self.seconds = seconds; self.gradientRatio = gradientRatio
+    }
+
     enum CodingKeys: String, CodingKey {
         case change, hyperparameters, score, seconds
         case bestEpoch = "best_epoch"
@@ -108,9 +120,7 @@ public struct AutoSearch {
             let outcome = try EpochSelection(model: model, data: data, hyperparameters: h, selection: selection,
                                              priorFeatures: priorFeatures)
                 .run(deadline: deadline, minimumEpochs: candidates.isEmpty ? 1 : 0, epochDone: epochDone, isCancelled: isCancelled)
-            let candidate = SearchCandidate(change: change, hyperparameters: h, score: outcome.best, bestEpoch: outcome.bestEpoch,
-                                            epochsRun: outcome.learningRates.count, seconds: outcome.seconds,
-                                            gradientRatio: outcome.initialGradientRatio)
+            let candidate = SearchCandidate(change: change, outcome: outcome)
             candidates.append(candidate)
             seen.append(h)
             tried(candidate, outcome)

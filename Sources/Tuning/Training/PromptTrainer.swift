@@ -12,7 +12,7 @@ public struct TrainingEvent: Sendable, Codable, Equatable {
     public let classificationLoss: Float
     public let embeddingLoss: Float
     public let learningRate: Float
-    public let validationMAP: Double?  // percent, epochs only: the selection score when there is one
+    public var validationMAP: Double?  // percent, epochs only: the held-out mAP of that epoch, when there is one
     public let elapsedSeconds: Double
     /// ‖∂(1 − λ)β·L_cse/∂t‖ / ‖∂λ·L_cls/∂t‖ on the class features (epoch: mean over steps); nil without L_cse.
     public var gradientRatio: Float? = nil

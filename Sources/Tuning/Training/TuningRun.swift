@@ -100,10 +100,12 @@ public struct TuningRun {
     }
 
     /// Scores the setting (or searches, for `auto`): what the final training replays.
-    public func select(_ data: TrainingData, events: (TuningRunEvent) -> Void = { _ in }, isCancelled: () -> Bool = { false }) throws -> (outcome: SelectionOutcome, record: SelectionRecord) {
+    /// `prior`: the hand-written prompts' features when the caller has them already.
+    public func select(_ data: TrainingData, prior given: [Float]? = nil, events: (TuningRunEvent) -> Void = { _ in },
+                       isCancelled: () -> Bool = { false }) throws -> (outcome: SelectionOutcome, record: SelectionRecord) {
         let h = hyperparameters
         let selection: SelectionData = data.validationCount > 0 && data.validationLabels.contains(1) ? .validation : .folds(h.folds)
-        let prior = try handWrittenFeatures(classNames: data.classNames)
+        let prior = try given ?? handWrittenFeatures(classNames: data.classNames)
         var candidateIndex = 0
         let epochDone: (Int, SelectionScore, Float) -> Void = { epoch, score, lr in
             events(.selection(candidate: candidateIndex, epoch: epoch, epochs: h.epochs, score: score, lr: lr))
@@ -118,22 +120,19 @@ public struct TuningRun {
         } else {
             outcome = try EpochSelection(model: model, data: data, hyperparameters: h, selection: selection, priorFeatures: prior)
                 .run(epochDone: epochDone, isCancelled: isCancelled)
-            let only = SearchCandidate(change: "start", hyperparameters: h, score: outcome.best, bestEpoch: outcome.bestEpoch,
-                                       epochsRun: outcome.learningRates.count, seconds: outcome.seconds,
-                                       gradientRatio: outcome.initialGradientRatio)
+            let only = SearchCandidate(change: "start", outcome: outcome)
             events(.candidate(index: 0, only))
             (candidates, exhausted) = ([only], false)
         }
         let chosen = candidates.firstIndex { $0.hyperparameters == outcome.hyperparameters } ?? 0
-        let on: String
-        if case .folds(let k) = selection { on = "\(k)-fold out-of-fold scores of the training images" } else { on = "the validation images" }
+        var foldCount: Int? = nil
+        if case .folds(let k) = selection { foldCount = k }
+        let on = foldCount.map { "\($0)-fold out-of-fold scores of the training images" } ?? "the validation images"
         let best = outcome.best, start = outcome.scores[0]
         let reason = String(format: "highest mean of head, medium and tail mAP (%.2f; mAP %.2f) on %@, of %d setting(s) tried; "
                             + "best after %d epoch(s)%@", best.value, best.map, on, candidates.count, outcome.bestEpoch,
                             outcome.bestEpoch == 0 ? " — training never beat the starting prompt, which ships"
                                 : String(format: " (starting prompt: %.2f)", start.value))
-        var foldCount: Int? = nil
-        if case .folds(let k) = selection { foldCount = k }
         return (outcome, SelectionRecord(data: selection == .validation ? "validation" : "folds", folds: foldCount,
                                          candidates: candidates, chosen: chosen, epochs: outcome.bestEpoch, reason: reason,
                                          budgetExhausted: exhausted))
@@ -148,28 +147,21 @@ public struct TuningRun {
         checkpoint: (TrainingState) throws -> Void = { _ in },
         isCancelled: () -> Bool = { false }
     ) throws -> PromptSet {
-        let (outcome, record) = try select(data, events: events, isCancelled: isCancelled)
+        let prior = try handWrittenFeatures(classNames: data.classNames)
+        let (outcome, record) = try select(data, prior: prior, events: events, isCancelled: isCancelled)
         events(.selected(epochs: outcome.bestEpoch, record))
         let chosen = outcome.hyperparameters
-        let trainer = try PromptTrainer(model: model, data: data, hyperparameters: chosen,
-                                        priorFeatures: try handWrittenFeatures(classNames: data.classNames))
+        let trainer = try PromptTrainer(model: model, data: data, hyperparameters: chosen, priorFeatures: prior)
         // The events carry the selection's held-out mAP of the epoch they finish.
         let result = try trainer.run(
             learningRates: Array(outcome.learningRates.prefix(outcome.bestEpoch)), from: resume,
             report: { event in
-                guard event.kind == .epoch else { return events(.training(event)) }
-                var scored = TrainingEvent(kind: .epoch, epoch: event.epoch, step: event.step, stepsPerEpoch: event.stepsPerEpoch,
-                                           loss: event.loss, classificationLoss: event.classificationLoss,
-                                           embeddingLoss: event.embeddingLoss, learningRate: event.learningRate,
-                                           validationMAP: outcome.scores[event.epoch].map, elapsedSeconds: event.elapsedSeconds)
-                scored.gradientRatio = event.gradientRatio
-                scored.priorLoss = event.priorLoss
+                var scored = event
+                if event.kind == .epoch { scored.validationMAP = outcome.scores[event.epoch].map }
                 events(.training(scored))
             },
             checkpoint: checkpoint, isCancelled: isCancelled)
-        let context = PromptContext(kind: result.context.kind, classes: data.classNames.count,
-                                    length: result.context.length, width: result.context.width, values: result.context.values)
-        let classFeatures = result.classFeatures
+        let context = result.context, classFeatures = result.classFeatures
 
         // Thresholds in logit space from the held-out scores the selection chose on.
         // Calibrated on exactly what is served: the held-out logits after the per-image
