@@ -27,6 +27,17 @@ struct JobRoutesTests {
         return body
     }
 
+    /// A job that runs until it is stopped: the maximum epochs, one image a step, a preset (no
+    /// search) with no early stop. `auto` stops after 10 flat epochs, and on a fast CI machine such a
+    /// job had succeeded before the test could cancel it.
+    static func longJob(dataset: String) -> [String: Any] {
+        var body = job(dataset: dataset, epochs: 1000, batch: 1, extra: ["method": "coop"])
+        var hyperparameters = body["hyperparameters"] as? [String: Any] ?? [:]
+        hyperparameters["early_stop_patience"] = 0
+        body["hyperparameters"] = hyperparameters
+        return body
+    }
+
     @Test func jobRunsToSucceededWithProgressEventsAndAPromptSet() async throws {
         let loads = NIOLockedValueBox<[String]>([])
         let test = try TuningTestApp(loadEncoder: { name in
@@ -113,8 +124,8 @@ struct JobRoutesTests {
         let test = try TuningTestApp()
         try await test.application().test(.router) { client in
             let dataset = try await Self.uploadDataset(client)
-            // A long job (the maximum epochs, one image a step) and one queued behind it.
-            let (_, long) = try await client.send(.post, "/v1/tuning/jobs", json: Self.job(dataset: dataset, epochs: 1000, batch: 1))
+            // A long job and one queued behind it.
+            let (_, long) = try await client.send(.post, "/v1/tuning/jobs", json: Self.longJob(dataset: dataset))
             let (_, queued) = try await client.send(.post, "/v1/tuning/jobs", json: Self.job(dataset: dataset, epochs: 2))
             let longID = try #require(long["id"] as? String), queuedID = try #require(queued["id"] as? String)
 
@@ -238,7 +249,7 @@ struct JobRoutesTests {
         let first = try TuningTestApp(folder: folder)
         let (jobID, dataset): (String, String) = try await first.application().test(.router) { client in
             let dataset = try await Self.uploadDataset(client)
-            let (_, created) = try await client.send(.post, "/v1/tuning/jobs", json: Self.job(dataset: dataset, epochs: 1000, batch: 1))
+            let (_, created) = try await client.send(.post, "/v1/tuning/jobs", json: Self.longJob(dataset: dataset))
             let id = try #require(created["id"] as? String)
             let checkpoint = JobCheckpoint.url(in: first.backend.layout.job(id))
             while !FileManager.default.fileExists(atPath: checkpoint.path) {

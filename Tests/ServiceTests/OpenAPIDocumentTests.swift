@@ -284,7 +284,7 @@ struct OpenAPIDocumentTests {
         let jobs = "/v1/tuning/jobs", job = "/v1/tuning/jobs/{id}", cancel = "/v1/tuning/jobs/{id}/cancel"
         let short = try await client.call(.post, jobs, json: JobRoutesTests.job(dataset: dataset, epochs: 2))
         #expect(short.status == .created)
-        let long = try await client.call(.post, jobs, json: JobRoutesTests.job(dataset: dataset, epochs: 1000, batch: 1))
+        let long = try await client.call(.post, jobs, json: JobRoutesTests.longJob(dataset: dataset))
         let queued = try await client.call(.post, jobs, json: JobRoutesTests.job(dataset: dataset, epochs: 2, extra: ["suffix": "q"]))
         let shortID = try #require(short.body?["id"]?.stringValue), longID = try #require(long.body?["id"]?.stringValue)
         let queuedID = try #require(queued.body?["id"]?.stringValue)

@@ -167,9 +167,10 @@ def main():
     status, body = client.request("POST", f"/v1/tuning/jobs/{job_id}/cancel")
     check.expect(status == 409, "cancel a finished job → 409", f"{status} {body}")
 
-    # Cancel a running job.
+    # Cancel a running job (a preset with no early stop: `auto` may finish a 1000-epoch job early).
     status, long_job = client.json("POST", "/v1/tuning/jobs", {
-        "model": args.model, "dataset": dataset_id, "hyperparameters": {"epochs": 1000, "batch_size": 1, "n_ctx": 2}})
+        "model": args.model, "dataset": dataset_id, "method": "coop",
+        "hyperparameters": {"epochs": 1000, "batch_size": 1, "n_ctx": 2, "early_stop_patience": 0}})
     long_id = long_job.get("id", "")
     wait_for(client, long_id, lambda j: j["status"] == "running" or finished(j), args.timeout)
     status, body = client.request("POST", f"/v1/tuning/jobs/{long_id}/cancel")
