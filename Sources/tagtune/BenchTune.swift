@@ -6,7 +6,9 @@ import Tuning
 
 /// `tagtune bench tune`: seconds per LMPT step on cached features (text tower forward and backward
 /// for every class prompt cut at EOT, losses, update), seconds per epoch of a VOC-LT-sized set,
-/// peak memory, and the step's GEMM lower bound at the sgemm peak measured in the same run.
+/// peak memory, and the step's GEMM lower bound at the sgemm peak measured in the same run. With
+/// one context for all classes, the same step with every prompt run separately is timed beside
+/// it (the shared prefix's peer).
 struct BenchTune: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tune",
@@ -26,7 +28,7 @@ struct BenchTune: ParsableCommand {
         let peak = sgemmPeak()
         if !json {
             print("text tower \(clip.configuration.text.layers)x\(clip.configuration.text.width), M = \(nCtx), batch \(batchSize), \(BLAS.threads) threads, sgemm peak \(String(format: "%.1f", peak)) GFLOP/s")
-            print("classes  tokens  s/step  GFLOP/step  floor s  step/floor  s/epoch (\(images) images)  peak RSS MiB")
+            print("classes  tokens  shared  s/step  s/step separate  GFLOP/step  floor s  step/floor  s/epoch (\(images) images)  peak RSS MiB")
         }
         for count in classes.split(separator: ",").compactMap({ Int($0) }) where count > 0 {
             let data = try Self.syntheticData(model: clip, classes: count, images: images)
@@ -35,32 +37,41 @@ struct BenchTune: ParsableCommand {
             h.batchSize = batchSize
             h.epochs = 1
             let trainer = try PromptTrainer(model: clip, data: data, hyperparameters: h)
-            var state = trainer.initialState()
             let batch = Array(0..<min(batchSize, images))
-            _ = try trainer.step(batch: batch, state: &state, lr: 1e-4)          // warm-up
-            let start = ContinuousClock.now
-            for _ in 0..<steps { _ = try trainer.step(batch: batch, state: &state, lr: 1e-4) }
-            let perStep = (ContinuousClock.now - start).seconds / Double(steps)
+            func secondsPerStep() throws -> Double {
+                var state = trainer.initialState()
+                _ = try trainer.step(batch: batch, state: &state, lr: 1e-4)          // warm-up
+                let start = ContinuousClock.now
+                for _ in 0..<steps { _ = try trainer.step(batch: batch, state: &state, lr: 1e-4) }
+                return (ContinuousClock.now - start).seconds / Double(steps)
+            }
+            let shared = trainer.learner.sharedPrefix
+            let perStep = try secondsPerStep()
+            trainer.learner.sharesPrefix = false
+            let separate = shared > 0 ? try secondsPerStep() : perStep
+            trainer.learner.sharesPrefix = true
             let tokens = trainer.learner.tokens
-            let gflop = Self.stepFLOPs(clip.configuration.text, sequences: count, tokens: tokens) / 1e9
+            let gflop = Self.stepFLOPs(clip.configuration.text, sequences: count, tokens: tokens, prefix: shared) / 1e9
             let floor = gflop / peak
             let stepsPerEpoch = (images + batchSize - 1) / batchSize
             let epoch = perStep * Double(stepsPerEpoch)
             let rss = peakResidentMiB()
             if json {
-                print(#"{"classes":\#(count),"tokens":\#(tokens),"seconds_per_step":\#(String(format: "%.4f", perStep)),"gflop_per_step":\#(String(format: "%.1f", gflop)),"floor_seconds":\#(String(format: "%.4f", floor)),"seconds_per_epoch":\#(String(format: "%.3f", epoch)),"peak_rss_mib":\#(rss),"sgemm_gflops":\#(String(format: "%.1f", peak))}"#)
+                print(#"{"classes":\#(count),"tokens":\#(tokens),"shared_prefix":\#(shared),"seconds_per_step_separate":\#(String(format: "%.4f", separate)),"seconds_per_step":\#(String(format: "%.4f", perStep)),"gflop_per_step":\#(String(format: "%.1f", gflop)),"floor_seconds":\#(String(format: "%.4f", floor)),"seconds_per_epoch":\#(String(format: "%.3f", epoch)),"peak_rss_mib":\#(rss),"sgemm_gflops":\#(String(format: "%.1f", peak))}"#)
             } else {
-                print(String(format: "%7d  %6d  %6.3f  %10.1f  %7.3f  %10.2f  %24.2f  %12d", count, tokens, perStep, gflop, floor, perStep / floor, epoch, rss))
+                print(String(format: "%7d  %6d  %6d  %6.3f  %15.3f  %10.1f  %7.3f  %10.2f  %24.2f  %12d", count, tokens, shared, perStep,
+                             separate, gflop, floor, perStep / floor, epoch, rss))
             }
         }
     }
 
-    /// GEMM FLOPs of one step: the text tower forward over C sequences of T tokens, plus the
-    /// input-gradient backward (the same GEMMs again, attention's twice).
-    static func stepFLOPs(_ t: TowerConfiguration, sequences: Int, tokens: Int) -> Double {
-        let w = Double(t.width), f = Double(t.mlpWidth), n = Double(sequences * tokens), tt = Double(tokens)
+    /// GEMM FLOPs of one step: the text tower forward over C sequences of T tokens (their first
+    /// `prefix` rows once), plus the input-gradient backward (the same GEMMs again, attention's twice).
+    static func stepFLOPs(_ t: TowerConfiguration, sequences: Int, tokens: Int, prefix: Int = 0) -> Double {
+        let w = Double(t.width), f = Double(t.mlpWidth), tt = Double(tokens), p = Double(prefix)
+        let n = p + Double(sequences) * (tt - p)
         let linear = 2 * n * (4 * w * w + 2 * w * f)
-        let attention = 2 * 2 * Double(sequences) * tt * tt * w
+        let attention = 2 * 2 * (p * p + Double(sequences) * (tt - p) * tt) * w
         return Double(t.layers) * (2 * linear + 3 * attention)
     }
 
@@ -76,7 +87,7 @@ struct BenchTune: ParsableCommand {
             labels[i * classes + Int(rng.next() % UInt64(classes))] = 1
             for c in 0..<classes where rng.nextFloat() < 0.3 / Float(c + 1) { labels[i * classes + c] = 1 }
         }
-        let names = (0..<classes).map { "object number \($0)" }
+        let names = (0..<classes).map { "\($0) object" }   // no words shared at the start, as real names
         return try TrainingData(classNames: names, trainFeatures: features, trainLabels: labels, captionFeatures: captions,
                                 validationFeatures: [], validationLabels: [], dimension: d)
     }

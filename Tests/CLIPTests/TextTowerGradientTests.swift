@@ -82,4 +82,41 @@ struct TextTowerGradientTests {
         let padding = analytic[(firstLength * width)..<(tokens * width)]
         #expect(padding.allSatisfy { $0 == 0 }, "positions after the pooled token get no gradient")
     }
+
+    /// Sequences that begin with the same rows, run once as a shared prefix, give the features of
+    /// the sequences run separately, and the gradient of each row: a prefix row's is the sum over
+    /// the sequences (its only copy serves them all), a suffix row's is its own.
+    @Test func sharedPrefixEqualsSeparateSequences() throws {
+        let model = try CLIPModel(directory: Self.root.appendingPathComponent("openclip-tiny-gelu-f32"))
+        let width = model.configuration.text.width, d = model.configuration.projectionDim
+        let (prefix, sequences, suffix) = (5, 3, 4)
+        let tokens = prefix + suffix
+        let pool = [3, 1, 2]   // within each suffix; rows after a sequence's pooled row are padding
+        var rng = SplitMix64(seed: 11)
+        let shared = (0..<(prefix * width)).map { _ in 0.5 * rng.nextGaussian() }
+        let tails = (0..<sequences).map { _ in (0..<(suffix * width)).map { _ in 0.5 * rng.nextGaussian() } }
+        let separate = Tensor((0..<sequences).flatMap { shared + tails[$0] }, shape: [sequences, tokens, width])
+        let packed = Tensor(shared + tails.flatMap { $0 }, shape: [prefix + sequences * suffix, width])
+        let r = (0..<(sequences * d)).map { _ in rng.nextGaussian() }
+
+        let (expected, separateTrace) = model.text.forwardTraining(embeddings: separate, batch: sequences, tokens: tokens,
+                                                                   poolAt: pool.map { prefix + $0 })
+        let (features, packedTrace) = model.text.forwardTraining(embeddings: packed, prefix: prefix, sequences: sequences,
+                                                                 suffix: suffix, poolAt: pool)
+        let featureError = Self.relativeError(features, expected)
+        #expect(featureError < 1e-5, "features: \(featureError)")
+
+        let dSeparate = model.text.backward(featureGradient: r, trace: separateTrace).array
+        let dPacked = model.text.backward(featureGradient: r, trace: packedTrace).array
+        var dExpected = [Float](repeating: 0, count: packed.count)
+        for s in 0..<sequences {
+            for t in 0..<tokens {
+                let target = t < prefix ? t : prefix + s * suffix + t - prefix
+                for i in 0..<width { dExpected[target * width + i] += dSeparate[(s * tokens + t) * width + i] }
+            }
+        }
+        let gradientError = Self.relativeError(dPacked, dExpected)
+        #expect(gradientError < 1e-5, "dx: \(gradientError)")
+        #expect(dExpected.contains { $0 != 0 } && dPacked[(prefix * width)..<(prefix + suffix) * width].contains { $0 != 0 })
+    }
 }

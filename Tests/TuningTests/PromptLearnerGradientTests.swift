@@ -1,4 +1,5 @@
 import CLIP
+import Compute
 import Foundation
 import Testing
 @testable import Tuning
@@ -39,6 +40,28 @@ struct PromptLearnerGradientTests {
         let gradError = Self.relativeError(grad, try fixture.floats("\(key).dctx"))
         #expect(gradError < 1e-4, "\(key) dctx: \(gradError)")
         print("prompt gradient \(key): features \(featureError), dctx \(gradError)")
+    }
+
+    /// One context for every class: the rows before the name run once (SOT and the context at the
+    /// end, SOT and half of it in the middle, nothing with the name in front), and features and
+    /// gradients equal those of the prompts run one by one.
+    @Test(arguments: [(ClassTokenPosition.end, 5), (.middle, 3), (.front, 0)])
+    func sharedPrefixIsExact(position: ClassTokenPosition, prefix: Int) throws {
+        let model = Self.model
+        let context = PromptContext.random(classes: 3, length: 4, width: model.configuration.text.width, kind: .generic, seed: 5)
+        let learner = try PromptLearner(model: model, classNames: ["dog", "traffic light", "person"],
+                                        context: context, position: position)
+        #expect(learner.sharedPrefix == prefix)
+        var rng = SplitMix64(seed: 8)
+        let r = (0..<(3 * model.configuration.projectionDim)).map { _ in rng.nextGaussian() }
+        let (shared, sharedTrace) = learner.forward()
+        let sharedGradient = learner.backward(featureGradient: r, trace: sharedTrace)
+        learner.sharesPrefix = false
+        #expect(learner.sharedPrefix == 0)
+        let (separate, separateTrace) = learner.forward()
+        let separateGradient = learner.backward(featureGradient: r, trace: separateTrace)
+        #expect(Self.relativeError(shared, separate) < 1e-5)
+        #expect(Self.relativeError(sharedGradient, separateGradient) < 1e-5)
     }
 
     @Test func servingFeaturesEqualTrainingFeatures() throws {

@@ -1,19 +1,68 @@
 import Compute
 
+/// How the rows of a training forward form sequences.
+public enum SequenceLayout: Sendable, Equatable {
+    /// `batch` sequences of `tokens` rows each, [B, T].
+    case separate(batch: Int, tokens: Int)
+    /// `sequences` sequences that begin with the same `prefix` rows, stored once, followed by each
+    /// sequence's `suffix` rows (`SharedPrefixAttention`).
+    case sharedPrefix(prefix: Int, sequences: Int, suffix: Int)
+
+    /// N, the rows of the residual stream.
+    public var rows: Int {
+        switch self {
+        case let .separate(batch, tokens): batch * tokens
+        case let .sharedPrefix(prefix, sequences, suffix): prefix + sequences * suffix
+        }
+    }
+
+    func probsCount(heads: Int) -> Int {
+        switch self {
+        case let .separate(batch, tokens): batch * heads * tokens * tokens
+        case let .sharedPrefix(p, s, l): SharedPrefixAttention.probsCount(prefix: p, sequences: s, suffix: l, heads: heads)
+        }
+    }
+
+    func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
+                          channels: Int, heads: Int, causal: Bool) {
+        switch self {
+        case let .separate(batch, tokens):
+            Attention.forward(out: out, probs: probs, qkv: qkv, batch: batch, tokens: tokens, channels: channels,
+                              heads: heads, causal: causal)
+        case let .sharedPrefix(p, s, l):
+            precondition(causal, "a shared prefix is exact only under a causal mask")
+            SharedPrefixAttention.forward(out: out, probs: probs, qkv: qkv, prefix: p, sequences: s, suffix: l,
+                                          channels: channels, heads: heads)
+        }
+    }
+
+    func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
+                           probs: UnsafePointer<Float>, channels: Int, heads: Int) {
+        switch self {
+        case let .separate(batch, tokens):
+            Attention.backward(dqkv: dqkv, dout: dout, qkv: qkv, probs: probs, batch: batch, tokens: tokens,
+                               channels: channels, heads: heads)
+        case let .sharedPrefix(p, s, l):
+            SharedPrefixAttention.backward(dqkv: dqkv, dout: dout, qkv: qkv, probs: probs, prefix: p, sequences: s,
+                                           suffix: l, channels: channels, heads: heads)
+        }
+    }
+}
+
 /// The activations one training forward of a transformer stack keeps for its backward pass,
-/// per layer, for a fixed batch and sequence length (llm.c's "activations" struct).
+/// per layer, for a fixed layout of rows (llm.c's "activations" struct).
 /// Only gradients with respect to the input are computed later (the encoder is frozen),
 /// so nothing is kept for weight gradients beyond what the input gradient needs.
 public final class TransformerTrace {
-    public let batch: Int, tokens: Int
+    public let layout: SequenceLayout
     let configuration: TowerConfiguration
 
-    /// One layer's saved tensors. Shapes: N = batch·tokens, C = width, F = MLP width, H = heads.
+    /// One layer's saved tensors. Shapes: N = rows, C = width, F = MLP width, H = heads.
     final class Layer {
         let input: Tensor        // [N, C]  residual stream entering the layer (LN1's input)
         let ln1Mean: Tensor, ln1Rstd: Tensor   // [N]
         let qkv: Tensor          // [N, 3C]
-        let probs: Tensor        // [B, H, T, T]
+        let probs: Tensor        // [B, H, T, T], or the shared-prefix blocks
         let attention: Tensor    // [N, C]  attention output before out_proj
         let middle: Tensor       // [N, C]  residual stream after the attention block (LN2's input)
         let ln2Mean: Tensor, ln2Rstd: Tensor   // [N]
@@ -21,11 +70,12 @@ public final class TransformerTrace {
         let preActivation: Tensor  // [N, F]  fc1 output
         let activation: Tensor   // [N, F]  act(fc1 output)
 
-        init(n: Int, batch: Int, tokens: Int, c: TowerConfiguration) {
+        init(layout: SequenceLayout, c: TowerConfiguration) {
+            let n = layout.rows
             input = Tensor(zeros: [n, c.width])
             ln1Mean = Tensor(zeros: [n]); ln1Rstd = Tensor(zeros: [n])
             qkv = Tensor(zeros: [n, 3 * c.width])
-            probs = Tensor(zeros: [batch, c.heads, tokens, tokens])
+            probs = Tensor(zeros: [layout.probsCount(heads: c.heads)])
             attention = Tensor(zeros: [n, c.width])
             middle = Tensor(zeros: [n, c.width])
             ln2Mean = Tensor(zeros: [n]); ln2Rstd = Tensor(zeros: [n])
@@ -42,20 +92,28 @@ public final class TransformerTrace {
     let gradQKV: Tensor          // [N, 3C]
     let gradHidden: Tensor       // [N, F]
 
-    /// With `readOut` (one token per sequence), the last layer keeps and computes only what those
-    /// rows need, as the inference forward does.
-    public init(batch: Int, tokens: Int, configuration c: TowerConfiguration, readOut rows: [Int]? = nil) {
-        self.batch = batch
-        self.tokens = tokens
+    /// With `readOut` (one token per sequence; separate sequences only), the last layer keeps and
+    /// computes only what those rows need, as the inference forward does.
+    public init(layout: SequenceLayout, configuration c: TowerConfiguration, readOut rows: [Int]? = nil) {
+        self.layout = layout
         configuration = c
-        let n = batch * tokens
+        let n = layout.rows
         let readOutLayer = rows != nil && c.layers > 0
-        layers = (0..<(readOutLayer ? c.layers - 1 : c.layers)).map { _ in Layer(n: n, batch: batch, tokens: tokens, c: c) }
-        readOut = readOutLayer ? ReadOutLayer(rows: rows!, batch: batch, tokens: tokens, configuration: c, keepsTrace: true) : nil
+        layers = (0..<(readOutLayer ? c.layers - 1 : c.layers)).map { _ in Layer(layout: layout, c: c) }
+        if readOutLayer, case let .separate(batch, tokens) = layout {
+            readOut = ReadOutLayer(rows: rows!, batch: batch, tokens: tokens, configuration: c, keepsTrace: true)
+        } else {
+            precondition(!readOutLayer, "read-out rows need separate sequences")
+            readOut = nil
+        }
         normed = Tensor(zeros: [n, c.width])
         gradA = Tensor(zeros: [n, c.width]); gradB = Tensor(zeros: [n, c.width])
         gradQKV = Tensor(zeros: [n, 3 * c.width])
         gradHidden = Tensor(zeros: [n, c.mlpWidth])
+    }
+
+    public convenience init(batch: Int, tokens: Int, configuration c: TowerConfiguration, readOut rows: [Int]? = nil) {
+        self.init(layout: .separate(batch: batch, tokens: tokens), configuration: c, readOut: rows)
     }
 
     /// Floats held, for memory reports.
@@ -71,8 +129,7 @@ public final class TransformerTrace {
 extension TransformerStack {
     /// Training forward: the same computation as `forward`, keeping what `backward` needs in `trace`.
     func forward(_ x: UnsafeMutablePointer<Float>, causal: Bool, trace: TransformerTrace) {
-        let c = configuration, batch = trace.batch, tokens = trace.tokens
-        let n = batch * tokens
+        let c = configuration, n = trace.layout.rows
         for (layer, saved) in zip(layers, trace.layers) {
             saved.input.pointer.update(from: x, count: n * c.width)
             LayerNorm.forward(out: trace.normed.pointer, mean: saved.ln1Mean.pointer, rstd: saved.ln1Rstd.pointer, inp: x,
@@ -80,8 +137,8 @@ extension TransformerStack {
                               rows: n, channels: c.width, eps: c.layerNormEps)
             Linear.forward(out: saved.qkv.pointer, inp: trace.normed.pointer, weight: layer.qkvWeight.pointer,
                            bias: layer.qkvBias.pointer, rows: n, inFeatures: c.width, outFeatures: 3 * c.width)
-            Attention.forward(out: saved.attention.pointer, probs: saved.probs.pointer, qkv: saved.qkv.pointer,
-                              batch: batch, tokens: tokens, channels: c.width, heads: c.heads, causal: causal)
+            trace.layout.attentionForward(out: saved.attention.pointer, probs: saved.probs.pointer, qkv: saved.qkv.pointer,
+                                          channels: c.width, heads: c.heads, causal: causal)
             Linear.forward(out: x, inp: saved.attention.pointer, weight: layer.outWeight.pointer, bias: layer.outBias.pointer,
                            rows: n, inFeatures: c.width, outFeatures: c.width, accumulate: true)
             saved.middle.pointer.update(from: x, count: n * c.width)
@@ -103,7 +160,7 @@ extension TransformerStack {
     /// elsewhere, as nothing else is read) and becomes the gradient entering the layer.
     private func backwardReadOut(_ layer: TransformerLayer, _ dx: UnsafeMutablePointer<Float>,
                                  saved r: ReadOutLayer, trace: TransformerTrace) {
-        let c = configuration, w = c.width, f = c.mlpWidth, batch = trace.batch, tokens = trace.tokens
+        let c = configuration, w = c.width, f = c.mlpWidth, batch = r.rows.count, tokens = r.tokens
         let n = batch * tokens
         // The residual stream's gradient at the read-out rows; it becomes ∂L/∂middle.
         let dMiddle = Tensor(zeros: [batch, w])
@@ -151,8 +208,7 @@ extension TransformerStack {
     /// Backward: `dx` holds ∂L/∂(output residual stream) [N, C] and is replaced by ∂L/∂(input).
     /// The same calls as the forward in reverse order, input gradients only (frozen weights).
     func backward(_ dx: UnsafeMutablePointer<Float>, trace: TransformerTrace) {
-        let c = configuration, batch = trace.batch, tokens = trace.tokens
-        let n = batch * tokens
+        let c = configuration, n = trace.layout.rows
         if let saved = trace.readOut {
             backwardReadOut(layers[layers.count - 1], dx, saved: saved, trace: trace)
         }
@@ -180,8 +236,8 @@ extension TransformerStack {
                             weight: layer.outWeight.pointer, rows: n, inFeatures: c.width, outFeatures: c.width)
             let dQKV = trace.gradQKV.pointer
             dQKV.update(repeating: 0, count: n * 3 * c.width)
-            Attention.backward(dqkv: dQKV, dout: dAttention, qkv: saved.qkv.pointer,
-                               probs: saved.probs.pointer, batch: batch, tokens: tokens, channels: c.width, heads: c.heads)
+            trace.layout.attentionBackward(dqkv: dQKV, dout: dAttention, qkv: saved.qkv.pointer,
+                                           probs: saved.probs.pointer, channels: c.width, heads: c.heads)
             dNormed.update(repeating: 0, count: n * c.width)
             Linear.backward(dinp: dNormed, dweight: nil, dbias: nil, dout: dQKV, inp: trace.normed.pointer,
                             weight: layer.qkvWeight.pointer, rows: n, inFeatures: c.width, outFeatures: 3 * c.width)

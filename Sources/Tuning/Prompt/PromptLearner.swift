@@ -132,21 +132,60 @@ public final class PromptLearner {
         model.text.encode(embeddings: embeddings(), batch: classNames.count, tokens: tokens, poolAt: poolIndices)
     }
 
-    /// Training forward: class features [C, D] and the trace for `backward`.
+    /// Whether training runs the rows every prompt shares once (exact; off only to compare).
+    public var sharesPrefix = true
+
+    /// How many first rows are the same in every class's prompt: SOT and, with one context for all
+    /// classes, the context vectors before the name (`SharedPrefixAttention`). Each prompt keeps at
+    /// least its EOT row after the prefix. 0 when nothing worth sharing (one class, per-class context).
+    public var sharedPrefix: Int {
+        guard sharesPrefix, context.kind == .generic, classNames.count > 1 else { return 0 }
+        let shortest = prompts.map(\.count).min()!
+        var p = 0
+        while p < shortest - 1 {
+            let id = prompts[0][p], slot = contextPositions[0].firstIndex(of: p)
+            guard prompts.indices.allSatisfy({ prompts[$0][p] == id && contextPositions[$0].firstIndex(of: p) == slot }) else { break }
+            p += 1
+        }
+        return p > 1 ? p : 0
+    }
+
+    /// Row of token t of class c in the training forward's layout.
+    private func row(class c: Int, token t: Int, prefix p: Int) -> Int {
+        p == 0 ? c * tokens + t : (t < p ? t : p + c * (tokens - p) + t - p)
+    }
+
+    /// Training forward: class features [C, D] and the trace for `backward`. With a shared prefix
+    /// the input holds its rows once, then each class's remaining rows.
     public func forward() -> (features: [Float], trace: TextTrace) {
-        model.text.forwardTraining(embeddings: embeddings(), batch: classNames.count, tokens: tokens, poolAt: poolIndices)
+        let p = sharedPrefix
+        guard p > 0 else {
+            return model.text.forwardTraining(embeddings: embeddings(), batch: classNames.count, tokens: tokens, poolAt: poolIndices)
+        }
+        let w = context.width, suffix = tokens - p, full = embeddings()
+        let x = Tensor(zeros: [p + classNames.count * suffix, w])
+        x.pointer.update(from: full.pointer, count: p * w)
+        for c in classNames.indices {
+            (x.pointer + (p + c * suffix) * w).update(from: full.pointer + (c * tokens + p) * w, count: suffix * w)
+        }
+        return model.text.forwardTraining(embeddings: x, prefix: p, sequences: classNames.count, suffix: suffix,
+                                          poolAt: poolIndices.map { $0 - p })
     }
 
     /// ∂L/∂ctx (same layout as `context.values`) from ∂L/∂features [C, D]. Shared rows (generic,
-    /// hybrid) receive the sum over classes of their rows' gradients.
+    /// hybrid) receive the sum over classes of their rows' gradients; a shared prefix row already
+    /// holds that sum, so it is counted once.
     public func backward(featureGradient: [Float], trace: TextTrace) -> [Float] {
         let w = context.width
+        let p: Int
+        if case let .sharedPrefix(prefix, _, _) = trace.layout { p = prefix } else { p = 0 }
         let dx = model.text.backward(featureGradient: featureGradient, trace: trace)
         var grad = [Float](repeating: 0, count: context.values.count)
         grad.withUnsafeMutableBufferPointer { g in
             for (c, slots) in contextPositions.enumerated() {
-                for (j, t) in slots.enumerated() {
-                    context.accumulate(rowGradient: dx.pointer + (c * tokens + t) * w, ofClass: c, row: j, into: g.baseAddress!)
+                for (j, t) in slots.enumerated() where t >= p || c == 0 {
+                    context.accumulate(rowGradient: dx.pointer + row(class: c, token: t, prefix: p) * w, ofClass: c, row: j,
+                                       into: g.baseAddress!)
                 }
             }
         }
