@@ -49,10 +49,10 @@ public struct EpochSelection {
         groups = ClassGroupBounds.default.groups(of: data.classCounts)
     }
 
-    /// Runs up to `hyperparameters.epochs` epochs (fewer with early stopping, or when `deadline`
-    /// passes after at least `minimumEpochs`: the epochs scored so far then count).
-    /// `epochDone(epoch, score, lr)` after each.
-    public func run(deadline: ContinuousClock.Instant? = nil, minimumEpochs: Int = 0,
+    /// Runs up to `hyperparameters.epochs` epochs (fewer with early stopping, after `epochLimit`
+    /// epochs, or when `deadline` passes after at least `minimumEpochs`: the epochs scored so far
+    /// then count). `epochDone(epoch, score, lr)` after each.
+    public func run(deadline: ContinuousClock.Instant? = nil, minimumEpochs: Int = 0, epochLimit: Int? = nil,
                     epochDone: (Int, SelectionScore, Float) -> Void = { _, _, _ in },
                     isCancelled: () -> Bool = { false }) throws -> SelectionOutcome {
         let h = hyperparameters, c = data.classNames.count
@@ -93,6 +93,7 @@ public struct EpochSelection {
         var firstRatio: Float? = nil
         for epoch in 0..<h.epochs {
             if let deadline, epoch >= minimumEpochs, clock.now > deadline { break }
+            if let epochLimit, epoch >= epochLimit { break }
             let lr = schedule.rate(epoch: epoch)
             var ratios: [Float] = []
             for i in parts.indices {

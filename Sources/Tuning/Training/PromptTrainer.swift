@@ -30,6 +30,10 @@ public struct TrainingState: Sendable, Codable {
     public var bestValidationMAP: Double?
     public var epochsWithoutImprovement: Int
     public var history: [TrainingEvent]
+    /// The selection whose chosen setting this final training runs: a resumed job keeps it instead
+    /// of searching again (a search cut by its time budget need not choose the same twice).
+    /// Nil in checkpoints written before it was kept, and during selection.
+    public var selection: SelectionRecord? = nil
 }
 
 /// The result of a run: the shipped context and its class features.
@@ -252,6 +256,9 @@ public final class PromptTrainer {
         isCancelled: () -> Bool = { false }
     ) throws -> TrainingResult {
         var state = start ?? initialState()
+        guard state.context.count == learner.context.values.count else {
+            throw TuningError.invalidArgument("the checkpoint's context holds \(state.context.count) values; this setting's holds \(learner.context.values.count)")
+        }
         let began = ContinuousClock.now
         let epochs = learningRates?.count ?? hyperparameters.epochs
         while state.epochsDone < epochs {

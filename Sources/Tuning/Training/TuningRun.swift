@@ -104,7 +104,7 @@ public struct TuningRun {
     public func select(_ data: TrainingData, prior given: [Float]? = nil, events: (TuningRunEvent) -> Void = { _ in },
                        isCancelled: () -> Bool = { false }) throws -> (outcome: SelectionOutcome, record: SelectionRecord) {
         let h = hyperparameters
-        let selection: SelectionData = data.validationCount > 0 && data.validationLabels.contains(1) ? .validation : .folds(h.folds)
+        let selection = selectionData(for: data)
         let prior = try given ?? handWrittenFeatures(classNames: data.classNames)
         var candidateIndex = 0
         let epochDone: (Int, SelectionScore, Float) -> Void = { epoch, score, lr in
@@ -138,9 +138,36 @@ public struct TuningRun {
                                          budgetExhausted: exhausted))
     }
 
+    /// What settings are scored on: the validation images when there are labelled ones, else folds.
+    func selectionData(for data: TrainingData) -> SelectionData {
+        data.validationCount > 0 && data.validationLabels.contains(1) ? .validation : .folds(hyperparameters.folds)
+    }
+
+    /// The outcome of a selection kept in a checkpoint, scored again for the chosen setting alone
+    /// and for exactly the epochs it ran then (deterministic): the held-out logits thresholds are
+    /// calibrated on, without searching again.
+    func replay(_ record: SelectionRecord, data: TrainingData, prior: [Float], events: (TuningRunEvent) -> Void,
+                isCancelled: () -> Bool) throws -> SelectionOutcome {
+        guard record.candidates.indices.contains(record.chosen) else {
+            throw TuningError.invalidArgument("the checkpoint's selection names no candidate \(record.chosen)")
+        }
+        let chosen = record.candidates[record.chosen]
+        let outcome = try EpochSelection(model: model, data: data, hyperparameters: chosen.hyperparameters,
+                                         selection: selectionData(for: data), priorFeatures: prior)
+            .run(epochLimit: chosen.epochsRun, epochDone: { epoch, score, lr in
+                events(.selection(candidate: record.chosen, epoch: epoch, epochs: chosen.hyperparameters.epochs, score: score, lr: lr))
+            }, isCancelled: isCancelled)
+        guard outcome.bestEpoch == record.epochs else {
+            throw TuningError.invalidArgument("scoring the checkpoint's chosen setting again gave epoch \(outcome.bestEpoch), "
+                                              + "not \(record.epochs): the data or the encoder changed since")
+        }
+        return outcome
+    }
+
     /// Selects, trains on all training images, calibrates, evaluates, and returns the prompt set
-    /// (not yet written). `resume` continues the final training from a checkpoint (the selection,
-    /// deterministic, runs again); `checkpoint` is called after each final epoch.
+    /// (not yet written). `resume` continues the final training from a checkpoint, keeping the
+    /// selection recorded in it (only its chosen setting is scored again, for the held-out
+    /// logits); `checkpoint` is called after each final epoch with the selection in the state.
     public func train(
         _ data: TrainingData, resume: TrainingState? = nil,
         events: (TuningRunEvent) -> Void = { _ in },
@@ -148,7 +175,12 @@ public struct TuningRun {
         isCancelled: () -> Bool = { false }
     ) throws -> PromptSet {
         let prior = try handWrittenFeatures(classNames: data.classNames)
-        let (outcome, record) = try select(data, prior: prior, events: events, isCancelled: isCancelled)
+        let outcome: SelectionOutcome, record: SelectionRecord
+        if let kept = resume?.selection {
+            (outcome, record) = (try replay(kept, data: data, prior: prior, events: events, isCancelled: isCancelled), kept)
+        } else {
+            (outcome, record) = try select(data, prior: prior, events: events, isCancelled: isCancelled)
+        }
         events(.selected(epochs: outcome.bestEpoch, record))
         let chosen = outcome.hyperparameters
         let trainer = try PromptTrainer(model: model, data: data, hyperparameters: chosen, priorFeatures: prior)
@@ -160,7 +192,11 @@ public struct TuningRun {
                 if event.kind == .epoch { scored.validationMAP = outcome.scores[event.epoch].map }
                 events(.training(scored))
             },
-            checkpoint: checkpoint, isCancelled: isCancelled)
+            checkpoint: { state in
+                var kept = state
+                kept.selection = record
+                try checkpoint(kept)
+            }, isCancelled: isCancelled)
         let context = result.context, classFeatures = result.classFeatures
 
         // Thresholds in logit space from the held-out scores the selection chose on.
