@@ -13,13 +13,15 @@ CONFIG ?= config/tagtune.yaml
 DEB_PACKAGES := libopenblas-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev libsqlite3-dev
 # Python is used by the test runner's helpers only when present; nothing else is needed.
 
-.PHONY: serve test build release deps bench clean help shapes-lt paper-table e2e probe schemathesis browser-deps browser-test
+.PHONY: serve test build release deps bench clean help shapes-lt paper-table e2e probe schemathesis fuzz fuzz-smoke browser-deps browser-test
 
 help:
 	@echo "make serve   build (release) and serve the bundled model on port $(PORT)"
 	@echo "make test    run the whole test suite"
 	@echo "make e2e     the HTTP API end to end: a server on a free port, scripts/e2e/api_flow.py against it"
 	@echo "make probe   the December 2026 probe's cases against the demo server run as an unprivileged user"
+	@echo "make fuzz-smoke  every fuzz target's regression inputs and 25 s of libFuzzer each (own build in .build-fuzz)"
+	@echo "make fuzz FUZZ_TARGET=image FUZZ_SECONDS=600  one fuzz target for a long run (scripts/fuzz/run.sh)"
 	@echo "make bench   engine benchmarks (release build)"
 	@echo "make shapes-lt  generate the Shapes-LT benchmark into demo/shapes-lt"
 	@echo "make paper-table  the LMPT paper's Table 1 on Shapes-LT (demo model, 3 seeds)"
@@ -85,6 +87,19 @@ probe: deps
 schemathesis: deps
 	$(SWIFT) build $(E2E_BUILD_FLAGS) --product tagtune
 	scripts/ci/watchdog.sh 900 scripts/probe/schemathesis.sh "$$($(SWIFT) build $(E2E_BUILD_FLAGS) --show-bin-path)/tagtune"
+
+# Coverage-guided fuzzing (Fuzz/, libFuzzer through -sanitize=fuzzer,address, built apart into
+# .build-fuzz). Not part of `make test`: it is a second build of the server's whole dependency graph
+# with AddressSanitizer and coverage (35 minutes on a shared 2-core machine, on top of the normal
+# build), which does not fit CI's budget; run it on its own (see docs/ARCHITECTURE.md, Fuzzing).
+FUZZ_SMOKE_SECONDS ?= 25
+fuzz-smoke: deps
+	scripts/ci/watchdog.sh 3600 scripts/fuzz/run.sh smoke $(FUZZ_SMOKE_SECONDS)
+
+FUZZ_TARGET ?= image
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	scripts/fuzz/run.sh $(FUZZ_TARGET) $(FUZZ_SECONDS)
 
 # Random-weight ViT-B checkpoints are made by scripts/bench/make_random_checkpoints.py (dev Python).
 bench: release

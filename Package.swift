@@ -14,6 +14,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tagtune", targets: ["tagtune"]),
+        // The layers as libraries, for the fuzz targets' package (Fuzz/), which depends on this one by path.
+        .library(name: "Imaging", targets: ["Imaging"]),
+        .library(name: "CLIP", targets: ["CLIP"]),
+        .library(name: "Tuning", targets: ["Tuning"]),
+        .library(name: "Service", targets: ["Service"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

@@ -132,7 +132,7 @@ struct TuningTestApp {
     let backend: TuningBackend
 
     init(folder: TemporaryFolder? = nil, configure: (inout ServerConfiguration) -> Void = { _ in },
-         loadEncoder: (@Sendable (String) async throws -> CLIPModel)? = nil) throws {
+         loadEncoder: (@Sendable (String) async throws -> CLIPModel)? = nil, jobFiles: JobFileWriter = .disk) throws {
         let folder = try folder ?? TemporaryFolder()
         var configuration = try DatasetFixtures.configuration(in: folder.url)
         configure(&configuration)
@@ -143,7 +143,7 @@ struct TuningTestApp {
         self.configuration = configuration
         self.registry = registry
         backend = try TuningBackend(configuration: configuration, metricsFactory: PrometheusMetricsFactory(registry: registry),
-                                    logger: logger, loadEncoder: loadEncoder)
+                                    logger: logger, loadEncoder: loadEncoder, jobFiles: jobFiles)
     }
 
     func application() -> some ApplicationProtocol {

@@ -16,7 +16,7 @@ struct OpenAPISchemaCheck {
     static let keywords: Set<String> = [
         "$ref", "type", "enum", "const", "properties", "required", "additionalProperties", "minProperties", "items",
         "minItems", "maxItems", "uniqueItems", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
-        "pattern", "allOf", "anyOf", "oneOf",
+        "pattern", "allOf", "anyOf", "oneOf", "not",
     ]
 
     /// What `value` breaks in `schema`, each with its JSON path; empty when it conforms.
@@ -84,6 +84,9 @@ struct OpenAPISchemaCheck {
                 let detail = results.map { $0.joined(separator: "; ") }.joined(separator: " | ")
                 found.append("\(path): \(passing) of the \(keyword) branches match (\(detail))")
             }
+        }
+        if let negated = rules["not"], problems(value, negated, at: path, closed: false).isEmpty {
+            found.append("\(path): matches the schema under 'not' (\(Self.brief(negated)))")
         }
         return found
     }

@@ -31,6 +31,13 @@ public final class SafeTensorsFile: TensorSource {
     /// Size of the file in bytes.
     public var fileSize: Int { mapping.bytes.count }
 
+    /// SHA-256 of the mapped bytes: the digest of exactly what the tensors are read from.
+    public func contentSHA256() -> String {
+        let hasher = SHA256()
+        hasher.update(mapping.bytes)
+        return hasher.finish()
+    }
+
     public func contains(_ name: String) -> Bool {
         tensors[name] != nil
     }

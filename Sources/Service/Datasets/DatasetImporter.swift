@@ -33,7 +33,12 @@ struct DatasetImporter: Sendable {
     /// Validates `zip` and, unless `cancelled` is set by then, stores it as dataset `name`.
     /// Throws `DatasetValidationError` for anything wrong with the upload. Blocking: run it offloaded.
     func importZip(_ zip: URL, name: String, cancelled: CancellationFlag) throws -> DatasetRecord {
-        let dataset = try DatasetLoader.load(from: zip, options: options)
+        let dataset: Dataset
+        do {
+            dataset = try DatasetLoader.load(from: zip, options: options, isCancelled: { cancelled.isSet })
+        } catch TuningError.cancelled {
+            throw CancellationError()   // the client gave up while its images were being checked
+        }
         let id = ResourceID.make("ds-")
         let staging = layout.datasets.appendingPathComponent(Self.stagingPrefix + id, isDirectory: true)
         let files = FileManager.default

@@ -15,17 +15,20 @@ final class JobRunner: Sendable {
     let cancellations: CancellationRequests
     let metrics: JobMetrics
     let decodeLimits: DecodeLimits
+    let files: JobFileWriter
     let logger: Logger
     private let shuttingDown = CancellationFlag()
 
     init(layout: DataLayout, database: TuningDatabase, loadEncoder: @escaping @Sendable (String) async throws -> CLIPModel,
-         cancellations: CancellationRequests, metrics: JobMetrics, decodeLimits: DecodeLimits, logger: Logger) {
+         cancellations: CancellationRequests, metrics: JobMetrics, decodeLimits: DecodeLimits, files: JobFileWriter = .disk,
+         logger: Logger) {
         self.layout = layout
         self.database = database
         self.loadEncoder = loadEncoder
         self.cancellations = cancellations
         self.metrics = metrics
         self.decodeLimits = decodeLimits
+        self.files = files
         self.logger = logger
     }
 
@@ -54,6 +57,8 @@ final class JobRunner: Sendable {
             finish(job.id, stop: stop, logger: logger)
         } catch let failure as JobFailure {
             fail(job.id, failure, logger: logger)
+        } catch where OutOfSpace.matches(error) {
+            fail(job.id, Self.outOfSpace, logger: logger)
         } catch {
             fail(job.id, JobFailure("internal_error", "the job stopped on an unexpected error: \(error)"), logger: logger)
         }
@@ -93,6 +98,8 @@ final class JobRunner: Sendable {
             throw JobFailure("invalid_dataset", error.description, param: validation == nil ? "dataset" : "validation_dataset")
         } catch let error as TuningError {
             throw JobFailure("invalid_training_data", error.description, param: "dataset")
+        } catch where OutOfSpace.matches(error) {
+            throw Self.outOfSpace   // the feature cache found the disk full
         } catch {
             throw JobFailure("feature_extraction_failed", "the images cannot be encoded: \(error)", param: "dataset")
         }
@@ -148,7 +155,7 @@ final class JobRunner: Sendable {
                     }
                 },
                 checkpoint: { state in
-                    try JobCheckpoint(jobID: id, state: state).write(to: folder)
+                    try self.files.checkpoint(JobCheckpoint(jobID: id, state: state), folder)
                     try self.database.appendEvent(.message("checkpoint saved after epoch \(state.epochsDone)/\(h.epochs)"), jobID: id)
                     lastStep = clock.now
                 },
@@ -157,12 +164,16 @@ final class JobRunner: Sendable {
             throw cancellations.isRequested(id) ? JobStop.cancelled : JobStop.shutdown
         } catch let error as TuningError {
             throw JobFailure("training_failed", error.description)
+        } catch where OutOfSpace.matches(error) {
+            throw Self.outOfSpace   // a checkpoint, or its event, found the disk full
         }
 
         // The artifact first (atomic folder rename), then its row and the job's success in one
         // transaction: a crash in between resumes the job from its last checkpoint and writes it again.
         let artifact = layout.promptSet(promptSetID)
-        do { try promptSet.write(to: artifact, replace: true) } catch {
+        do { try files.promptSet(promptSet, artifact) } catch where OutOfSpace.matches(error) {
+            throw Self.outOfSpace
+        } catch {
             throw JobFailure("artifact_write_failed", "the prompt set cannot be written to \(artifact.path): \(error)")
         }
         let summary = promptSet.manifest.metrics.map(JobMetricsSummary.init)
@@ -263,19 +274,32 @@ final class JobRunner: Sendable {
         }
     }
 
+    /// A write found the disk full: the server's state, not the job's data.
+    static let outOfSpace = JobFailure(
+        "insufficient_storage", "the server ran out of disk space while writing the job's features, checkpoint or prompt set; create the job again once space is freed")
+
+    /// Records the failure. A failed job never resumes, so its checkpoint folder goes first (on a
+    /// full disk that frees room for the database); when the row and its event cannot be written
+    /// together (SQLite needs more pages for the event), the row alone is: the job must not stay
+    /// `running`, holding its dataset, until the next start.
     private func fail(_ id: String, _ failure: JobFailure, logger: Logger) {
         logger.error("job failed", metadata: ["code": .string(failure.code), "message": .string(failure.message)])
+        try? FileManager.default.removeItem(at: layout.job(id))
+        func markFailed(_ job: inout JobRecord) {
+            job.status = .failed
+            job.finishedAt = unixNow()
+            job.etaSeconds = nil
+            job.errorCode = failure.code
+            job.errorMessage = failure.message
+            job.errorParam = failure.param
+        }
         do {
-            try database.updateJob(id, events: [.message("failed: \(failure.message)", level: .error)]) { job in
-                job.status = .failed
-                job.finishedAt = unixNow()
-                job.etaSeconds = nil
-                job.errorCode = failure.code
-                job.errorMessage = failure.message
-                job.errorParam = failure.param
-            }
+            try database.updateJob(id, events: [.message("failed: \(failure.message)", level: .error)], markFailed)
         } catch {
-            logger.error("cannot record the job's failure", metadata: ["error": "\(error)"])
+            logger.warning("cannot record the job's failure with its event; recording the status alone", metadata: ["error": "\(error)"])
+            do { try database.updateJob(id, markFailed) } catch {
+                logger.error("cannot record the job's failure", metadata: ["error": "\(error)"])
+            }
         }
     }
 }

@@ -17,8 +17,15 @@ public final class TuningBackend: Sendable {
     /// Opens the database under `data_dir`, removes what a crash left half-made, re-queues jobs that
     /// were running, and builds the routes and the worker. `loadEncoder` gives the worker its encoder
     /// by model name; by default `<models.dir>/<name>` is loaded once and kept.
-    public init(configuration: ServerConfiguration, metricsFactory: any MetricsFactory, logger: Logger,
-                loadEncoder: (@Sendable (String) async throws -> CLIPModel)? = nil) throws {
+    public convenience init(configuration: ServerConfiguration, metricsFactory: any MetricsFactory, logger: Logger,
+                            loadEncoder: (@Sendable (String) async throws -> CLIPModel)? = nil) throws {
+        try self.init(configuration: configuration, metricsFactory: metricsFactory, logger: logger, loadEncoder: loadEncoder,
+                      jobFiles: .disk)
+    }
+
+    /// The same, with the job files' writes replaceable (tests make them fail as a full disk does).
+    init(configuration: ServerConfiguration, metricsFactory: any MetricsFactory, logger: Logger,
+         loadEncoder: (@Sendable (String) async throws -> CLIPModel)?, jobFiles: JobFileWriter) throws {
         let layout = DataLayout(configuration: configuration)
         try layout.createFolders()
         let metrics = JobMetrics(factory: metricsFactory)
@@ -33,7 +40,8 @@ public final class TuningBackend: Sendable {
         let decodeLimits = DecodeLimits(maxEncodedBytes: DecodeLimits.default.maxEncodedBytes,
                                         maxPixelCount: configuration.limits.maxImagePixels)
         let runner = JobRunner(layout: layout, database: database, loadEncoder: loadEncoder ?? { try await cache.load($0) },
-                               cancellations: cancellations, metrics: metrics, decodeLimits: decodeLimits, logger: logger)
+                               cancellations: cancellations, metrics: metrics, decodeLimits: decodeLimits, files: jobFiles,
+                               logger: logger)
         self.layout = layout
         self.database = database
         worker = JobWorker(database: database, runner: runner, signal: signal,

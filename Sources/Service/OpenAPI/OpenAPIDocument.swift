@@ -1917,10 +1917,12 @@ enum OpenAPIDocument {
           }
         },
         "required": [],
+        "minProperties": 1,
         "additionalProperties": false
       },
-      "TagOptions": {
+      "TagJSONRequest": {
         "type": "object",
+        "description": "Images as base64 (bare or a data URL) and the options, all in the body; `prompt_set` and `classes` not together.",
         "properties": {
           "prompt_set": {
             "type": "string",
@@ -1957,43 +1959,35 @@ enum OpenAPIDocument {
             "description": "One decision threshold for every class instead of the prompt set's own.",
             "minimum": 0,
             "maximum": 1
+          },
+          "images": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+              "type": "object",
+              "properties": {
+                "base64": {
+                  "type": "string",
+                  "description": "The image's bytes (JPEG or PNG), base64; a `data:` URL is accepted."
+                }
+              },
+              "required": [
+                "base64"
+              ],
+              "additionalProperties": false
+            }
           }
         },
-        "required": [],
-        "additionalProperties": false
-      },
-      "TagJSONRequest": {
-        "description": "Images as base64 (bare or a data URL) and the options, all in the body.",
-        "allOf": [
-          {
-            "$ref": "#/components/schemas/TagOptions"
-          },
-          {
-            "type": "object",
-            "properties": {
-              "images": {
-                "type": "array",
-                "minItems": 1,
-                "items": {
-                  "type": "object",
-                  "properties": {
-                    "base64": {
-                      "type": "string",
-                      "description": "The image's bytes (JPEG or PNG), base64; a `data:` URL is accepted."
-                    }
-                  },
-                  "required": [
-                    "base64"
-                  ],
-                  "additionalProperties": false
-                }
-              }
-            },
-            "required": [
-              "images"
-            ]
-          }
-        ]
+        "required": [
+          "images"
+        ],
+        "additionalProperties": false,
+        "not": {
+          "required": [
+            "prompt_set",
+            "classes"
+          ]
+        }
       },
       "TagLabel": {
         "type": "object",

@@ -65,11 +65,15 @@ public struct PromptSet: Sendable {
         let m = context.length, w = context.width, c = manifest.classes.count
         try writer.add("ctx", floats: context.values, shape: context.classSpecific ? [c, m, w] : [m, w])
         try writer.add("class_features", floats: classFeatures, shape: [c, manifest.encoder.projectionDim])
-        try writer.write(to: staging.appendingPathComponent(Self.tensorsFile))
+        let tensorsURL = staging.appendingPathComponent(Self.tensorsFile)
+        try writer.write(to: tensorsURL)
+        // The digest of the bytes as written, so a load can tell them from garbled or swapped ones.
+        var written = manifest
+        written.filesSHA256 = [Self.tensorsFile: try SHA256.hex(files: [tensorsURL])]
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
-        try encoder.encode(manifest).write(to: staging.appendingPathComponent(Self.manifestFile), options: .atomic)
+        try encoder.encode(written).write(to: staging.appendingPathComponent(Self.manifestFile), options: .atomic)
 
         if fm.fileExists(atPath: folder.path) {
             let old = parent.appendingPathComponent(".\(folder.lastPathComponent).old-\(UUID().uuidString)")
@@ -107,8 +111,19 @@ public struct PromptSet: Sendable {
         do { tensors = try SafeTensorsFile(url: folder.appendingPathComponent(tensorsFile)) } catch {
             throw TuningError.artifact("\(folder.path): \(error)")
         }
+        try checkDigest(of: tensors, manifest: manifest)
         let context = PromptContext(classSpecific: manifest.classSpecific, length: manifest.contextLength,
                                     width: manifest.encoder.textWidth, values: try tensors.floats("ctx"))
         return try PromptSet(manifest: manifest, context: context, classFeatures: try tensors.floats("class_features"))
+    }
+
+    /// Refuses tensors whose bytes are not the ones written, when the manifest recorded their
+    /// digest (older prompt sets did not: they are not checked).
+    private static func checkDigest(of tensors: SafeTensorsFile, manifest: PromptSetManifest) throws {
+        guard let expected = manifest.filesSHA256?[tensorsFile] else { return }
+        let actual = tensors.contentSHA256()
+        guard actual == expected.lowercased() else {
+            throw TuningError.artifact("\(tensorsFile) is not the file this prompt set was written with: its SHA-256 is \(actual.prefix(12))…, \(manifestFile) records \(expected.prefix(12))… (garbled or replaced)")
+        }
     }
 }

@@ -63,6 +63,9 @@ public struct PromptSetManifest: Sendable, Codable, Equatable {
     public var zeroShotMetrics: EvaluationReport? = nil
     /// How the shipped setting and epoch were chosen (absent in older prompt sets).
     public var selection: SelectionRecord? = nil
+    /// SHA-256 of each tensor file by file name, recorded when the folder is written and checked at
+    /// load. Absent in prompt sets written before it was recorded: their tensors load unchecked.
+    public var filesSHA256: [String: String]? = nil
     public var createdAt: Date
 
     enum CodingKeys: String, CodingKey {
@@ -74,5 +77,6 @@ public struct PromptSetManifest: Sendable, Codable, Equatable {
         case createdAt = "created_at"
         case zeroShotMetrics = "zero_shot_metrics"
         case selection
+        case filesSHA256 = "files_sha256"
     }
 }

@@ -7,16 +7,36 @@ public enum DatasetLoader {
     /// The validated dataset at `url` (a folder, or a zip file), images checked as `options` say.
     public static func load(from url: URL, options: DatasetLoadOptions = DatasetLoadOptions())
         throws(DatasetValidationError) -> Dataset {
+        // Never nil: nothing cancels this load.
+        try load(from: url, options: options, unlessCancelled: { false })!
+    }
+
+    /// The same, but checking `isCancelled` between images (a request that timed out or whose
+    /// client left): once it says so, the load stops and throws `TuningError.cancelled`.
+    public static func load(from url: URL, options: DatasetLoadOptions = DatasetLoadOptions(),
+                            isCancelled: @escaping @Sendable () -> Bool) throws -> Dataset {
+        guard let dataset = try load(from: url, options: options, unlessCancelled: isCancelled) else {
+            throw TuningError.cancelled
+        }
+        return dataset
+    }
+
+    /// The dataset, or nil when `isCancelled` stopped the load.
+    private static func load(from url: URL, options: DatasetLoadOptions,
+                             unlessCancelled isCancelled: @escaping @Sendable () -> Bool)
+        throws(DatasetValidationError) -> Dataset? {
         var problems = DatasetProblemCollector(maximum: options.maximumProblems)
         let opened = open(url, options: options, problems: &problems)
         guard let (source, files) = opened else { throw problems.error ?? missingSourceError(url) }
         let (annotations, parsed) = parse(files, options: options, problems: &problems)
+        if isCancelled() { return nil }
         // Images of refused lines are checked too, so one pass reports every problem.
         let refused = parsed.imagesOfRefusedLines
-        DatasetImageChecker.check(annotations.items + refused.map { DatasetItem(image: $0.image, labels: []) },
-                                  lineNumbers: parsed.lineNumbers + refused.map(\.line),
-                                  file: ManifestParser.fileName, source: source, options: options,
-                                  problems: &problems)
+        let checked = DatasetImageChecker.check(annotations.items + refused.map { DatasetItem(image: $0.image, labels: []) },
+                                                lineNumbers: parsed.lineNumbers + refused.map(\.line),
+                                                file: ManifestParser.fileName, source: source, options: options,
+                                                problems: &problems, isCancelled: isCancelled)
+        guard checked else { return nil }
         try finish(annotations, problems: &problems)
         return Dataset(annotations: annotations, source: source,
                        maximumImageBytes: options.decodeLimits.maxEncodedBytes)

@@ -1,0 +1,16 @@
+// CLIP's tokenizer (text cleaning, mojibake fixing, HTML unescaping, byte-level BPE) on any
+// bytes read as UTF-8, with the real 49,408-token vocabulary from the test fixtures.
+import CLIP
+import Foundation
+import FuzzDriver
+
+let fixtures = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Tests/Fixtures/tokenizer")
+let tokenizer = try! CLIPTokenizer(mergesArchive: fixtures.appendingPathComponent(CLIPTokenizer.mergesArchiveName))
+
+FuzzDriver.run { bytes in
+    let text = String(decoding: bytes, as: UTF8.self)
+    let tokens = tokenizer.tokenize(text)
+    precondition(tokens.count == CLIPTokenizer.defaultContextLength, "tokenize pads or cuts to the context length")
+}
