@@ -53,12 +53,23 @@ struct PromptSetIntegrityTests {
         }
     }
 
-    /// The committed demo prompt set predates the digest: it loads, unchecked.
-    @Test func promptSetsWithoutADigestStillLoad() throws {
-        let demo = TagFixtures.repository.appendingPathComponent("demo/prompt-set")
-        let set = try PromptSet.load(from: demo)
+    /// A prompt set written before the digest was recorded loads, unchecked.
+    @Test func promptSetsWithoutADigestStillLoad() async throws {
+        let folder = try await Self.copyOfTemplate()
+        defer { try? FileManager.default.removeItem(at: folder.deletingLastPathComponent()) }
+        let manifestURL = folder.appendingPathComponent(PromptSet.manifestFile)
+        var manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: manifestURL)) as? [String: Any])
+        #expect(manifest.removeValue(forKey: "files_sha256") != nil, "the template records its digest")
+        try JSONSerialization.data(withJSONObject: manifest).write(to: manifestURL)
+        let set = try PromptSet.load(from: folder)
         #expect(set.manifest.filesSHA256 == nil)
         #expect(!set.manifest.classes.isEmpty)
+    }
+
+    /// The shipped demo prompt set records its digest, and it holds.
+    @Test func theDemoPromptSetIsChecked() throws {
+        let set = try PromptSet.load(from: TagFixtures.repository.appendingPathComponent("demo/prompt-set"))
+        #expect(set.manifest.filesSHA256?[PromptSet.tensorsFile] != nil)
     }
 
     /// Through the server: garbled tensors under a running server are 409 `prompt_set_unusable`;
