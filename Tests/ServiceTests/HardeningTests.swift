@@ -1,3 +1,4 @@
+import CLIP
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -129,6 +130,11 @@ struct HardeningTests {
             let start = 8 + headerLength + (try #require((features["data_offsets"] as? [Int])?.first))
             bytes.replaceSubrange(start..<(start + 4), with: [0x00, 0x00, 0xC0, 0x7F])   // a quiet NaN, little-endian
             try Data(bytes).write(to: tensors)   // same size: only the file's identity and time change
+            // The digest recorded to match, as a writer that saved NaN would have: finiteness is checked on its own.
+            let manifestURL = server.promptSetsFolder.appendingPathComponent("shapes/prompt_set.json")
+            var manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: manifestURL)) as? [String: Any])
+            manifest["files_sha256"] = ["prompts.safetensors": try SHA256.hex(files: [tensors])]
+            try JSONSerialization.data(withJSONObject: manifest).write(to: manifestURL)
 
             let refused = try await client.tagRaw(png, query: "prompt_set=shapes")
             #expect(refused.status == .conflict, "\(String(buffer: refused.body))")
