@@ -12,5 +12,8 @@ let tokenizer = try! CLIPTokenizer(mergesArchive: fixtures.appendingPathComponen
 FuzzDriver.run { bytes in
     let text = String(decoding: bytes, as: UTF8.self)
     let tokens = tokenizer.tokenize(text)
-    precondition(tokens.count == CLIPTokenizer.defaultContextLength, "tokenize pads or cuts to the context length")
+    // Start and end tokens around at most 75 ids (not padded).
+    precondition((2...CLIPTokenizer.defaultContextLength).contains(tokens.count), "\(tokens.count) tokens")
+    precondition(tokens.first == tokenizer.startTokenID && tokens.last == tokenizer.endTokenID, "no start or end token")
+    precondition(tokens.allSatisfy { $0 >= 0 && Int($0) < tokenizer.vocabularySize }, "an id outside the vocabulary")
 }

@@ -67,7 +67,7 @@ enum DatasetUploadReceiver {
 /// and keeping the small `name` field. Problems found inside the parser's callbacks are kept and
 /// thrown after each chunk.
 final class MultipartZipReader {
-    private let parser: MultipartParser
+    private let guarded: GuardedMultipartParser
     private let handle: FileHandle
     private var headers: [(String, String)] = []
     private var part: Part?
@@ -83,8 +83,9 @@ final class MultipartZipReader {
     static let maximumNameBytes = 1024
 
     init(boundary: String, handle: FileHandle) {
-        parser = MultipartParser(boundary: boundary)
+        guarded = GuardedMultipartParser(boundary: boundary)
         self.handle = handle
+        let parser = guarded.parser
         parser.onHeader = { [unowned self] name, value in headers.append((name, value)) }
         parser.onBody = { [unowned self] buffer in
             guard problem == nil else { return }
@@ -134,7 +135,7 @@ final class MultipartZipReader {
     }
 
     func consume(_ chunk: ByteBuffer) throws {
-        do { try parser.execute(chunk) } catch {
+        do { try guarded.execute(chunk) } catch {
             throw APIError(.badRequest, code: "malformed_multipart", message: "the multipart body cannot be parsed")
         }
         if let problem { throw problem }

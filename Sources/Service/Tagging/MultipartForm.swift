@@ -21,7 +21,8 @@ struct MultipartForm {
             throw APIError(.badRequest, code: "invalid_multipart",
                            message: "multipart/form-data needs a boundary parameter of 1 to 70 characters in Content-Type")
         }
-        let parser = MultipartParser(boundary: boundary)
+        let guarded = GuardedMultipartParser(boundary: boundary)
+        let parser = guarded.parser
         var parts: [Part] = []
         var headers: [(String, String)] = []
         var bytes: [UInt8] = []
@@ -44,7 +45,7 @@ struct MultipartForm {
                               contentType: type, body: bytes))
         }
         do {
-            try parser.execute(body)
+            try guarded.execute(body)
         } catch {
             throw APIError(.badRequest, code: "invalid_multipart", message: "the multipart body is malformed (bad part headers)")
         }
