@@ -6,11 +6,12 @@
 /// follows. Computing them once instead of C times is exact and cuts the rows of the text tower
 /// from C·T to P + C·L (about 4× on the demo's 20 classes, more with more classes).
 ///
-/// qkv [N, 3C] in `Attention`'s column layout; out [N, C]. probs keeps, per head, the prefix's
-/// [P, P] block followed by the suffix rows' [S·L, P + L] block (P prefix columns, then the row's own
-/// sequence's L columns). Suffix row j of a sequence attends to the whole prefix and to rows 0…j of
-/// its own suffix; rows past a sequence's end are padding, never read by anything before them.
-/// Each head is one task: every write of a head touches only its own columns and probs block.
+/// qkv [N, 3C] in `Attention`'s column layout; out [N, C]. probs keeps the prefix's [H, P, P]
+/// (`Attention` over one sequence of P rows), then per head the suffix rows' [S·L, P + L] block (P
+/// prefix columns, then the row's own sequence's L columns). Suffix row j of a sequence attends to
+/// the whole prefix and to rows 0…j of its own suffix; rows past a sequence's end are padding,
+/// never read by anything before them. For the suffix rows each head is one task: every write of
+/// a head touches only its own columns and probs block.
 public enum SharedPrefixAttention {
 
     /// Floats of `probs` for one forward.
@@ -23,19 +24,15 @@ public enum SharedPrefixAttention {
         out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
         prefix p: Int, sequences s: Int, suffix l: Int, channels c: Int, heads: Int
     ) {
+        // The prefix: ordinary causal attention over its P rows.
+        Attention.forward(out: out, probs: probs, qkv: qkv, batch: 1, tokens: p, channels: c, heads: heads, causal: true)
         let hd = c / heads, scale = 1 / Float(hd).squareRoot()
-        let rows = s * l, width = p + l, block = p * p + rows * width
-        Parallel.forRanges(count: heads, workPerItem: 4 * hd * (p * p + rows * width)) { range in
+        let rows = s * l, width = p + l
+        guard rows > 0 else { return }
+        Parallel.forRanges(count: heads, workPerItem: 4 * hd * rows * width) { range in
             for h in range {
                 let q = qkv + h * hd, k = q + c, v = q + 2 * c   // row r of each at + r·3C
-                let prefixProbs = probs + h * block, suffixProbs = prefixProbs + p * p
-                // The prefix: ordinary causal attention over its P rows.
-                gemmOnThisThread(transA: false, transB: true, m: p, n: p, k: hd, alpha: scale,
-                                 a: q, lda: 3 * c, b: k, ldb: 3 * c, c: prefixProbs, ldc: p)
-                for i in 0..<p { Softmax.forwardRow(prefixProbs + i * p, length: i + 1, width: p) }
-                gemmOnThisThread(transA: false, transB: false, m: p, n: hd, k: p,
-                                 a: prefixProbs, lda: p, b: v, ldb: 3 * c, c: out + h * hd, ldc: c)
-                guard rows > 0 else { continue }
+                let suffixProbs = probs + heads * p * p + h * rows * width
                 // Every suffix row against the prefix's keys at once, then each sequence against its own.
                 let qs = q + p * 3 * c
                 gemmOnThisThread(transA: false, transB: true, m: rows, n: p, k: hd, alpha: scale,
@@ -60,38 +57,27 @@ public enum SharedPrefixAttention {
     }
 
     /// dqkv += the gradients with respect to q, k and v from dout [N, C] and the forward's probs.
-    /// The prefix's keys and values collect the gradient of every sequence's suffix rows, with one
-    /// product per head over all of them (no sum across tasks). Same rules as `Attention.backward`:
+    /// The prefix's own block is `Attention.backward`; its keys and values then collect the gradient
+    /// of every sequence's suffix rows, with one product per head over all of them (no sum across tasks). Same rules as `Attention.backward`:
     /// dV += Pᵀ·dO;  dP = dO·Vᵀ;  dS = P ⊙ (dP − rowsum(dP ⊙ P));  dQ += scale·dS·K;  dK += scale·dSᵀ·Q.
     @inlinable
     public static func backward(
         dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
         probs: UnsafePointer<Float>, prefix p: Int, sequences s: Int, suffix l: Int, channels c: Int, heads: Int
     ) {
+        Attention.backward(dqkv: dqkv, dout: dout, qkv: qkv, probs: probs, batch: 1, tokens: p, channels: c, heads: heads)
         let hd = c / heads, scale = 1 / Float(hd).squareRoot()
-        let rows = s * l, width = p + l, block = p * p + rows * width
-        Parallel.forRanges(count: heads, workPerItem: 8 * hd * (p * p + rows * width)) { range in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block)   // dP, then dS
-            defer { scratch.deallocate() }
+        let rows = s * l, width = p + l
+        guard rows > 0 else { return }
+        Parallel.forRanges(count: heads, workPerItem: 8 * hd * rows * width) { range in
+            let dSuffix = UnsafeMutablePointer<Float>.allocate(capacity: rows * width)   // dP, then dS
+            defer { dSuffix.deallocate() }
             for h in range {
                 let q = qkv + h * hd, k = q + c, v = q + 2 * c
                 let dq = dqkv + h * hd, dk = dq + c, dv = dq + 2 * c
-                let prefixProbs = probs + h * block, suffixProbs = prefixProbs + p * p
-                let dPrefix = scratch, dSuffix = scratch + p * p
-                let dO = dout + h * hd
-                // The prefix's own block.
-                gemmOnThisThread(transA: true, transB: false, m: p, n: hd, k: p,
-                                 a: prefixProbs, lda: p, b: dO, ldb: c, beta: 1, c: dv, ldc: 3 * c)
-                gemmOnThisThread(transA: false, transB: true, m: p, n: p, k: hd,
-                                 a: dO, lda: c, b: v, ldb: 3 * c, c: dPrefix, ldc: p)
-                for i in 0..<p { Softmax.backwardRowInPlace(dPrefix + i * p, probabilities: prefixProbs + i * p, width: p) }
-                gemmOnThisThread(transA: false, transB: false, m: p, n: hd, k: p, alpha: scale,
-                                 a: dPrefix, lda: p, b: k, ldb: 3 * c, beta: 1, c: dq, ldc: 3 * c)
-                gemmOnThisThread(transA: true, transB: false, m: p, n: hd, k: p, alpha: scale,
-                                 a: dPrefix, lda: p, b: q, ldb: 3 * c, beta: 1, c: dk, ldc: 3 * c)
-                guard rows > 0 else { continue }
+                let suffixProbs = probs + heads * p * p + h * rows * width
                 // The suffix rows: their prefix columns in one product each, their own per sequence.
-                let qs = q + p * 3 * c, dqs = dq + p * 3 * c, dOs = dO + p * c
+                let qs = q + p * 3 * c, dqs = dq + p * 3 * c, dOs = dout + h * hd + p * c
                 gemmOnThisThread(transA: true, transB: false, m: p, n: hd, k: rows,
                                  a: suffixProbs, lda: width, b: dOs, ldb: c, beta: 1, c: dv, ldc: 3 * c)
                 gemmOnThisThread(transA: false, transB: true, m: rows, n: p, k: hd,
