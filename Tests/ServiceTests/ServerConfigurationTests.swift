@@ -110,4 +110,19 @@ struct ServerConfigurationTests {
         #expect(ConfigurationKey.all.allSatisfy { configuration.sources[$0.path] == shipped },
                 "the shipped file documents every key")
     }
+
+    /// A key that is a mapping (`{a: 1}: 2`) made Yams force-unwrap nil: a trap instead of an
+    /// error at start-up (found by the configuration fuzz target, Fuzz/regressions/configuration).
+    @Test func aKeyThatIsAMappingIsAConfigurationError() throws {
+        let input = TagFixtures.repository.appendingPathComponent("Fuzz/regressions/configuration/mapping-as-key")
+        #expect(throws: ConfigurationError.self) {
+            try ServerConfiguration.load(file: input.path, environment: [:], flags: [:])
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tagtune-key-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data("server:\n  [port]: 8080\n".utf8).write(to: file)
+        #expect(throws: ConfigurationError.self) {
+            try ServerConfiguration.load(file: file.path, environment: [:], flags: [:])
+        }
+    }
 }

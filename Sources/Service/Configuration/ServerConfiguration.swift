@@ -102,7 +102,15 @@ public struct ServerConfiguration: Sendable, Equatable {
             throw ConfigurationError("cannot read configuration file \(path): \(error.localizedDescription)")
         }
         let tree: Any?
-        do { tree = try Yams.load(yaml: text) } catch {
+        do {
+            // Yams.load force-unwraps a key that is a list or a mapping (a trap found by fuzzing): refuse those first.
+            if let node = try Yams.compose(yaml: text), hasKeyThatIsNotAName(node) {
+                throw ConfigurationError("configuration file \(path) has a key that is a list or a mapping; keys are names")
+            }
+            tree = try Yams.load(yaml: text)
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
             throw ConfigurationError("configuration file \(path) is not valid YAML: \(error)")
         }
         guard let tree else { return [:] }
@@ -112,6 +120,19 @@ public struct ServerConfiguration: Sendable, Equatable {
         var flat: [String: String] = [:]
         try flatten(root, prefix: "", into: &flat, file: path)
         return flat
+    }
+
+    private static func hasKeyThatIsNotAName(_ node: Node) -> Bool {
+        switch node {
+        case .mapping(let mapping):
+            return mapping.contains { pair in
+                if case .scalar = pair.key { return hasKeyThatIsNotAName(pair.value) } else { return true }
+            }
+        case .sequence(let sequence):
+            return sequence.contains(where: hasKeyThatIsNotAName)
+        case .scalar, .alias:
+            return false
+        }
     }
 
     private static func flatten(_ node: [String: Any], prefix: String, into flat: inout [String: String], file: String) throws {
