@@ -68,6 +68,7 @@ struct Tune: ParsableCommand {
     @Option(help: "Embedding loss reduction: class_sum or official (the official code's, C² smaller).") var cseReduction: EmbeddingLossReduction?
     @Option(help: "Embedding loss margin m.") var cseMargin: Float?
     @Option(help: "κ, the pull towards the hand-written prompts' features (KgCoOp); 0: off.") var priorWeight: Float?
+    @Option(help: "α of the served features' blend with the hand-written prompt's, in [0, 1] (auto: chosen on held-out scores; lmpt, coop: 0).") var zeroShotWeight: Float?
     @Option(help: "DBL's μ (0.3 for VOC-LT, 0.2 for COCO-LT).") var dblMu: Float?
     @Option(help: "DBL's λ_neg (5 for VOC-LT, 2 for COCO-LT).") var dblLambdaNeg: Float?
     @Option(help: "k of the stratified k-fold that scores settings and epochs.") var folds: Int?
@@ -106,6 +107,7 @@ struct Tune: ParsableCommand {
         set(cseReduction, "cse_reduction") { $0.cseReduction = $1 }
         set(cseMargin, "cse_margin") { $0.cseMargin = $1 }
         set(priorWeight, "prior_weight") { $0.priorWeight = $1 }
+        set(zeroShotWeight, "zero_shot_weight") { $0.zeroShotWeight = $1 }
         set(dblMu, "dbl_mu") { $0.dblCentre = $1 }
         set(dblLambdaNeg, "dbl_lambda_neg") { $0.dblNegativeScale = $1 }
         set(folds, "folds") { $0.folds = $1 }

@@ -145,10 +145,91 @@ struct SelectionTests {
         // Image 1 is brighter overall; its class-0 logit beats image 0's raw but not once centred.
         let logits: [Float] = [5, 0, 0, 7, 6, 6], labels: [Float] = [1, 0, 0, 0, 1, 1]
         let groups = [ClassGroup](repeating: .tail, count: 3)
-        let (chosen, scores) = try ScoreNormalization.best(logits: logits, labels: labels, classes: 3, groups: groups)
-        #expect(chosen != .none && scores[chosen]!.value > scores[.none]!.value)
+        let one = try ServedScoring.best(heldOut: [(0, logits)], labels: labels, classes: 3, groups: groups)
+        let raw = try #require(one.tried.first { $0.normalization == .none })
+        #expect(one.normalization != .none && one.score.value > raw.score.value)
         // Ties keep none.
-        let tie = try ScoreNormalization.best(logits: [1, 0, 0, 1], labels: [1, 0, 0, 1], classes: 2, groups: [.tail, .tail])
-        #expect(tie.normalization == .none)
+        let tie = try ServedScoring.best(heldOut: [(0, [1, 0, 0, 1])], labels: [1, 0, 0, 1], classes: 2, groups: [.tail, .tail])
+        #expect(tie.normalization == .none && tie.tried.count == ScoreNormalization.allCases.count)
+    }
+
+    @Test func theZeroShotBlendRunsFromTheTunedToTheHandWrittenFeatures() throws {
+        let d = 4
+        let tuned: [Float] = [3, 0, 0, 0, 0, 2, 0, 0]        // raw: not unit
+        let zeroShot: [Float] = [0, 1, 0, 0, 0, 1, 0, 0]      // unit
+        #expect(ZeroShotBlend.features(tuned: tuned, zeroShot: zeroShot, weight: 0, dimension: d) == [1, 0, 0, 0, 0, 1, 0, 0])
+        #expect(ZeroShotBlend.features(tuned: tuned, zeroShot: zeroShot, weight: 1, dimension: d) == zeroShot)
+        let half = ZeroShotBlend.features(tuned: tuned, zeroShot: zeroShot, weight: 0.5, dimension: d)
+        let r = 1 / Float(2).squareRoot()
+        for (a, b) in zip(half, [r, r, 0, 0, 0, 1, 0, 0]) { #expect(abs(a - b) < 1e-6) }
+    }
+
+    /// The served blend and normalisation are chosen together on the held-out scores; a blend is
+    /// served only when it ranks better, and ties keep the tuned prompt.
+    @Test func aBlendIsServedOnlyWhenItRanksBetterOnHeldOutScores() throws {
+        let groups = [ClassGroup](repeating: .tail, count: 2)
+        let labels: [Float] = [1, 0, 0, 1, 1, 0, 0, 1]
+        let wrong: [Float] = [0, 1, 1, 0, 0, 1, 1, 0], right: [Float] = [1, 0, 0, 1, 1, 0, 0, 1]
+        let better = try ServedScoring.best(heldOut: [(0, wrong), (0.5, right), (1, right)], labels: labels, classes: 2, groups: groups)
+        #expect(better.zeroShotWeight == 0.5 && better.tried.count == 9)
+        let same = try ServedScoring.best(heldOut: [(0, right), (0.5, right)], labels: labels, classes: 2, groups: groups)
+        #expect(same.zeroShotWeight == 0 && same.normalization == .none)
+    }
+
+    /// The selection scores every blend weight on the same held-out images: weight 0 is the tuned
+    /// prompt's logits, weight 1 the hand-written prompt's. A weight that is set is the only one.
+    /// What is served is what was scored: a prompt set's class features are the blend it records,
+    /// and its out-of-fold metrics are at least the tuned prompt's alone.
+    @Test func aPromptSetServesTheBlendItChose() throws {
+        let data = try PromptTrainerTests.synthetic(classes: 3, train: 96, validation: 0, seed: 4)
+        var h = PromptTrainerTests.hyperparameters(.coop)
+        h.epochs = 2
+        h.folds = 2
+        h.zeroShotWeight = 1
+        let handWritten = try ZeroShotClassifier(model: Self.model, classNames: data.classNames).classFeatures
+        let zeroShot = try TuningRunResumeTests.run(h).train(data)
+        #expect(zeroShot.manifest.scoring.zeroShotWeight == 1)
+        #expect(zip(zeroShot.classFeatures, handWritten).allSatisfy { abs($0 - $1) < 1e-5 })
+        h.zeroShotWeight = nil
+        let chosen = try TuningRunResumeTests.run(h).train(data)
+        let record = try #require(chosen.manifest.selection)
+        let tuned = record.candidates[record.chosen].score
+        let metrics = try #require(chosen.manifest.metrics)
+        let groupMean = [metrics.headMap, metrics.mediumMap, metrics.tailMap].compactMap { $0 }
+        #expect(groupMean.reduce(0, +) / Double(groupMean.count) >= tuned.value - 1e-6)
+        let weight = chosen.manifest.scoring.zeroShotWeight ?? 0
+        #expect(ZeroShotBlend.weights.contains(weight))
+        h.zeroShotWeight = 0
+        let alone = try TuningRunResumeTests.run(h).train(data)
+        #expect(zip(ZeroShotBlend.features(tuned: alone.classFeatures, zeroShot: handWritten, weight: weight, dimension: alone.manifest.encoder.projectionDim),
+                    chosen.classFeatures).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+
+    @Test func theSelectionScoresEachBlendOnTheHeldOutImages() throws {
+        let data = try PromptTrainerTests.synthetic(classes: 4, train: 96, validation: 48, seed: 6)
+        var h = TuningHyperparameters.defaults(for: .auto)
+        h.epochs = 2
+        h.contextLength = 2
+        let zeroShot = try ZeroShotClassifier(model: Self.model, classNames: data.classNames)
+        let outcome = try EpochSelection(model: Self.model, data: data, hyperparameters: h, selection: .validation,
+                                         priorFeatures: zeroShot.classFeatures).run()
+        #expect(outcome.heldOutBlends.map(\.zeroShotWeight) == ZeroShotBlend.weights)
+        #expect(outcome.heldOutBlends[0].logits == outcome.heldOutLogits)
+        let handWritten = zeroShot.scores(imageFeatures: data.validationFeatures).flatMap { $0.map(\.logit) }
+        let last = try #require(outcome.heldOutBlends.last?.logits)
+        #expect(zip(last, handWritten).allSatisfy { abs($0 - $1) < 1e-3 })
+        #expect(zip(outcome.heldOutBlends[2].logits, last).contains { abs($0 - $1) > 1e-3 })
+        // Set: only that weight. LMPT and CoOp serve the tuned prompt; without the hand-written
+        // features a blend cannot be scored and is refused.
+        h.zeroShotWeight = 0.25
+        let fixed = try EpochSelection(model: Self.model, data: data, hyperparameters: h, selection: .validation,
+                                       priorFeatures: zeroShot.classFeatures).run()
+        #expect(fixed.heldOutBlends.map(\.zeroShotWeight) == [0.25])
+        #expect(TuningHyperparameters.defaults(for: .coop).zeroShotWeights == [0] && TuningHyperparameters.defaults(for: .lmpt).zeroShotWeights == [0])
+        #expect(throws: TuningError.self) {
+            try EpochSelection(model: Self.model, data: data, hyperparameters: h, selection: .validation, priorFeatures: nil).run()
+        }
+        h.zeroShotWeight = 1.5
+        #expect(throws: TuningError.self) { try h.validate() }
     }
 }

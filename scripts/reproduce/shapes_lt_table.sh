@@ -52,7 +52,7 @@ for r in $rows; do
 done
 
 python3 - "$out" $rows <<'PY' | tee "$out/table.md"
-import glob, json, statistics as st, sys
+import glob, json, os, statistics as st, sys
 out, rows = sys.argv[1], sys.argv[2:]
 names = {"zero_shot": "Zero-shot CLIP", "coop_bce": "CoOp (BCE)", "coop_dbl": "CoOp (DBL)",
          "lmpt": "LMPT, the paper's settings", "lmpt_cse": "LMPT, embedding loss that counts", "auto": "auto (the default)"}
@@ -81,10 +81,16 @@ print(f"Shapes-LT test, {len(tests)} seeds (mean ± sample std), percent. Each r
       " (and auto its setting) by stratified 3-fold on the training split; test was read only to score.")
 for r in rows:
     for f in sorted(glob.glob(f"{out}/{r}/seed*/train.json")):
-        sel = json.load(open(f)).get("selection") or {}
+        train = json.load(open(f))
+        sel = train.get("selection") or {}
+        try:
+            scoring = json.load(open(os.path.join(train["prompt_set"], "prompt_set.json")))["scoring"]
+        except (KeyError, OSError):
+            scoring = {}
         chosen = (sel.get("candidates") or [{}])[sel.get("chosen", 0)] if sel else {}
         h = chosen.get("hyperparameters", {})
         print(f"- {names[r]}, {f.split('/')[-2]}: {chosen.get('change', '?')} — context {h.get('context')}, loss {h.get('loss')}, "
               f"lr {h.get('learning_rate')}, β {h.get('cse_weight')} ({h.get('cse_reduction')}), κ {h.get('prior_weight')}, "
-              f"{sel.get('epochs')} epochs; {len(sel.get('candidates', []))} setting(s) tried")
+              f"{sel.get('epochs')} epochs; {len(sel.get('candidates', []))} setting(s) tried; served with zero-shot weight "
+              f"{scoring.get('zero_shot_weight', 0)}, normalisation {scoring.get('normalization', 'none')}")
 PY

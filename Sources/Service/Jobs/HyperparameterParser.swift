@@ -13,7 +13,7 @@ enum HyperparameterParser {
         "early_stop_patience": .integer, "folds": .integer,
         "learning_rate": .number, "lambda": .number, "momentum": .number, "weight_decay": .number,
         "dbl_mu": .number, "dbl_lambda_neg": .number, "cse_margin": .number, "cse_weight": .number,
-        "prior_weight": .number, "budget_minutes": .number,
+        "prior_weight": .number, "budget_minutes": .number, "zero_shot_weight": .number,
         "class_specific": .boolean, "ctx_init": .text,
         "context": .choice(ContextKind.allCases.map(\.rawValue)),
         "cse_reduction": .choice(EmbeddingLossReduction.allCases.map(\.rawValue)),
@@ -68,6 +68,7 @@ enum HyperparameterParser {
                 case "cse_weight": h.cseWeight = float
                 case "prior_weight": h.priorWeight = float
                 case "budget_minutes": h.budgetMinutes = float
+                case "zero_shot_weight": h.zeroShotWeight = float
                 default: h.cseMargin = float
                 }
             case .boolean:

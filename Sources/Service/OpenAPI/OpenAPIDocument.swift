@@ -2462,6 +2462,12 @@ enum OpenAPIDocument {
             "maximum": 10000,
             "description": "κ, the pull of each class feature towards its hand-written prompt's (KgCoOp); 0: off."
           },
+          "zero_shot_weight": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "description": "α of the served class features normalise((1 − α)·t̂ + α·ẑ), their blend with the hand-written prompt's; auto: chosen with the score normalisation on the held-out scores from 0, 0.25, 0.5, 0.75 and 1 (absent until chosen); lmpt and coop: 0."
+          },
           "folds": {
             "type": "integer",
             "minimum": 2,
@@ -2813,6 +2819,19 @@ enum OpenAPIDocument {
               }
             ],
             "description": "κ, the pull of each class feature towards its hand-written prompt's (KgCoOp); 0: off."
+          },
+          "zero_shot_weight": {
+            "anyOf": [
+              {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1
+              },
+              {
+                "const": "auto"
+              }
+            ],
+            "description": "α of the served class features normalise((1 − α)·t̂ + α·ẑ), their blend with the hand-written prompt's; auto: chosen with the score normalisation on the held-out scores from 0, 0.25, 0.5, 0.75 and 1 (absent until chosen); lmpt and coop: 0."
           },
           "folds": {
             "anyOf": [

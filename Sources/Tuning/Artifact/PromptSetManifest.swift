@@ -32,12 +32,17 @@ public struct PromptSetManifest: Sendable, Codable, Equatable {
         /// A per-image shift of the logits before the offsets, chosen on held-out scores
         /// (nil: none; older prompt sets have none).
         public var normalization: ScoreNormalization? = nil
+        /// α of the served class features' blend with the hand-written prompt's (`ZeroShotBlend`),
+        /// chosen on held-out scores (nil: 0, the tuned prompt alone; older prompt sets have none).
+        /// The class features are stored blended; the context alone gives the α = 0 features.
+        public var zeroShotWeight: Float? = nil
 
         enum CodingKeys: String, CodingKey {
             case kind
             case logitOffsets = "logit_offsets"
             case calibrated
             case normalization
+            case zeroShotWeight = "zero_shot_weight"
         }
     }
 

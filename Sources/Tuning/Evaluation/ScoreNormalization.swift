@@ -31,19 +31,4 @@ public enum ScoreNormalization: String, Sendable, Codable, CaseIterable {
             for k in 0..<classes { logits[row + k] -= shift }
         }
     }
-
-    /// The normalisation whose held-out selection score is highest (ties keep the earlier: none first).
-    public static func best(logits: [Float], labels: [Float], classes: Int, groups: [ClassGroup]) throws
-        -> (normalization: ScoreNormalization, scores: [ScoreNormalization: SelectionScore]) {
-        var scores: [ScoreNormalization: SelectionScore] = [:]
-        var best = ScoreNormalization.none
-        for kind in allCases {
-            var shifted = logits
-            kind.apply(to: &shifted, classes: classes)
-            let score = try SelectionScore(scores: shifted, labels: labels, classes: classes, groups: groups)
-            scores[kind] = score
-            if score.value > scores[best]!.value + 1e-9 { best = kind }
-        }
-        return (best, scores)
-    }
 }

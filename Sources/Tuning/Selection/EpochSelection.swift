@@ -21,6 +21,9 @@ public struct SelectionOutcome: Sendable {
     /// Held-out logits at the best epoch [M, C] and their labels: what thresholds are calibrated on.
     public let heldOutLogits: [Float]
     public let heldOutLabels: [Float]
+    /// The same held-out logits with the class features blended with the hand-written prompt's, for
+    /// each weight of `hyperparameters.zeroShotWeights` (`ZeroShotBlend`); weight 0 is `heldOutLogits`.
+    public let heldOutBlends: [(zeroShotWeight: Float, logits: [Float])]
     /// Mean ‖∇L_cse‖ / ‖∇L_cls‖ over the first epoch's steps (nil without L_cse).
     public let initialGradientRatio: Float?
     public let seconds: Double
@@ -76,20 +79,27 @@ public struct EpochSelection {
             heldOutLabels = data.validationLabels
         }
         let rows = heldOutLabels.count / c
+        let weights = h.zeroShotWeights
+        if weights != [0] && priorFeatures == nil {
+            throw TuningError.invalidArgument("zero_shot_weight needs the hand-written prompts' features")
+        }
         var states = parts.map { $0.trainer.initialState() }
-        func pooledLogits() -> [Float] {
+        // Each part's class features [C, D] and their logits on its held-out rows, pooled into [M, C].
+        func pooledLogits(_ features: [[Float]]) -> [Float] {
             var out = [Float](repeating: 0, count: rows * c)
-            for (p, s) in zip(parts, states) {
-                let z = p.trainer.logits(imageFeatures: p.features, classFeatures: p.trainer.classFeatures(context: s.context))
+            for (p, t) in zip(parts, features) {
+                let z = p.trainer.logits(imageFeatures: p.features, classFeatures: t)
                 for (j, r) in p.rows.enumerated() { for k in 0..<c { out[r * c + k] = z[j * c + k] } }
             }
             return out
         }
+        func currentFeatures() -> [[Float]] { zip(parts, states).map { $0.trainer.classFeatures(context: $1.context) } }
         var schedule = LearningRateSchedule(kind: h.schedule, base: h.learningRate, epochs: h.epochs)
         schedule.patience = h.patience
-        var logits = pooledLogits()
+        var features = currentFeatures()
+        var logits = pooledLogits(features)
         var scores = [try SelectionScore(scores: logits, labels: heldOutLabels, classes: c, groups: groups)]
-        var best = 0, bestLogits = logits, rates: [Float] = [], sinceBest = 0
+        var best = 0, bestLogits = logits, bestFeatures = features, rates: [Float] = [], sinceBest = 0
         var firstRatio: Float? = nil
         for epoch in 0..<h.epochs {
             if let deadline, epoch >= minimumEpochs, clock.now > deadline { break }
@@ -102,20 +112,28 @@ public struct EpochSelection {
             }
             if epoch == 0 && !ratios.isEmpty { firstRatio = ratios.reduce(0, +) / Float(ratios.count) }
             rates.append(lr)
-            logits = pooledLogits()
+            features = currentFeatures()
+            logits = pooledLogits(features)
             let score = try SelectionScore(scores: logits, labels: heldOutLabels, classes: c, groups: groups)
             scores.append(score)
             schedule.record(metric: Float(score.value))
             if score.value > scores[best].value {
-                best = epoch + 1; bestLogits = logits; sinceBest = 0
+                best = epoch + 1; bestLogits = logits; bestFeatures = features; sinceBest = 0
             } else {
                 sinceBest += 1
             }
             epochDone(epoch + 1, score, lr)
             if h.earlyStopPatience > 0 && sinceBest >= h.earlyStopPatience { break }
         }
+        let d = data.dimension
+        let blends = weights.map { w in
+            (zeroShotWeight: w, logits: w == 0 ? bestLogits : pooledLogits(bestFeatures.map {
+                ZeroShotBlend.features(tuned: $0, zeroShot: priorFeatures!, weight: w, dimension: d)
+            }))
+        }
         return SelectionOutcome(hyperparameters: h, scores: scores, bestEpoch: best, learningRates: rates,
-                                heldOutLogits: bestLogits, heldOutLabels: heldOutLabels, initialGradientRatio: firstRatio,
+                                heldOutLogits: bestLogits, heldOutLabels: heldOutLabels, heldOutBlends: blends,
+                                initialGradientRatio: firstRatio,
                                 seconds: (clock.now - began).inSeconds)
     }
 }

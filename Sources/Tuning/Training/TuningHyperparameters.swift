@@ -54,6 +54,10 @@ public struct TuningHyperparameters: Sendable, Codable, Equatable {
     public var embeddingLoss: EmbeddingLossForm = .feature
     /// κ, the pull of each class feature towards its hand-written prompt's (KgCoOp); 0: off.
     public var priorWeight: Float = 0
+    /// α of the served class features normalise((1 − α)·t̂ + α·ẑ), the blend with the hand-written
+    /// prompt's (`ZeroShotBlend`); nil: chosen with the score normalisation on the held-out scores
+    /// from `ZeroShotBlend.weights` (`auto`'s default). `lmpt` and `coop` serve the tuned prompt (0).
+    public var zeroShotWeight: Float? = nil
     /// k of the stratified k-fold that scores epochs and candidates when no validation set is given.
     public var folds: Int = 3
     /// `auto` only: the search's time budget in minutes (the final training comes on top).
@@ -74,11 +78,13 @@ public struct TuningHyperparameters: Sendable, Codable, Equatable {
         case .auto:
             break
         case .lmpt:
+            h.zeroShotWeight = 0
             h.learningRate = 5e-4
             h.classificationLoss = .dbl
             h.cseReduction = .official
             h.schedule = .plateau
         case .coop:
+            h.zeroShotWeight = 0
             h.learningRate = 2e-3
             h.schedule = .plateau
         }
@@ -104,6 +110,7 @@ public struct TuningHyperparameters: Sendable, Codable, Equatable {
         case embeddingLoss = "cse"
         case priorWeight = "prior_weight"
         case budgetMinutes = "budget_minutes"
+        case zeroShotWeight = "zero_shot_weight"
     }
 
     /// Reads what older prompt sets and job records wrote too: a missing key keeps the method's
@@ -127,6 +134,7 @@ public struct TuningHyperparameters: Sendable, Codable, Equatable {
         try read(.cseWeight, &cseWeight); try read(.cseReduction, &cseReduction); try read(.embeddingLoss, &embeddingLoss)
         try read(.priorWeight, &priorWeight); try read(.folds, &folds); try read(.budgetMinutes, &budgetMinutes)
         try read(.seed, &seed); try read(.fixed, &fixed)
+        if let weight = try c.decodeIfPresent(Float.self, forKey: .zeroShotWeight) { zeroShotWeight = weight }
         context = try c.decodeIfPresent(ContextKind.self, forKey: .context)
         if context == nil, let flag = try c.decodeIfPresent(Bool.self, forKey: .classSpecific) {
             context = flag ? .classSpecific : .generic
@@ -147,6 +155,7 @@ public struct TuningHyperparameters: Sendable, Codable, Equatable {
         try c.encode(cseWeight, forKey: .cseWeight); try c.encode(cseReduction, forKey: .cseReduction)
         try c.encode(embeddingLoss, forKey: .embeddingLoss); try c.encode(priorWeight, forKey: .priorWeight)
         try c.encode(folds, forKey: .folds); try c.encode(budgetMinutes, forKey: .budgetMinutes); try c.encode(seed, forKey: .seed)
+        try c.encodeIfPresent(zeroShotWeight, forKey: .zeroShotWeight)
         if !fixed.isEmpty { try c.encode(fixed, forKey: .fixed) }
     }
 
@@ -156,6 +165,8 @@ public struct TuningHyperparameters: Sendable, Codable, Equatable {
         if let context { return context }
         return method == .lmpt && contextInit == nil ? .classSpecific : .generic
     }
+    /// The zero-shot blend weights the held-out scores choose from (one when the weight is set).
+    public var zeroShotWeights: [Float] { zeroShotWeight.map { [$0] } ?? ZeroShotBlend.weights }
     /// Whether classes get contexts of their own once defaults are applied.
     public var resolvedClassSpecific: Bool { resolvedContext != .generic }
     /// λ once the method is applied (CoOp trains the classification loss only).
@@ -178,6 +189,9 @@ public struct TuningHyperparameters: Sendable, Codable, Equatable {
         try check(earlyStopPatience >= 0, "early_stop_patience", "must not be negative, got \(earlyStopPatience)")
         try check(cseWeight >= 0 && cseWeight <= 1e6 && finite(cseWeight), "cse_weight", "must be in [0, 1e6], got \(cseWeight)")
         try check(priorWeight >= 0 && priorWeight <= 1e4 && finite(priorWeight), "prior_weight", "must be in [0, 1e4], got \(priorWeight)")
+        if let zeroShotWeight {
+            try check(zeroShotWeight >= 0 && zeroShotWeight <= 1, "zero_shot_weight", "must be in [0, 1], got \(zeroShotWeight)")
+        }
         try check((2...10).contains(folds), "folds", "must be in 2…10, got \(folds)")
         try check(budgetMinutes > 0 && budgetMinutes <= 1440 && finite(budgetMinutes), "budget_minutes",
                   "must be in (0, 1440], got \(budgetMinutes)")

@@ -199,22 +199,24 @@ public struct TuningRun {
             }, isCancelled: isCancelled)
         let context = result.context, classFeatures = result.classFeatures
 
-        // Thresholds in logit space from the held-out scores the selection chose on.
-        // Calibrated on exactly what is served: the held-out logits after the per-image
-        // normalisation that ranks best on them (none unless another is better).
-        let c = data.classNames.count
+        // Thresholds in logit space from the held-out scores the selection chose on, calibrated on
+        // exactly what is served: the held-out logits of the zero-shot blend and the per-image
+        // normalisation that rank best on them together (neither unless it ranks better).
+        let c = data.classNames.count, d = data.dimension
         let labels = outcome.heldOutLabels.map { $0 > 0.5 }
         let groups = ClassGroupBounds.default.groups(of: data.classCounts)
-        let normalization = try ScoreNormalization.best(logits: outcome.heldOutLogits, labels: outcome.heldOutLabels,
-                                                        classes: c, groups: groups).normalization
-        var served = outcome.heldOutLogits
+        let choice = try ServedScoring.best(heldOut: outcome.heldOutBlends, labels: outcome.heldOutLabels, classes: c, groups: groups)
+        let normalization = choice.normalization
+        let blended = outcome.heldOutBlends.first { $0.zeroShotWeight == choice.zeroShotWeight }!.logits
+        var served = blended
         normalization.apply(to: &served, classes: c)
+        let servedFeatures = ZeroShotBlend.features(tuned: classFeatures, zeroShot: prior, weight: choice.zeroShotWeight, dimension: d)
         let scored = try LabeledScores(imageCount: labels.count / c, classCount: c, scores: served, labels: labels)
         let calibration = try ThresholdCalibration(validation: scored)
         let hasPositives = labels.contains(true)
         let report = hasPositives
             ? try EvaluationReport(test: scored, classNames: data.classNames, trainingCounts: data.classCounts,
-                                   thresholds: calibration.thresholds, softmaxLogits: outcome.heldOutLogits)
+                                   thresholds: calibration.thresholds, softmaxLogits: blended)
             : nil
         let stored = context.storable()
         var manifest = PromptSetManifest(
@@ -225,7 +227,8 @@ public struct TuningRun {
             classPosition: chosen.classPosition.rawValue,
             thresholds: [Float](repeating: 0.5, count: c),
             scoring: .init(logitOffsets: calibration.thresholds, calibrated: calibration.perClass.map { !$0.isFallback },
-                           normalization: normalization == .none ? nil : normalization),
+                           normalization: normalization == .none ? nil : normalization,
+                           zeroShotWeight: choice.zeroShotWeight == 0 ? nil : choice.zeroShotWeight),
             classCounts: data.classCounts, groups: groups.map(\.rawValue), hyperparameters: chosen, seed: chosen.seed,
             metrics: report, createdAt: Date())
         manifest.selection = record
@@ -235,6 +238,6 @@ public struct TuningRun {
             manifest.zeroShotMetrics = try EvaluationReport.zeroShot(
                 model: model, classNames: data.classNames, imageFeatures: heldOutFeatures, labels: labels, trainingCounts: data.classCounts)
         }
-        return try PromptSet(manifest: manifest, context: stored, classFeatures: classFeatures)
+        return try PromptSet(manifest: manifest, context: stored, classFeatures: servedFeatures)
     }
 }
