@@ -14,11 +14,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tagtune", targets: ["tagtune"]),
-        // The layers as libraries, for the fuzz targets' package (Fuzz/), which depends on this one by path.
-        .library(name: "Imaging", targets: ["Imaging"]),
-        .library(name: "CLIP", targets: ["CLIP"]),
-        .library(name: "Tuning", targets: ["Tuning"]),
-        .library(name: "Service", targets: ["Service"]),
+        // For the fuzz targets' package (Fuzz/), which depends on this one by path.
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -77,6 +74,10 @@ let package = Package(
             ]
         ),
         // `tagtune pull`: checkpoints from a Hugging Face hub (AsyncHTTPClient), checked with the CLIP module.
+        // The fuzz targets' bodies: run by libFuzzer in Fuzz/ and on their corpus by FuzzTargetTests.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["CLIP", "Imaging", "Tuning", "Service", .product(name: "NIOCore", package: "swift-nio")]),
         .target(
             name: "Hub",
             dependencies: [
@@ -106,6 +107,7 @@ let package = Package(
             dependencies: ["Tuning", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // Runs the built `tagtune` binary: the command-line contract other checks rely on.
         .testTarget(name: "CommandLineTests", dependencies: ["tagtune"]),
+        .testTarget(name: "FuzzTargetTests", dependencies: ["FuzzTargets", "Compute"]),
         .testTarget(
             name: "ServiceTests",
             dependencies: [

@@ -4,10 +4,10 @@
 // which builds into ../.build-fuzz with the sanitizer flags and links with lld (toolset.json).
 import PackageDescription
 
-/// One executable per input format: each hands its decoder libFuzzer's inputs.
-func fuzzTarget(_ name: String, _ products: [String]) -> Target {
-    .executableTarget(name: name,
-                      dependencies: ["FuzzDriver"] + products.map { .product(name: $0, package: "tagtune") })
+/// One executable per input format: each hands libFuzzer's inputs to its body in the server's
+/// package (Sources/FuzzTargets), which the server's test suite also runs.
+func fuzzTarget(_ name: String) -> Target {
+    .executableTarget(name: name, dependencies: ["FuzzDriver", .product(name: "FuzzTargets", package: "tagtune")])
 }
 
 let package = Package(
@@ -16,12 +16,12 @@ let package = Package(
     dependencies: [.package(name: "tagtune", path: "..")],
     targets: [
         .target(name: "FuzzDriver"),
-        fuzzTarget("fuzz-image", ["Imaging"]),
-        fuzzTarget("fuzz-safetensors", ["CLIP"]),
-        fuzzTarget("fuzz-tokenizer", ["CLIP"]),
-        fuzzTarget("fuzz-dataset", ["Tuning"]),
-        fuzzTarget("fuzz-multipart", ["Service"]),
-        fuzzTarget("fuzz-configuration", ["Service"]),
+        fuzzTarget("fuzz-image"),
+        fuzzTarget("fuzz-safetensors"),
+        fuzzTarget("fuzz-tokenizer"),
+        fuzzTarget("fuzz-dataset"),
+        fuzzTarget("fuzz-multipart"),
+        fuzzTarget("fuzz-configuration"),
     ],
     swiftLanguageModes: [.v5]
 )

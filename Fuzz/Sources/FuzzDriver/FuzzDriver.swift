@@ -24,18 +24,4 @@ public enum FuzzDriver {
         }
         exit(status)
     }
-
-    /// A file for targets whose code under test reads files (zip datasets, configuration, mapped
-    /// safetensors): in a folder of this process's own, on tmpfs when there is one.
-    public static func scratchFile(named name: String) -> URL {
-        let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-        let folder = URL(fileURLWithPath: base).appendingPathComponent("tagtune-fuzz-\(getpid())")
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return folder.appendingPathComponent(name)
-    }
-
-    /// Writes `bytes` to `url`, replacing what was there; false when it cannot be written.
-    public static func write(_ bytes: UnsafeRawBufferPointer, to url: URL) -> Bool {
-        (try? Data(bytes).write(to: url)) != nil
-    }
 }

@@ -1,12 +1,6 @@
-// The configuration loader: a YAML (or JSON) file as `--config` gives it, read, flattened into key
-// paths, checked against the known keys and resolved into a ServerConfiguration.
-import Foundation
+// libFuzzer drives FuzzTarget.configuration (Sources/FuzzTargets): what it decodes and checks is written there,
+// where the test suite runs the same body on the committed corpus and regression inputs.
 import FuzzDriver
-import Service
+import FuzzTargets
 
-let file = FuzzDriver.scratchFile(named: "tagtune.yaml")
-
-FuzzDriver.run { bytes in
-    guard FuzzDriver.write(bytes, to: file) else { return }
-    _ = try? ServerConfiguration.load(file: file.path, environment: [:], flags: [:])
-}
+FuzzDriver.run { FuzzTarget.configuration.run($0) }

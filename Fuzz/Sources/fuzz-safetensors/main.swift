@@ -1,13 +1,6 @@
-// A safetensors file as the server opens one: memory-mapped, its header validated, then every
-// float tensor read (F32, F16, BF16, F64 conversion) when it is small.
-import CLIP
+// libFuzzer drives FuzzTarget.safetensors (Sources/FuzzTargets): what it decodes and checks is written there,
+// where the test suite runs the same body on the committed corpus and regression inputs.
 import FuzzDriver
+import FuzzTargets
 
-let file = FuzzDriver.scratchFile(named: "input.safetensors")
-
-FuzzDriver.run { bytes in
-    guard FuzzDriver.write(bytes, to: file), let tensors = try? SafeTensorsFile(url: file) else { return }
-    for info in tensors.infos where info.elementCount <= 1 << 16 {
-        _ = try? tensors.floats(info.name)
-    }
-}
+FuzzDriver.run { FuzzTarget.safetensors.run($0) }

@@ -3,7 +3,7 @@ import Hummingbird
 import MultipartKit
 
 /// A dataset upload written to disk, with the name the client gave it (a form field or the file's name).
-struct ReceivedUpload: Sendable {
+package struct ReceivedUpload: Sendable {
     let file: URL
     let nameField: String?
     let fileName: String?
@@ -66,7 +66,7 @@ enum DatasetUploadReceiver {
 /// Feeds a multipart body to MultipartKit's streaming parser, writing the one file part to disk
 /// and keeping the small `name` field. Problems found inside the parser's callbacks are kept and
 /// thrown after each chunk.
-final class MultipartZipReader {
+package final class MultipartZipReader {
     private let guarded: GuardedMultipartParser
     private let handle: FileHandle
     private var headers: [(String, String)] = []
@@ -82,7 +82,7 @@ final class MultipartZipReader {
 
     static let maximumNameBytes = 1024
 
-    init(boundary: String, handle: FileHandle) {
+    package init(boundary: String, handle: FileHandle) {
         guarded = GuardedMultipartParser(boundary: boundary)
         self.handle = handle
         let parser = guarded.parser
@@ -134,14 +134,14 @@ final class MultipartZipReader {
         return decided
     }
 
-    func consume(_ chunk: ByteBuffer) throws {
+    package func consume(_ chunk: ByteBuffer) throws {
         do { try guarded.execute(chunk) } catch {
             throw APIError(.badRequest, code: "malformed_multipart", message: "the multipart body cannot be parsed")
         }
         if let problem { throw problem }
     }
 
-    func finish(file: URL) throws -> ReceivedUpload {
+    package func finish(file: URL) throws -> ReceivedUpload {
         if let problem { throw problem }
         guard files == 1 else {
             throw APIError(.unprocessableContent, code: "missing_file",

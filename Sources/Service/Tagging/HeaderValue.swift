@@ -1,13 +1,13 @@
 /// A header value of the form `token; name=value; name="quoted value"` (Content-Type,
 /// Content-Disposition), split by the rules of RFC 9110: `;` inside quotes belongs to the value,
 /// `\` escapes inside quotes, parameter names are case-insensitive.
-struct HeaderValue: Equatable {
+package struct HeaderValue: Equatable {
     /// The leading token, lowercased (`multipart/form-data`, `form-data`).
     let value: String
     /// Parameters by lowercased name.
     let parameters: [String: String]
 
-    init(parsing text: String) {
+    package init(parsing text: String) {
         var parts: [String] = []
         var current = ""
         var inQuotes = false, escaped = false

@@ -4,7 +4,7 @@ import MultipartKit
 /// A `multipart/form-data` body split into its parts with MultipartKit's parser, strictly:
 /// a body that ends inside a part (truncated, or the boundary is wrong) or has no part at all is
 /// refused instead of yielding whatever was read.
-struct MultipartForm {
+package struct MultipartForm {
     struct Part {
         /// `name` of its Content-Disposition.
         let name: String?
@@ -16,7 +16,7 @@ struct MultipartForm {
 
     let parts: [Part]
 
-    init(body: ByteBuffer, contentType: HeaderValue, maxParts: Int) throws {
+    package init(body: ByteBuffer, contentType: HeaderValue, maxParts: Int) throws {
         guard let boundary = contentType.parameters["boundary"], (1...70).contains(boundary.utf8.count) else {
             throw APIError(.badRequest, code: "invalid_multipart",
                            message: "multipart/form-data needs a boundary parameter of 1 to 70 characters in Content-Type")
