@@ -658,6 +658,7 @@ enum OpenAPIDocument {
             "multipart/form-data": {
               "schema": {
                 "type": "object",
+                "additionalProperties": false,
                 "properties": {
                   "file": {
                     "type": "string",
