@@ -113,7 +113,10 @@ package final class MultipartZipReader {
         if let part { return part }
         let disposition = headers.first { $0.0.lowercased() == "content-disposition" }.map { ContentDisposition($0.1) }
         let decided: Part
-        if let filename = disposition?.filename {
+        // The file part: any part with a filename, or one named `file` without one (what
+        // `curl -F 'file=<data.zip'` sends).
+        let filename = disposition?.filename
+        if filename != nil || disposition?.name == "file" {
             files += 1
             guard files == 1 else {
                 throw APIError(.unprocessableContent, code: "too_many_files",

@@ -663,7 +663,7 @@ enum OpenAPIDocument {
                   "file": {
                     "type": "string",
                     "contentMediaType": "application/zip",
-                    "description": "The zip: one file part, with a filename in its Content-Disposition."
+                    "description": "The zip: one file part (any part with a filename, or this one without)."
                   },
                   "name": {
                     "type": "string",
