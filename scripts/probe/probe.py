@@ -205,6 +205,65 @@ def probe_idle(server, count=200):
     check(f"unfinished heads are closed by the idle timeout ({closed}/{count})", closed == count)
 
 
+def resident_mb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def probe_overload(server, pid, clients=64, seconds=8):
+    """More clients than request slots (8) tag in a loop: every answer is a 200 or a 429 in the
+    error shape with Retry-After (none hangs, none is a 5xx or a reset), memory stays flat, and
+    tagging answers normally at once after. How many 429s come depends on the machine's speed."""
+    image = example_image()
+    answers, lock = [], threading.Lock()
+    before = resident_mb(pid) if pid else None
+    deadline = time.monotonic() + seconds
+
+    def client():
+        while time.monotonic() < deadline:
+            request = urllib.request.Request(server.base + "/v1/tag", data=image, method="POST")
+            request.add_header("Content-Type", "image/png")
+            request.add_header("Authorization", f"Bearer {server.key}")
+            try:
+                with urllib.request.urlopen(request, timeout=PATIENCE) as response:
+                    answer = (response.status, response.headers.get("Retry-After"), response.read())
+            except urllib.error.HTTPError as error:
+                answer = (error.code, error.headers.get("Retry-After"), error.read())
+            except OSError as error:
+                answer = (None, None, repr(error).encode())
+            with lock:
+                answers.append(answer)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 2 * PATIENCE)
+    after = resident_mb(pid) if pid else None
+    counts = {}
+    for status, _, _ in answers:
+        counts[status] = counts.get(status, 0) + 1
+    print(f"     overload: {len(answers)} answers in {seconds} s from {clients} clients: {counts}; "
+          f"resident memory {before and round(before)} → {after and round(after)} MB", flush=True)
+    check(f"under overload ({clients} clients, 8 request slots) every answer is 200 or 429",
+          answers and set(counts) <= {200, 429} and not any(t.is_alive() for t in threads),
+          f"{counts}; first other: {next((a for a in answers if a[0] not in (200, 429)), None)}")
+    refused = [a for a in answers if a[0] == 429]
+    check("every 429 carries Retry-After and the error shape",
+          all(retry and error_of(body).get("code") in ("overloaded", "queue_full") for _, retry, body in refused),
+          next((a for a in refused if not a[1] or error_of(a[2]).get("code") not in ("overloaded", "queue_full")), ""))
+    if before and after:
+        check("resident memory stays flat under overload (< 200 MB more)", after - before < 200, f"{before:.0f} → {after:.0f} MB")
+    status, body = server.request("POST", "/v1/tag", image, "image/png", key=True)
+    check("tagging answers 200 right after the overload", status == 200, f"{status} {body[:200]}")
+
+
 def probe_leaks(server, data_dir):
     body = json.dumps({"dataset": "ds-00000000000000000000000x", "model": "nope"}).encode()
     status, answer = server.request("POST", "/v1/tuning/jobs", body, "application/json", key=True)
@@ -265,6 +324,7 @@ def main():
     server = Server(args.port, args.key)
     for probe in [lambda: probe_start(server, args.data_dir), lambda: probe_auth(server),
                   lambda: probe_oversized_body(server), lambda: probe_slow_bodies(server), lambda: probe_idle(server),
+                  lambda: probe_overload(server, args.server_pid),
                   lambda: probe_leaks(server, args.data_dir), lambda: probe_read_only_delete(server, args.data_dir),
                   lambda: probe_default_deleted(server, args.data_dir)]:
         try:
