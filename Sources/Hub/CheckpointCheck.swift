@@ -7,18 +7,8 @@ enum CheckpointCheck {
     /// The configuration alone (`CLIPConfiguration`): run as soon as it arrives, so a repository that
     /// is not a CLIP (or a variant the engine does not run) is refused before its weights are fetched.
     static func configuration(in folder: URL, plan: CheckpointFilePlan, repository: String) throws -> CLIPConfiguration {
-        let url = folder.appendingPathComponent(plan.configFile)
         do {
-            guard let data = FileManager.default.contents(atPath: url.path),
-                  let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw HubError.notACheckpoint(repository: repository, reason: "\(plan.configFile) is not a JSON object")
-            }
-            switch plan.layout {
-            case .huggingFace: return try .huggingFace(json: json)
-            case .openCLIP: return try .openCLIP(json: json)
-            }
-        } catch let error as HubError {
-            throw error
+            return try plan.checkpoint.configuration(in: folder)
         } catch {
             throw HubError.notACheckpoint(repository: repository, reason: "\(plan.configFile): \(error)")
         }
@@ -28,10 +18,7 @@ enum CheckpointCheck {
     static func folder(_ folder: URL, plan: CheckpointFilePlan, repository: String) throws {
         let configuration = try Self.configuration(in: folder, plan: plan, repository: repository)
         do {
-            let tokenizer = try CLIPTokenizer(directory: folder)
-            guard tokenizer.vocabularySize <= configuration.vocabularySize else {
-                throw CLIPError.tokenizer("the tokenizer has \(tokenizer.vocabularySize) ids but the model's embedding has \(configuration.vocabularySize) rows")
-            }
+            _ = try CheckpointFolder.tokenizer(in: folder, for: configuration)
             if let index = plan.shardIndex {
                 _ = try SafeTensorsIndex(url: folder.appendingPathComponent(index))
             } else {

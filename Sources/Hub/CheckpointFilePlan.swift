@@ -1,61 +1,50 @@
+import CLIP
 import Foundation
 
 /// The files of a hub repository that make a CLIP folder TagTune loads, and nothing else
 /// (repositories also hold PyTorch, TensorFlow, Flax and ONNX copies of the same weights).
 public struct CheckpointFilePlan: Sendable, Equatable {
-    public enum Layout: String, Sendable { case huggingFace = "huggingface", openCLIP = "open_clip" }
+    public typealias Layout = CLIPConfiguration.Layout
 
-    public let layout: Layout
+    /// The layout, configuration file and weights `CheckpointFolder` chose.
+    public let checkpoint: CheckpointFolder
+    public var layout: Layout { checkpoint.layout }
     /// The configuration file that decides whether the repository is a CLIP (`CLIPConfiguration`).
-    public let configFile: String
+    public var configFile: String { checkpoint.configFile }
     /// Small files first (configuration, tokenizer, preprocessing), weights last, so a repository
     /// that is not a CLIP is refused before its weights are fetched. Shards join after their index.
     public private(set) var files: [String]
     /// The index of sharded safetensors weights, whose `weight_map` names the shards.
     public let shardIndex: String?
 
-    static let huggingFaceConfig = "config.json"
-    static let openCLIPConfig = "open_clip_config.json"
-    static let openCLIPWeights = "open_clip_model.safetensors"
-    static let singleWeights = "model.safetensors"
-    static let indexWeights = "model.safetensors.index.json"
+    static let indexWeights = CheckpointFolder.indexWeights
     /// Read by the tokenizer when present (special tokens), or kept so the folder also serves transformers.
     static let tokenizerExtras = ["tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"]
     static let bpeArchive = "bpe_simple_vocab_16e6.txt.gz"
     static let pickleSuffixes = [".bin", ".pt", ".pth", ".ckpt", ".pkl"]
 
-    /// Chooses the files from a repository's file list. The Hugging Face layout is preferred when
-    /// both are present (laion's repositories carry both copies of the same weights).
+    /// Chooses the files from a repository's file list: the layout and weights by `CheckpointFolder`'s
+    /// rule (Hugging Face when both are complete), then the tokenizer and small files beside them.
     public static func choose(from siblings: [String], repository: String) throws -> CheckpointFilePlan {
         let names = Set(siblings.filter { !$0.contains("/") })
-        let hasHFWeights = names.contains(singleWeights) || names.contains(indexWeights)
-
-        let layout: Layout, configFile: String
-        var weights: [String] = []
-        var shardIndex: String?
-        if names.contains(huggingFaceConfig) && hasHFWeights {
-            layout = .huggingFace
-            configFile = huggingFaceConfig
-            if names.contains(singleWeights) {
-                weights = [singleWeights]
-            } else {
-                shardIndex = indexWeights
-            }
-        } else if names.contains(openCLIPConfig) && names.contains(openCLIPWeights) {
-            layout = .openCLIP
-            configFile = openCLIPConfig
-            weights = [openCLIPWeights]
-        } else {
+        let finding = CheckpointFolder.choose(fileNames: names)
+        guard case .checkpoint(let folder) = finding else {
             let pickles = names.filter { name in pickleSuffixes.contains { name.hasSuffix($0) } }.sorted()
-            let hasConfig = names.contains(huggingFaceConfig) || names.contains(openCLIPConfig)
             if !pickles.isEmpty && !names.contains(where: { $0.hasSuffix(".safetensors") }) {
                 throw HubError.onlyPickleWeights(repository: repository, files: pickles)
             }
-            throw HubError.notACheckpoint(
-                repository: repository,
-                reason: hasConfig
-                    ? "it has no safetensors weights in a layout TagTune reads (\(singleWeights), \(indexWeights) or \(openCLIPWeights))"
-                    : "it has neither \(huggingFaceConfig) nor \(openCLIPConfig)")
+            if case .unreadable(let reason) = finding {
+                throw HubError.notACheckpoint(repository: repository, reason: reason)
+            }
+            throw HubError.notACheckpoint(repository: repository, reason:
+                "it has neither \(CheckpointFolder.huggingFaceConfig) nor \(CheckpointFolder.openCLIPConfig)")
+        }
+        let layout = folder.layout, configFile = folder.configFile
+        var weights: [String] = []
+        var shardIndex: String?
+        switch folder.weights {
+        case .single(let name): weights = [name]
+        case .sharded(let index): shardIndex = index
         }
 
         var tokenizer: [String]
@@ -74,7 +63,7 @@ public struct CheckpointFilePlan: Sendable, Equatable {
         files += tokenizer
         if let shardIndex { files.append(shardIndex) }
         files += weights
-        return CheckpointFilePlan(layout: layout, configFile: configFile, files: files, shardIndex: shardIndex)
+        return CheckpointFilePlan(checkpoint: folder, files: files, shardIndex: shardIndex)
     }
 
     /// Adds the shards that a downloaded index names, after checking each is a plain safetensors

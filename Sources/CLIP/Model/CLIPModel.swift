@@ -18,45 +18,25 @@ public final class CLIPModel: Sendable {
     private let digestCache = NSLock()
     nonisolated(unsafe) private var cachedDigest: String?
 
-    /// Loads the checkpoint in `directory`, detecting its layout:
-    /// Hugging Face (`config.json` + `model.safetensors` or a sharded index) or
-    /// open_clip (`open_clip_config.json` + `open_clip_model.safetensors`).
+    /// Loads the checkpoint in `directory`; what counts as one, in which layout, is `CheckpointFolder`'s rule.
     public init(directory: URL) throws {
         self.directory = directory
-        let fm = FileManager.default
-        func exists(_ name: String) -> Bool { fm.fileExists(atPath: directory.appendingPathComponent(name).path) }
-        guard fm.fileExists(atPath: directory.path) else {
+        guard FileManager.default.fileExists(atPath: directory.path) else {
             throw CLIPError.checkpoint("no model folder at \(directory.path)")
         }
-        let weights: any TensorSource
-        if exists("open_clip_config.json") {
-            configuration = try .openCLIP(json: try Self.readJSON(directory.appendingPathComponent("open_clip_config.json")))
-            guard exists("open_clip_model.safetensors") else {
-                throw CLIPError.checkpoint("\(directory.path) has open_clip_config.json but no open_clip_model.safetensors (only safetensors weights are read; convert .bin/.pt files first)")
-            }
-            weights = try SafeTensorsFile(url: directory.appendingPathComponent("open_clip_model.safetensors"))
-        } else if exists("config.json") {
-            configuration = try .huggingFace(json: try Self.readJSON(directory.appendingPathComponent("config.json")))
-            if exists("model.safetensors") {
-                weights = try SafeTensorsFile(url: directory.appendingPathComponent("model.safetensors"))
-            } else if exists("model.safetensors.index.json") {
-                weights = try SafeTensorsIndex(url: directory.appendingPathComponent("model.safetensors.index.json"))
-            } else {
-                throw CLIPError.checkpoint("\(directory.path) has config.json but neither model.safetensors nor model.safetensors.index.json (only safetensors weights are read)")
-            }
-        } else {
-            throw CLIPError.checkpoint("\(directory.path) is not a CLIP checkpoint: expected config.json (Hugging Face) or open_clip_config.json (open_clip)")
+        let folder: CheckpointFolder
+        switch CheckpointFolder.inspect(directory) {
+        case .checkpoint(let found): folder = found
+        case .unreadable(let reason): throw CLIPError.checkpoint("\(directory.path): \(reason)")
+        case .notACheckpoint:
+            throw CLIPError.checkpoint("\(directory.path) is not a CLIP checkpoint: expected \(CheckpointFolder.huggingFaceConfig) "
+                                       + "(Hugging Face) or \(CheckpointFolder.openCLIPConfig) (open_clip)")
         }
-        tokenizer = try CLIPTokenizer(directory: directory)
-        guard tokenizer.vocabularySize <= configuration.vocabularySize else {
-            throw CLIPError.tokenizer("the tokenizer has \(tokenizer.vocabularySize) ids but the model's embedding has \(configuration.vocabularySize) rows")
-        }
+        configuration = try folder.configuration(in: directory)
+        let weights = try folder.openWeights(in: directory)
+        tokenizer = try CheckpointFolder.tokenizer(in: directory, for: configuration)
         preprocess = try Self.preprocessing(directory: directory, configuration: configuration)
-        if let index = weights as? SafeTensorsIndex {
-            weightFiles = index.shards.values.map(\.url).sorted { $0.lastPathComponent < $1.lastPathComponent }
-        } else {
-            weightFiles = [(weights as! SafeTensorsFile).url]
-        }
+        weightFiles = try folder.weightFiles(in: directory)
         let loader = WeightLoader(source: weights, layout: configuration.layout)
         vision = try VisionTower(loader: loader, configuration: configuration)
         text = try TextTower(loader: loader, configuration: configuration)

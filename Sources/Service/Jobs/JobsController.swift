@@ -1,3 +1,4 @@
+import CLIP
 import Foundation
 import Hummingbird
 import Tuning
@@ -100,9 +101,6 @@ struct JobsController: Sendable {
 
     /// A folder holding a checkpoint in one of the two layouts `CLIPModel` reads.
     static func isCheckpointFolder(_ folder: URL) -> Bool {
-        let files = FileManager.default
-        return ["config.json", "open_clip_config.json"].contains {
-            files.fileExists(atPath: folder.appendingPathComponent($0).path)
-        }
+        CheckpointFolder.inspect(folder) != .notACheckpoint
     }
 }

@@ -28,30 +28,18 @@ struct EncoderFolder: Sendable {
         }
     }
 
-    /// nil when the folder holds no checkpoint configuration at all (not an encoder).
+    /// nil when the folder is not a checkpoint at all (`CheckpointFolder`'s rule: not an encoder).
     static func inspect(name: String, url: URL) -> EncoderFolder? {
-        let fm = FileManager.default
-        func path(_ file: String) -> String { url.appendingPathComponent(file).path }
-        let isOpenCLIP = fm.fileExists(atPath: path("open_clip_config.json"))
-        guard isOpenCLIP || fm.fileExists(atPath: path("config.json")) else { return nil }
+        let folder: CheckpointFolder
+        switch CheckpointFolder.inspect(url) {
+        case .notACheckpoint: return nil
+        case .unreadable(let reason): return EncoderFolder(name: name, url: url, details: nil, problem: reason)
+        case .checkpoint(let found): folder = found
+        }
         do {
-            let configuration: CLIPConfiguration
-            let weightFiles: [URL]
-            if isOpenCLIP {
-                configuration = try .openCLIP(json: try readJSON(url.appendingPathComponent("open_clip_config.json")))
-                weightFiles = [url.appendingPathComponent("open_clip_model.safetensors")]
-            } else {
-                configuration = try .huggingFace(json: try readJSON(url.appendingPathComponent("config.json")))
-                if fm.fileExists(atPath: path("model.safetensors")) {
-                    weightFiles = [url.appendingPathComponent("model.safetensors")]
-                } else if fm.fileExists(atPath: path(SafeTensorsIndex.defaultFileName)) {
-                    let index = try SafeTensorsIndex(url: url.appendingPathComponent(SafeTensorsIndex.defaultFileName))
-                    weightFiles = index.shards.values.map(\.url).sorted { $0.lastPathComponent < $1.lastPathComponent }
-                } else {
-                    throw CLIPError.checkpoint("config.json but neither model.safetensors nor \(SafeTensorsIndex.defaultFileName)")
-                }
-            }
-            guard let first = weightFiles.first, fm.fileExists(atPath: first.path) else {
+            let configuration = try folder.configuration(in: url)
+            let weightFiles = try folder.weightFiles(in: url)
+            guard let first = weightFiles.first, FileManager.default.fileExists(atPath: first.path) else {
                 throw CLIPError.checkpoint("no weights file \(weightFiles.first?.lastPathComponent ?? "")")
             }
             let dtype = try mainElementType(of: first)
@@ -61,14 +49,6 @@ struct EncoderFolder: Sendable {
         } catch {
             return EncoderFolder(name: name, url: url, details: nil, problem: "\(error)")
         }
-    }
-
-    private static func readJSON(_ url: URL) throws -> [String: Any] {
-        guard let data = FileManager.default.contents(atPath: url.path),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw CLIPError.config("\(url.lastPathComponent) is not a readable JSON object")
-        }
-        return json
     }
 
     /// The element type holding the most weight bytes (only the header is read).
