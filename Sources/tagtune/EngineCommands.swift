@@ -109,7 +109,7 @@ struct Tag: ParsableCommand {
     @OptionGroup var options: ModelOptions
     @Option(help: "Comma-separated class names (zero-shot).") var classes: String?
     @Option(help: "Prompt set folder (tuned prompts with per-class thresholds).") var prompts: String?
-    @Option(help: "Prompt template for zero-shot; {} is replaced by the class name.") var template: String = "a photo of a {}."
+    @Option(help: "Prompt template for zero-shot; {} is replaced by the class name.") var template: String = ZeroShotClassifier.defaultTemplate
     @Argument(help: "Image files (JPEG or PNG).") var files: [String]
 
     func validate() throws {

@@ -15,11 +15,20 @@ public struct ZeroShotClassifier: Sendable {
     /// L2-normalised text features of the class prompts [C, D].
     public let classFeatures: [Float]
 
-    public init(model: CLIPModel, classNames: [String], template: String = "a photo of a {}.") throws {
+    /// The hand-written prompt every zero-shot path uses (the CLI's default, the server's zero-shot
+    /// tagging, the tuning prior and baseline); `{}` is the class name.
+    public static let defaultTemplate = "a photo of a {}."
+
+    /// `template` with each class name put in.
+    public static func prompts(for classNames: [String], template: String = defaultTemplate) -> [String] {
+        classNames.map { template.replacingOccurrences(of: "{}", with: $0) }
+    }
+
+    public init(model: CLIPModel, classNames: [String], template: String = defaultTemplate) throws {
         guard !classNames.isEmpty else { throw CLIPError.invalidInput("no class names") }
         self.model = model
         self.classNames = classNames
-        let prompts = classNames.map { template.replacingOccurrences(of: "{}", with: $0) }
+        let prompts = Self.prompts(for: classNames, template: template)
         classFeatures = L2Normalize.rows(try model.encode(texts: prompts), width: model.configuration.projectionDim)
     }
 

@@ -1,8 +1,10 @@
+import CLIP
+
 /// Text features of zero-shot class lists ("a photo of a {class}."), computed once per
 /// encoder weights and class list and kept in a small least-recently-used cache. Concurrent
 /// requests for the same uncached list wait for one computation.
 actor ZeroShotFeatureCache {
-    static let template = "a photo of a {}."
+    static let template = ZeroShotClassifier.defaultTemplate
 
     let capacity: Int
     private var entries: [String: Task<[Float], any Error>] = [:]
@@ -20,7 +22,7 @@ actor ZeroShotFeatureCache {
     }
 
     static func prompts(for classes: [String]) -> [String] {
-        classes.map { template.replacingOccurrences(of: "{}", with: $0) }
+        ZeroShotClassifier.prompts(for: classes, template: template)
     }
 
     /// The cached features for `key`, or `compute`'s result, which is then kept.
