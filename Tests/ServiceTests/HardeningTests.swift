@@ -110,6 +110,30 @@ struct HardeningTests {
         }
     }
 
+    /// A server started on a full disk (the database cannot be opened) serves tagging, and its
+    /// datasets and tuning routes answer 507 `insufficient_storage` rather than 404 or 500.
+    @Test func aServerStartedOnAFullDiskServesTaggingAndAnswers507ForTuning() async throws {
+        let test = try TuningTestApp()
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let app = buildApplication(configuration: test.configuration,
+                                   dependencies: AppDependencies(registry: test.registry, tuning: nil,
+                                                                 tuningUnavailable: OutOfSpace.apiError),
+                                   logger: logger)
+        try await app.test(.router) { client in
+            for (method, uri) in [(HTTPRequest.Method.post, "/v1/datasets"), (.get, "/v1/datasets"), (.get, "/v1/tuning/jobs"),
+                                  (.post, "/v1/tuning/jobs")] {
+                let response = try await client.execute(uri: uri, method: method)
+                #expect(response.status.code == 507, "\(method) \(uri): \(response.status)")
+                #expect(try TagErrorBody.decode(response).code == "insufficient_storage")
+            }
+            let models = try await client.execute(uri: "/v1/models", method: .get)
+            #expect(models.status == .ok)
+            let healthz = try await client.execute(uri: "/healthz", method: .get)
+            #expect(healthz.status == .ok)
+        }
+    }
+
     /// A prompt set whose tensors change under the running server is read again (the cache key
     /// covers the tensors file, not the manifest alone), and NaN in them is refused at load with
     /// 409 `prompt_set_unusable` instead of a 500 on every tag request.
