@@ -124,7 +124,7 @@ public final class CLIPModel: Sendable {
 }
 
 extension CLIPModel {
-    /// Projected image features [N, D] of already preprocessed pixels, in batches of `batchSize`.
+    /// Projected image features [N, D] of `count` already preprocessed images, in one pass.
     public func encodeImages(pixels: [Float], count: Int) throws -> [Float] {
         let per = 3 * configuration.imageSize * configuration.imageSize
         guard pixels.count == count * per else {

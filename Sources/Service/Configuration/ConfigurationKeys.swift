@@ -49,7 +49,7 @@ extension ConfigurationKey {
               help: "a request body arriving slower than this on average (after the grace period) is cut off; 0: no minimum"),
         .init(path: "server.body_grace_seconds", kind: .number(0...3600), defaultValue: "10",
               help: "time a request body may take before its minimum rate is enforced"),
-        // Model registry and tagging (issue 6).
+        // Model registry and tagging.
         .init(path: "models.dir", kind: .string, defaultValue: "models",
               help: "folder of encoder checkpoints, one sub-folder each (Hugging Face or open_clip layout); `tagtune pull` saves there"),
         .init(path: "models.default", kind: .optionalString, defaultValue: "",

@@ -8,7 +8,7 @@ struct OperationsController {
     let configuration: ServerConfiguration
     let readiness: Readiness
     let registry: PrometheusCollectorRegistry
-    /// The default model, when a model registry serves (issue 6).
+    /// The default model, when a model registry serves.
     var defaultModel: (@Sendable () async -> DefaultModelInfo?)? = nil
 
     struct Status: ResponseEncodable {

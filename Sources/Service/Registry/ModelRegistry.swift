@@ -14,7 +14,7 @@ import Tuning
 public actor ModelRegistry {
     public nonisolated let configuration: RegistryConfiguration
     public nonisolated let modelsURL: URL
-    /// Where finished tuning jobs should write their prompt sets (atomically, as `PromptSet.write` does).
+    /// The prompt sets folder the registry scans (finished jobs write into it through `DataLayout`).
     public nonisolated let promptSetsURL: URL
     private let defaultsStore: DefaultPromptSetStore
     private let logger: Logger
