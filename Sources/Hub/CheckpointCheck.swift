@@ -19,13 +19,7 @@ enum CheckpointCheck {
         let configuration = try Self.configuration(in: folder, plan: plan, repository: repository)
         do {
             _ = try CheckpointFolder.tokenizer(in: folder, for: configuration)
-            if let index = plan.shardIndex {
-                _ = try SafeTensorsIndex(url: folder.appendingPathComponent(index))
-            } else {
-                for name in plan.files where CheckpointFilePlan.isWeights(name) {
-                    _ = try SafeTensorsFile(url: folder.appendingPathComponent(name))
-                }
-            }
+            _ = try plan.checkpoint.openWeights(in: folder)
         } catch {
             throw HubError.notACheckpoint(repository: repository, reason: "\(error)")
         }

@@ -214,7 +214,9 @@ struct SelectionTests {
         let outcome = try EpochSelection(model: Self.model, data: data, hyperparameters: h, selection: .validation,
                                          priorFeatures: zeroShot.classFeatures).run()
         #expect(outcome.heldOutBlends.map(\.zeroShotWeight) == ZeroShotBlend.weights)
-        #expect(outcome.heldOutBlends[0].logits == outcome.heldOutLogits)
+        let tuned = try SelectionScore(scores: outcome.heldOutBlends[0].logits, labels: data.validationLabels, classes: 4,
+                                       groups: ClassGroupBounds.default.groups(of: data.classCounts))
+        #expect(tuned == outcome.best)
         let handWritten = zeroShot.scores(imageFeatures: data.validationFeatures).flatMap { $0.map(\.logit) }
         let last = try #require(outcome.heldOutBlends.last?.logits)
         #expect(zip(last, handWritten).allSatisfy { abs($0 - $1) < 1e-3 })

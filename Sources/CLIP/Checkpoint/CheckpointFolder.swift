@@ -71,23 +71,29 @@ public struct CheckpointFolder: Sendable, Equatable {
         }
     }
 
-    /// The weights, memory-mapped (shards open as they are read).
-    public func openWeights(in folder: URL) throws -> any TensorSource {
+    /// The weights, memory-mapped, and their files in the order the weights digest reads them
+    /// (the single file, or the shards by name).
+    public func openWeights(in folder: URL) throws -> (source: any TensorSource, files: [URL]) {
         switch weights {
-        case .single(let name): return try SafeTensorsFile(url: folder.appendingPathComponent(name))
-        case .sharded(let index): return try SafeTensorsIndex(url: folder.appendingPathComponent(index))
+        case .single(let name):
+            let file = try SafeTensorsFile(url: folder.appendingPathComponent(name))
+            return (file, [file.url])
+        case .sharded(let index):
+            let shards = try SafeTensorsIndex(url: folder.appendingPathComponent(index))
+            return (shards, Self.files(of: shards))
         }
     }
 
-    /// The weight files in the order the weights digest reads them: the single file, or the shards
-    /// by name.
+    /// The weight files alone (a single file is not opened).
     public func weightFiles(in folder: URL) throws -> [URL] {
         switch weights {
         case .single(let name): return [folder.appendingPathComponent(name)]
-        case .sharded(let index):
-            return try SafeTensorsIndex(url: folder.appendingPathComponent(index)).shards.values.map(\.url)
-                .sorted { $0.lastPathComponent < $1.lastPathComponent }
+        case .sharded(let index): return Self.files(of: try SafeTensorsIndex(url: folder.appendingPathComponent(index)))
         }
+    }
+
+    private static func files(of index: SafeTensorsIndex) -> [URL] {
+        index.shards.values.map(\.url).sorted { $0.lastPathComponent < $1.lastPathComponent }
     }
 
     /// The folder's tokenizer, refused when it has more ids than the model's embedding has rows.

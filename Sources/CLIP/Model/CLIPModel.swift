@@ -33,10 +33,10 @@ public final class CLIPModel: Sendable {
                                        + "(Hugging Face) or \(CheckpointFolder.openCLIPConfig) (open_clip)")
         }
         configuration = try folder.configuration(in: directory)
-        let weights = try folder.openWeights(in: directory)
+        let (weights, files) = try folder.openWeights(in: directory)
         tokenizer = try CheckpointFolder.tokenizer(in: directory, for: configuration)
         preprocess = try Self.preprocessing(directory: directory, configuration: configuration)
-        weightFiles = try folder.weightFiles(in: directory)
+        weightFiles = files
         let loader = WeightLoader(source: weights, layout: configuration.layout)
         vision = try VisionTower(loader: loader, configuration: configuration)
         text = try TextTower(loader: loader, configuration: configuration)

@@ -26,6 +26,8 @@ public struct ServedScoring: Sendable {
     public let zeroShotWeight: Float
     public let normalization: ScoreNormalization
     public let score: SelectionScore
+    /// The chosen blend's held-out logits, before the normalisation.
+    public let logits: [Float]
     /// Every pair tried, in the order tried.
     public let tried: [(zeroShotWeight: Float, normalization: ScoreNormalization, score: SelectionScore)]
 
@@ -36,16 +38,16 @@ public struct ServedScoring: Sendable {
                             groups: [ClassGroup]) throws -> ServedScoring {
         precondition(!heldOut.isEmpty)
         var tried: [(zeroShotWeight: Float, normalization: ScoreNormalization, score: SelectionScore)] = []
-        var best = 0
+        var best = 0, bestLogits = heldOut[0].logits
         for (weight, logits) in heldOut {
             for kind in ScoreNormalization.allCases {
                 var shifted = logits
                 kind.apply(to: &shifted, classes: classes)
                 tried.append((weight, kind, try SelectionScore(scores: shifted, labels: labels, classes: classes, groups: groups)))
-                if tried.last!.score.value > tried[best].score.value + 1e-9 { best = tried.count - 1 }
+                if tried.last!.score.value > tried[best].score.value + 1e-9 { best = tried.count - 1; bestLogits = logits }
             }
         }
         return ServedScoring(zeroShotWeight: tried[best].zeroShotWeight, normalization: tried[best].normalization,
-                             score: tried[best].score, tried: tried)
+                             score: tried[best].score, logits: bestLogits, tried: tried)
     }
 }

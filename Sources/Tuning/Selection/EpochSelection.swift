@@ -18,12 +18,12 @@ public struct SelectionOutcome: Sendable {
     public let scores: [SelectionScore]
     public let bestEpoch: Int
     public let learningRates: [Float]
-    /// Held-out logits at the best epoch [M, C] and their labels: what thresholds are calibrated on.
-    public let heldOutLogits: [Float]
-    public let heldOutLabels: [Float]
-    /// The same held-out logits with the class features blended with the hand-written prompt's, for
-    /// each weight of `hyperparameters.zeroShotWeights` (`ZeroShotBlend`); weight 0 is `heldOutLogits`.
+    /// Held-out logits [M, C] at the best epoch, with the class features blended with the
+    /// hand-written prompt's for each weight of `hyperparameters.zeroShotWeights` (`ZeroShotBlend`;
+    /// weight 0: the tuned prompt's, which `scores` ranked), and their labels: what the served
+    /// scoring is chosen and thresholds are calibrated on.
     public let heldOutBlends: [(zeroShotWeight: Float, logits: [Float])]
+    public let heldOutLabels: [Float]
     /// Mean ‖∇L_cse‖ / ‖∇L_cls‖ over the first epoch's steps (nil without L_cse).
     public let initialGradientRatio: Float?
     public let seconds: Double
@@ -132,7 +132,7 @@ public struct EpochSelection {
             }))
         }
         return SelectionOutcome(hyperparameters: h, scores: scores, bestEpoch: best, learningRates: rates,
-                                heldOutLogits: bestLogits, heldOutLabels: heldOutLabels, heldOutBlends: blends,
+                                heldOutBlends: blends, heldOutLabels: heldOutLabels,
                                 initialGradientRatio: firstRatio,
                                 seconds: (clock.now - began).inSeconds)
     }

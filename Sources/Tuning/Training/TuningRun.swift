@@ -207,8 +207,7 @@ public struct TuningRun {
         let groups = ClassGroupBounds.default.groups(of: data.classCounts)
         let choice = try ServedScoring.best(heldOut: outcome.heldOutBlends, labels: outcome.heldOutLabels, classes: c, groups: groups)
         let normalization = choice.normalization
-        let blended = outcome.heldOutBlends.first { $0.zeroShotWeight == choice.zeroShotWeight }!.logits
-        var served = blended
+        var served = choice.logits
         normalization.apply(to: &served, classes: c)
         let servedFeatures = ZeroShotBlend.features(tuned: classFeatures, zeroShot: prior, weight: choice.zeroShotWeight, dimension: d)
         let scored = try LabeledScores(imageCount: labels.count / c, classCount: c, scores: served, labels: labels)
@@ -216,7 +215,7 @@ public struct TuningRun {
         let hasPositives = labels.contains(true)
         let report = hasPositives
             ? try EvaluationReport(test: scored, classNames: data.classNames, trainingCounts: data.classCounts,
-                                   thresholds: calibration.thresholds, softmaxLogits: blended)
+                                   thresholds: calibration.thresholds, softmaxLogits: choice.logits)
             : nil
         let stored = context.storable()
         var manifest = PromptSetManifest(
