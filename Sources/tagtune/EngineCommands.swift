@@ -100,8 +100,9 @@ struct EmbedText: ParsableCommand {
     }
 }
 
-/// `tagtune tag`: tags with a tuned prompt set (scores and its thresholds), or zero-shot with the
-/// prompt "a photo of a {class}." (logits and softmax probabilities over the given classes).
+/// `tagtune tag`: tags with a tuned prompt set (its calibrated scores and thresholds), or zero-shot
+/// with the prompt "a photo of a {class}." (softmax over the given classes). One JSON line per image
+/// whose labels are exactly those `POST /v1/tag` answers for it: both come from the engine's `Labeling`.
 struct Tag: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Tag images with a prompt set (--prompts) or zero-shot class names (--classes).")
@@ -110,58 +111,45 @@ struct Tag: ParsableCommand {
     @Option(help: "Comma-separated class names (zero-shot).") var classes: String?
     @Option(help: "Prompt set folder (tuned prompts with per-class thresholds).") var prompts: String?
     @Option(help: "Prompt template for zero-shot; {} is replaced by the class name.") var template: String = ZeroShotClassifier.defaultTemplate
+    @Option(help: "One threshold for every class instead of the prompt set's (zero-shot: 0.5).") var threshold: Float?
+    @Option(help: "Print only the k highest-scoring labels of each image.") var topK: Int?
     @Argument(help: "Image files (JPEG or PNG).") var files: [String]
 
     func validate() throws {
         guard (classes != nil) != (prompts != nil) else { throw ValidationError("give exactly one of --classes and --prompts") }
+        if let threshold, !(0...1).contains(threshold) { throw ValidationError("--threshold must be in [0, 1]") }
+        if let topK, topK < 1 { throw ValidationError("--top-k must be at least 1") }
     }
 
     func run() throws {
         let model = try options.load()
-        let batch = max(1, options.encodeBatch)
+        let label: ([Float]) -> [[ImageLabel]]
         if let prompts {
             let set: PromptSet
             do { set = try PromptSet.load(from: URL(fileURLWithPath: prompts), for: model) } catch { throw CommandFailure("\(error)") }
-            let names = set.manifest.classes, c = names.count
-            for chunk in stride(from: 0, to: files.count, by: batch) {
-                let paths = Array(files[chunk..<min(files.count, chunk + batch)])
-                let features = L2Normalize.rows(try model.encode(images: try paths.map(decodeImage)), width: model.configuration.projectionDim)
-                let scores = set.scores(imageFeatures: features, logitScale: model.logitScale)
-                for (i, path) in paths.enumerated() {
-                    let order = (0..<c).sorted { scores[i * c + $0] > scores[i * c + $1] }
-                    let labels = order.map { j in
-                        var entry = JSONLine()
-                        entry.add("label", names[j])
-                        entry.add("score", scores[i * c + j])
-                        entry.add("threshold", set.manifest.thresholds[j])
-                        entry.add("present", raw: scores[i * c + j] >= set.manifest.thresholds[j] ? "true" : "false")
-                        return entry.text
-                    }
-                    var line = JSONLine()
-                    line.add("input", path)
-                    line.add("labels", raw: "[" + labels.joined(separator: ",") + "]")
-                    print(line.text)
-                }
-            }
-            return
+            label = { set.labels(imageFeatures: $0, logitScale: model.logitScale, threshold: threshold, topK: topK) }
+        } else {
+            let names = (classes ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !names.isEmpty else { throw ValidationError("--classes needs at least one class name") }
+            let classifier = try ZeroShotClassifier(model: model, classNames: names, template: template)
+            label = { classifier.labels(imageFeatures: $0, threshold: threshold, topK: topK) }
         }
-        let names = (classes ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        guard !names.isEmpty else { throw ValidationError("--classes needs at least one class name") }
-        let classifier = try ZeroShotClassifier(model: model, classNames: names, template: template)
+        let batch = max(1, options.encodeBatch)
         for chunk in stride(from: 0, to: files.count, by: batch) {
             let paths = Array(files[chunk..<min(files.count, chunk + batch)])
-            let results = try classifier.classify(images: try paths.map(decodeImage))
-            for (path, scores) in zip(paths, results) {
-                var line = JSONLine()
-                line.add("input", path)
-                let labels = scores.sorted { $0.logit > $1.logit }.map { s in
+            for (path, labels) in zip(paths, label(try model.encode(images: try paths.map(decodeImage)))) {
+                let entries = labels.map { l in
                     var entry = JSONLine()
-                    entry.add("label", s.label)
-                    entry.add("logit", s.logit)
-                    entry.add("probability", s.probability)
+                    entry.add("label", l.label)
+                    entry.add("score", l.score)
+                    entry.add("threshold", l.threshold)
+                    entry.add("present", raw: l.present ? "true" : "false")
+                    if let logit = l.logit { entry.add("logit", logit) }
                     return entry.text
                 }
-                line.add("labels", raw: "[" + labels.joined(separator: ",") + "]")
+                var line = JSONLine()
+                line.add("input", path)
+                line.add("labels", raw: "[" + entries.joined(separator: ",") + "]")
                 print(line.text)
             }
         }

@@ -81,8 +81,9 @@ struct CommandLineTests {
         #expect(tagged.status == 0, "\(tagged.error)")
         let labels = tagged.lines[0]["labels"] as! [[String: Any]]
         #expect(Set(labels.map { $0["label"] as! String }) == ["cat", "dog", "traffic light"])
-        let total = labels.reduce(0.0) { $0 + ($1["probability"] as! Double) }
-        #expect(abs(total - 1) < 1e-4)
+        let total = labels.reduce(0.0) { $0 + ($1["score"] as! Double) }
+        #expect(abs(total - 1) < 1e-4, "zero-shot scores are a softmax over the given classes")
+        #expect(labels.allSatisfy { $0["threshold"] as? Double == 0.5 && $0["logit"] is Double })
     }
 
     @Test func badInputFailsWithAMessage() throws {

@@ -60,7 +60,7 @@ struct SelectionTests {
         h.schedule = .constant
         let outcome = try EpochSelection(model: Self.model, data: data, hyperparameters: h, selection: .validation, priorFeatures: nil).run()
         let zeroShot = try ZeroShotClassifier(model: Self.model, classNames: data.classNames)
-        let logits = zeroShot.scores(imageFeatures: data.validationFeatures).flatMap { $0.map(\.logit) }
+        let logits = zeroShot.logits(imageFeatures: data.validationFeatures)
         let expected = try SelectionScore(scores: logits, labels: data.validationLabels, classes: 4,
                                           groups: ClassGroupBounds.default.groups(of: data.classCounts))
         #expect(abs(outcome.scores[0].value - expected.value) < 1e-4)
@@ -217,7 +217,7 @@ struct SelectionTests {
         let tuned = try SelectionScore(scores: outcome.heldOutBlends[0].logits, labels: data.validationLabels, classes: 4,
                                        groups: ClassGroupBounds.default.groups(of: data.classCounts))
         #expect(tuned == outcome.best)
-        let handWritten = zeroShot.scores(imageFeatures: data.validationFeatures).flatMap { $0.map(\.logit) }
+        let handWritten = zeroShot.logits(imageFeatures: data.validationFeatures)
         let last = try #require(outcome.heldOutBlends.last?.logits)
         #expect(zip(last, handWritten).allSatisfy { abs($0 - $1) < 1e-3 })
         #expect(zip(outcome.heldOutBlends[2].logits, last).contains { abs($0 - $1) > 1e-3 })

@@ -37,8 +37,7 @@ struct DefaultModelWarmUp: Service {
         let size = encoder.model.configuration.imageSize
         let gray = try RGBImage(width: size, height: size, pixels: [UInt8](repeating: 128, count: size * size * 3))
         let encoded = try await batcher.encode([encoder.model.preprocess.apply(gray)], with: encoder, urgent: true)
-        _ = LabelScoring.promptSetLabels(imageFeatures: encoded[0].features, promptSet: promptSet.promptSet,
-                                         logitScale: encoder.model.logitScale, threshold: nil, topK: 1)
+        _ = promptSet.promptSet.labels(imageFeatures: encoded[0].features, logitScale: encoder.model.logitScale, topK: 1)
         let registry = self.registry
         readiness.markReady(recheck: { await registry.defaultsProblem() })
         logger.info("ready", metadata: [

@@ -1,3 +1,4 @@
+import CLIP
 import Hummingbird
 
 /// The answer of `POST /v1/tag`: per image, its labels and what it cost, plus the model and
@@ -21,7 +22,7 @@ struct TagResponse: ResponseEncodable {
         let filename: String?
         let width: Int
         let height: Int
-        let labels: [TagLabel]
+        let labels: [ImageLabel]
         let timings: ImageTimings
     }
 

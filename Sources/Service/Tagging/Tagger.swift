@@ -1,3 +1,4 @@
+import CLIP
 import Compute
 import Imaging
 
@@ -23,10 +24,8 @@ struct Tagger: Sendable {
             let prepared = try await ImagePreparation.prepare(input.images, for: encoder, limits: decodeLimits)
             let classFeatures = try await zeroShotFeatures(classes: classes, encoder: encoder)
             let encoded = try await batcher.encode(prepared.map(\.pixels), with: encoder)
-            let labels = LabelScoring.zeroShotLabels(
-                imageFeatures: encoded.flatMap(\.features), classes: classes, classFeatures: classFeatures,
-                logitScale: encoder.model.logitScale, dimension: encoder.model.configuration.projectionDim,
-                threshold: options.threshold, topK: options.topK)
+            let labels = try ZeroShotClassifier(classNames: classes, classFeatures: classFeatures, logitScale: encoder.model.logitScale)
+                .labels(imageFeatures: encoded.flatMap(\.features), threshold: options.threshold, topK: options.topK)
             return response(encoder: encoder, promptSet: nil, input: input, prepared: prepared, encoded: encoded,
                             labels: labels, start: start)
         }
@@ -52,9 +51,8 @@ struct Tagger: Sendable {
         let encoder = try await registry.encoder(named: promptSet.encoderName)
         let prepared = try await ImagePreparation.prepare(input.images, for: encoder, limits: decodeLimits)
         let encoded = try await batcher.encode(prepared.map(\.pixels), with: encoder)
-        let labels = LabelScoring.promptSetLabels(
-            imageFeatures: encoded.flatMap(\.features), promptSet: promptSet.promptSet, logitScale: encoder.model.logitScale,
-            threshold: options.threshold, topK: options.topK)
+        let labels = promptSet.promptSet.labels(imageFeatures: encoded.flatMap(\.features), logitScale: encoder.model.logitScale,
+                                                threshold: options.threshold, topK: options.topK)
         return response(encoder: encoder, promptSet: promptSet.id, input: input, prepared: prepared, encoded: encoded,
                         labels: labels, start: start)
     }
@@ -87,7 +85,7 @@ struct Tagger: Sendable {
     }
 
     private func response(encoder: LoadedEncoder, promptSet: String?, input: TagInput, prepared: [PreparedImage],
-                          encoded: [EncodedImage], labels: [[TagLabel]], start: ContinuousClock.Instant) -> TagResponse {
+                          encoded: [EncodedImage], labels: [[ImageLabel]], start: ContinuousClock.Instant) -> TagResponse {
         let results = prepared.indices.map { i in
             TagResponse.ImageResult(
                 index: i, filename: input.images[i].filename, width: prepared[i].width, height: prepared[i].height,

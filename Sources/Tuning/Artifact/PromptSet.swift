@@ -29,16 +29,12 @@ public struct PromptSet: Sendable {
 
     /// Logits s·cos [N, C] for L2-normalised image features [N, D] (before the scoring's normalisation).
     public func logits(imageFeatures: [Float], logitScale: Float) -> [Float] {
-        let d = manifest.encoder.projectionDim, c = manifest.classes.count, n = imageFeatures.count / d
-        var out = [Float](repeating: 0, count: n * c)
-        imageFeatures.withUnsafeBufferPointer { v in classFeatures.withUnsafeBufferPointer { t in out.withUnsafeMutableBufferPointer { z in
-            gemm(transA: false, transB: true, m: n, n: c, k: d, alpha: logitScale,
-                 a: v.baseAddress!, lda: d, b: t.baseAddress!, ldb: d, c: z.baseAddress!, ldc: c)
-        } } }
-        return out
+        Labeling.cosineLogits(images: imageFeatures, classes: classFeatures, dimension: manifest.encoder.projectionDim,
+                              scale: logitScale)
     }
 
-    /// Scores in [0, 1] for L2-normalised image features [N, D], given the encoder's logit scale.
+    /// Scores in [0, 1] for L2-normalised image features [N, D], given the encoder's logit scale:
+    /// sigmoid(normalised z − θ_c), the calibrated scoring the manifest records.
     public func scores(imageFeatures: [Float], logitScale: Float) -> [Float] {
         var out = logits(imageFeatures: imageFeatures, logitScale: logitScale)
         let c = manifest.classes.count
@@ -46,6 +42,15 @@ public struct PromptSet: Sendable {
         let offsets = manifest.scoring.logitOffsets
         for i in out.indices { out[i] = 1 / (1 + exp(-(out[i] - offsets[i % c]))) }
         return out
+    }
+
+    /// Labels of projected image features [N, D] (normalised here), each image's ranked by score,
+    /// present at the class's calibrated threshold or at `threshold` for every class.
+    public func labels(imageFeatures: [Float], logitScale: Float, threshold: Float? = nil, topK: Int? = nil) -> [[ImageLabel]] {
+        let unit = L2Normalize.rows(imageFeatures, width: manifest.encoder.projectionDim)
+        return Labeling.labels(classNames: manifest.classes, scores: scores(imageFeatures: unit, logitScale: logitScale),
+                               thresholds: threshold.map { Array(repeating: $0, count: manifest.classes.count) } ?? manifest.thresholds,
+                               topK: topK)
     }
 
     /// Writes the folder atomically: everything goes into a temporary sibling folder, which is

@@ -10,7 +10,7 @@ extension EvaluationReport {
     ) throws -> EvaluationReport {
         let c = classNames.count
         let logits = try ZeroShotClassifier(model: model, classNames: classNames)
-            .scores(imageFeatures: imageFeatures).flatMap { $0.map(\.logit) }
+            .logits(imageFeatures: imageFeatures)
         let scored = try LabeledScores(imageCount: labels.count / c, classCount: c, scores: logits, labels: labels)
         return try EvaluationReport(test: scored, classNames: classNames, trainingCounts: trainingCounts,
                                     thresholds: try ThresholdCalibration(validation: scored).thresholds, softmaxLogits: logits)

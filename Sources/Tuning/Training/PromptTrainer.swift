@@ -139,14 +139,9 @@ public final class PromptTrainer {
 
     /// s · cos(image, class) for unit image rows [N, D] against raw class features [C, D].
     public func logits(imageFeatures: [Float], classFeatures: [Float]) -> [Float] {
-        let d = data.dimension, c = data.classNames.count, n = imageFeatures.count / d
-        let unit = L2Normalize.rows(classFeatures, width: d)
-        var out = [Float](repeating: 0, count: n * c)
-        imageFeatures.withUnsafeBufferPointer { v in unit.withUnsafeBufferPointer { t in out.withUnsafeMutableBufferPointer { z in
-            gemm(transA: false, transB: true, m: n, n: c, k: d, alpha: model.logitScale,
-                 a: v.baseAddress!, lda: d, b: t.baseAddress!, ldb: d, c: z.baseAddress!, ldc: c)
-        } } }
-        return out
+        let d = data.dimension
+        return Labeling.cosineLogits(images: imageFeatures, classes: L2Normalize.rows(classFeatures, width: d),
+                                     dimension: d, scale: model.logitScale)
     }
 
     /// One optimisation step on the training images `batch`.
