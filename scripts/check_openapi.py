@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Validates TagTune's OpenAPI document as OpenAPI 3.1 with openapi-spec-validator.
 
-The document lives in the binary, as the JSON string of Sources/Service/OpenAPI/OpenAPIDocument.swift.
-By default this reads it from there; give a .json file, or the URL of a running server's
-/openapi.json, to check that instead.
+By default this reads Sources/Service/OpenAPI/openapi.json, the document a person edits (its
+hyper-parameter schemas are placeholders the server fills from the hyper-parameter table); give
+the served document instead (`tagtune serve --print-openapi > f.json`, or a running server's URL)
+to check it whole. `make test` checks both.
 
     python3 scripts/check_openapi.py
+    python3 scripts/check_openapi.py served.json
     python3 scripts/check_openapi.py http://127.0.0.1:8080/openapi.json
 
 Needs `pip install openapi-spec-validator`. Exit status: 0 valid, 1 invalid, 2 cannot read or no validator.
@@ -15,27 +17,18 @@ import sys
 import urllib.request
 from pathlib import Path
 
-SWIFT_SOURCE = Path(__file__).resolve().parent.parent / "Sources/Service/OpenAPI/OpenAPIDocument.swift"
-OPENING, CLOSING = '#"""', '"""#'
+SOURCE = Path(__file__).resolve().parent.parent / "Sources/Service/OpenAPI/openapi.json"
 
 
 def document_text(source: str) -> str:
     if source.startswith(("http://", "https://")):
         with urllib.request.urlopen(source, timeout=30) as response:
             return response.read().decode("utf-8")
-    path = Path(source)
-    text = path.read_text(encoding="utf-8")
-    if path.suffix != ".swift":
-        return text
-    # The raw string literal: from the line ending with #""" to the line that is """#.
-    lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.rstrip().endswith(OPENING))
-    end = next(i for i in range(start + 1, len(lines)) if lines[i].strip() == CLOSING)
-    return "\n".join(lines[start + 1:end])
+    return Path(source).read_text(encoding="utf-8")
 
 
 def main() -> int:
-    source = sys.argv[1] if len(sys.argv) > 1 else str(SWIFT_SOURCE)
+    source = sys.argv[1] if len(sys.argv) > 1 else str(SOURCE)
     try:
         from openapi_spec_validator import validate
     except ImportError:

@@ -21,6 +21,8 @@ export function startTuneView() {
     showDataset(dataset ?? null);
   });
   byId("job-form").addEventListener("submit", (event) => { event.preventDefault(); startJob(); });
+  byId("job-method").addEventListener("change", showMethodDefaults);
+  loadHyperparameterFields();
   refreshDatasets();
   refreshModels();
   refreshJobs({ followRunning: true });
@@ -30,6 +32,55 @@ export function startTuneView() {
 export function showTuneView() {
   refreshDatasets();
   refreshJobs();
+}
+
+// The hyper-parameters as the server's table describes them (OpenAPI's HyperparametersRequest):
+// name, title, help, kind and range, each method's default (x-defaults), the methods that use it.
+let parameterTable = [];
+
+async function loadHyperparameterFields() {
+  try {
+    const schema = (await get("/openapi.json")).components.schemas.HyperparametersRequest;
+    parameterTable = schema["x-order"].map((name) => ({ name, ...schema.properties[name] }));
+  } catch (error) {
+    showError(byId("job-messages"), error, "Reading the hyper-parameters");
+    return;
+  }
+  // Epochs has its own field above; the rest go in the advanced section.
+  replace(byId("hp-fields"), parameterTable.filter((p) => p.name !== "epochs").map(hyperparameterField));
+  showMethodDefaults();
+}
+
+function hyperparameterField(parameter) {
+  const value = parameter.anyOf[0];
+  const id = `hp-${parameter.name}`;
+  const common = { id, "data-hp": parameter.name, title: parameter.description };
+  const input = value.enum
+    ? h("select", { ...common, "data-kind": "text" }, h("option", { value: "" }, "auto"), value.enum.map((o) => h("option", { value: o }, o)))
+    : value.type === "string"
+      ? h("input", { ...common, "data-kind": "text", type: "text", maxlength: value.maxLength, autocomplete: "off" })
+      : h("input", { ...common, "data-kind": value.type, type: "number", step: value.type === "integer" ? "1" : "any",
+          min: value.minimum ?? value.exclusiveMinimum, max: value.maximum ?? value.exclusiveMaximum,
+          inputmode: value.type === "integer" ? "numeric" : "decimal" });
+  return h("div", { class: "field" }, h("label", { for: id }, parameter.title), input,
+    h("span", { class: "hint", id: `${id}-unused`, hidden: true }));
+}
+
+// Each field shows the chosen method's default; fields the method does not use are disabled.
+function showMethodDefaults() {
+  const method = byId("job-method").value;
+  for (const parameter of parameterTable) {
+    const input = byId(parameter.name === "epochs" ? "job-epochs" : `hp-${parameter.name}`);
+    if (!input) continue;
+    const fallback = parameter["x-defaults"]?.[method];
+    const text = fallback === null || fallback === undefined ? "auto" : `auto (${fallback})`;
+    if (input.tagName === "SELECT") input.options[0].textContent = text;
+    else input.placeholder = text;
+    const unused = !(parameter["x-methods"] ?? []).includes(method);
+    input.disabled = unused;
+    const note = byId(`hp-${parameter.name}-unused`);
+    if (note) { note.hidden = !unused; note.textContent = unused ? `not used by ${method}` : ""; }
+  }
 }
 
 async function refreshModels() {
@@ -132,11 +183,9 @@ function fact(term, value) {
 function jobRequest() {
   const body = { model: byId("job-model").value, dataset: selected?.id ?? "", method: byId("job-method").value };
   const hyperparameters = {};
-  const epochs = byId("job-epochs").value.trim();
-  if (epochs) hyperparameters.epochs = Number(epochs);
   for (const input of document.querySelectorAll("[data-hp]")) {
     const raw = input.value.trim();
-    if (!raw) continue;
+    if (!raw || input.disabled) continue;
     const kind = input.dataset.kind;
     hyperparameters[input.dataset.hp] = kind === "integer" || kind === "number" ? Number(raw) : kind === "boolean" ? raw === "true" : raw;
   }

@@ -24,6 +24,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Lowest log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String?
     @Option(name: .customLong("set"), help: "Any configuration key, as key=value (repeatable).") var settings: [String] = []
     @Flag(help: "Print the resolved configuration and exit.") var printConfig = false
+    @Flag(help: "Print the OpenAPI document this configuration serves at /openapi.json and exit.") var printOpenapi = false
 
     func run() async throws {
         var flags: [String: String] = [:]
@@ -49,6 +50,10 @@ struct Serve: AsyncParsableCommand {
             for key in ConfigurationKey.all {
                 print("\(key.path) = \(try configuration.displayValue(key.path))    # \(configuration.sources[key.path] ?? "default")")
             }
+            return
+        }
+        if printOpenapi {
+            print(OpenAPIDocument.served(keysConfigured: configuration.auth.isEnabled))
             return
         }
 

@@ -48,74 +48,70 @@ struct Tune: ParsableCommand {
     @Option(help: "Output folder of the prompt set (written atomically).") var out: String
     @Option(help: "Validation dataset; default: stratified k-fold on the training images.") var valDataset: String?
     @Option(help: "auto (search), lmpt (the paper's settings) or coop (one shared context, BCE).") var method: TuningMethod = .auto
-    @Option(help: "Epochs.") var epochs: Int?
-    @Option(help: "Images per optimisation step.") var batchSize: Int?
-    @Option(help: "sgd or adamw.") var optimizer: OptimizerKind?
-    @Option(help: "Learning rate.") var lr: Float?
-    @Option(help: "SGD momentum.") var momentum: Float?
-    @Option(help: "Weight decay.") var weightDecay: Float?
-    @Option(help: "Context vectors per prompt (M).") var nCtx: Int?
-    @Option(help: "Context: generic, class_specific or hybrid (shared + per-class residual from zero).") var context: ContextKind?
-    @Option(help: "Initialise the context from these words (M = their token count).") var ctxInit: String?
-    @Option(help: "Class-name position: end, middle or front.") var classPosition: ClassTokenPosition?
-    @Option(help: "λ in λ·L_cls + (1 − λ)·β·L_cse.") var lambda: Float?
-    @Option(help: "Classification loss: bce, dbl, focal or asl.") var loss: ClassificationLossKind?
-    @Option(help: "Learning-rate schedule: plateau, cosine or constant.") var schedule: LearningRateScheduleKind?
-    @Option(help: "Plateau schedule's patience (epochs).") var patience: Int?
-    @Option(help: "Stop when the selection score has not improved for this many epochs (0: never).") var earlyStop: Int?
-    @Option(help: "Embedding loss form: feature (default) or token (the official code's).") var cse: EmbeddingLossForm?
-    @Option(help: "β, the embedding loss's weight.") var cseWeight: Float?
-    @Option(help: "Embedding loss reduction: class_sum or official (the official code's, C² smaller).") var cseReduction: EmbeddingLossReduction?
-    @Option(help: "Embedding loss margin m.") var cseMargin: Float?
-    @Option(help: "κ, the pull towards the hand-written prompts' features (KgCoOp); 0: off.") var priorWeight: Float?
-    @Option(help: "α of the served features' blend with the hand-written prompt's, in [0, 1] (auto: chosen on held-out scores; lmpt, coop: 0).") var zeroShotWeight: Float?
-    @Option(help: "DBL's μ (0.3 for VOC-LT, 0.2 for COCO-LT).") var dblMu: Float?
-    @Option(help: "DBL's λ_neg (5 for VOC-LT, 2 for COCO-LT).") var dblLambdaNeg: Float?
-    @Option(help: "k of the stratified k-fold that scores settings and epochs.") var folds: Int?
-    @Option(help: "auto: the search's time budget in minutes.") var budgetMinutes: Float?
+    @Option(help: .hyperparameter("epochs")) var epochs: Int?
+    @Option(help: .hyperparameter("batch_size")) var batchSize: Int?
+    @Option(help: .hyperparameter("optimizer")) var optimizer: OptimizerKind?
+    @Option(help: .hyperparameter("learning_rate")) var lr: Float?
+    @Option(help: .hyperparameter("momentum")) var momentum: Float?
+    @Option(help: .hyperparameter("weight_decay")) var weightDecay: Float?
+    @Option(help: .hyperparameter("n_ctx")) var nCtx: Int?
+    @Option(help: .hyperparameter("context")) var context: ContextKind?
+    @Option(help: .hyperparameter("ctx_init")) var ctxInit: String?
+    @Option(help: .hyperparameter("class_position")) var classPosition: ClassTokenPosition?
+    @Option(help: .hyperparameter("lambda")) var lambda: Float?
+    @Option(help: .hyperparameter("loss")) var loss: ClassificationLossKind?
+    @Option(help: .hyperparameter("schedule")) var schedule: LearningRateScheduleKind?
+    @Option(help: .hyperparameter("patience")) var patience: Int?
+    @Option(help: .hyperparameter("early_stop_patience")) var earlyStop: Int?
+    @Option(help: .hyperparameter("cse")) var cse: EmbeddingLossForm?
+    @Option(help: .hyperparameter("cse_weight")) var cseWeight: Float?
+    @Option(help: .hyperparameter("cse_reduction")) var cseReduction: EmbeddingLossReduction?
+    @Option(help: .hyperparameter("cse_margin")) var cseMargin: Float?
+    @Option(help: .hyperparameter("prior_weight")) var priorWeight: Float?
+    @Option(help: .hyperparameter("zero_shot_weight")) var zeroShotWeight: Float?
+    @Option(help: .hyperparameter("dbl_mu")) var dblMu: Float?
+    @Option(help: .hyperparameter("dbl_lambda_neg")) var dblLambdaNeg: Float?
+    @Option(help: .hyperparameter("folds")) var folds: Int?
+    @Option(help: .hyperparameter("budget_minutes")) var budgetMinutes: Float?
     @Option(help: "Random seed (context initialisation, shuffling, folds).") var seed: UInt64 = 0
     @Option(help: "Feature cache folder (default: data/features).") var cache: String = "data/features"
     @Flag(help: "Replace the output folder if it exists.") var replace = false
     @Flag(help: "Print a JSON summary at the end.") var json = false
 
-    /// The method's defaults with the options given; `fixed` lists them for `auto`.
+    /// The method's defaults with the options given, through the hyper-parameter table (the same
+    /// kinds and ranges as a job request's); `fixed` lists them for `auto`.
     func hyperparameters() throws -> TuningHyperparameters {
-        var h = TuningHyperparameters.defaults(for: method)
-        var fixed: [String] = []
-        func set<T>(_ value: T?, _ name: String, _ apply: (inout TuningHyperparameters, T) -> Void) {
-            guard let value else { return }
-            apply(&h, value)
-            fixed.append(name)
+        var given: [(name: String, value: Hyperparameter.Value)] = []
+        func add(_ name: String, _ value: Hyperparameter.Value?) { if let value { given.append((name, value)) } }
+        add("epochs", epochs.map { .integer($0) })
+        add("batch_size", batchSize.map { .integer($0) })
+        add("optimizer", optimizer.map { .text($0.rawValue) })
+        add("learning_rate", lr.map { .number(Double($0)) })
+        add("momentum", momentum.map { .number(Double($0)) })
+        add("weight_decay", weightDecay.map { .number(Double($0)) })
+        add("n_ctx", nCtx.map { .integer($0) })
+        add("context", context.map { .text($0.rawValue) })
+        add("ctx_init", ctxInit.map { .text($0) })
+        add("class_position", classPosition.map { .text($0.rawValue) })
+        add("lambda", lambda.map { .number(Double($0)) })
+        add("loss", loss.map { .text($0.rawValue) })
+        add("schedule", schedule.map { .text($0.rawValue) })
+        add("patience", patience.map { .integer($0) })
+        add("early_stop_patience", earlyStop.map { .integer($0) })
+        add("cse", cse.map { .text($0.rawValue) })
+        add("cse_weight", cseWeight.map { .number(Double($0)) })
+        add("cse_reduction", cseReduction.map { .text($0.rawValue) })
+        add("cse_margin", cseMargin.map { .number(Double($0)) })
+        add("prior_weight", priorWeight.map { .number(Double($0)) })
+        add("zero_shot_weight", zeroShotWeight.map { .number(Double($0)) })
+        add("dbl_mu", dblMu.map { .number(Double($0)) })
+        add("dbl_lambda_neg", dblLambdaNeg.map { .number(Double($0)) })
+        add("folds", folds.map { .integer($0) })
+        add("budget_minutes", budgetMinutes.map { .number(Double($0)) })
+        do { return try TuningHyperparameters.resolving(given, method: method, seed: seed) } catch let error as HyperparameterError {
+            let option = TuningHyperparameters.hyperparameter(error.name).map { "--\($0.option)" } ?? error.name
+            throw ValidationError("\(option): \(error.message)")
         }
-        set(epochs, "epochs") { $0.epochs = $1 }
-        set(batchSize, "batch_size") { $0.batchSize = $1 }
-        set(optimizer, "optimizer") { $0.optimizer = $1 }
-        set(lr, "learning_rate") { $0.learningRate = $1 }
-        set(momentum, "momentum") { $0.momentum = $1 }
-        set(weightDecay, "weight_decay") { $0.weightDecay = $1 }
-        set(nCtx, "n_ctx") { $0.contextLength = $1 }
-        set(context, "context") { $0.context = $1 }
-        set(ctxInit, "ctx_init") { $0.contextInit = $1 }
-        set(classPosition, "class_position") { $0.classPosition = $1 }
-        set(lambda, "lambda") { $0.lambda = $1 }
-        set(loss, "loss") { $0.classificationLoss = $1 }
-        set(schedule, "schedule") { $0.schedule = $1 }
-        set(patience, "patience") { $0.patience = $1 }
-        set(earlyStop, "early_stop_patience") { $0.earlyStopPatience = $1 }
-        set(cse, "cse") { $0.embeddingLoss = $1 }
-        set(cseWeight, "cse_weight") { $0.cseWeight = $1 }
-        set(cseReduction, "cse_reduction") { $0.cseReduction = $1 }
-        set(cseMargin, "cse_margin") { $0.cseMargin = $1 }
-        set(priorWeight, "prior_weight") { $0.priorWeight = $1 }
-        set(zeroShotWeight, "zero_shot_weight") { $0.zeroShotWeight = $1 }
-        set(dblMu, "dbl_mu") { $0.dblCentre = $1 }
-        set(dblLambdaNeg, "dbl_lambda_neg") { $0.dblNegativeScale = $1 }
-        set(folds, "folds") { $0.folds = $1 }
-        set(budgetMinutes, "budget_minutes") { $0.budgetMinutes = $1 }
-        h.seed = seed
-        if method == .auto { h.fixed = fixed }
-        do { try h.validate() } catch { throw ValidationError("\(error)") }
-        return h
     }
 
     func run() throws {
@@ -251,5 +247,12 @@ struct Eval: ParsableCommand {
                 print("  \(name) \(group) n=\(row.trainingCount)\t AP " + (row.ap.map { String(format: "%.2f", $0) } ?? "-"))
             }
         }
+    }
+}
+
+extension ArgumentHelp {
+    /// A tuning option's help, from the hyper-parameter table.
+    static func hyperparameter(_ name: String) -> ArgumentHelp {
+        ArgumentHelp(TuningHyperparameters.hyperparameter(name)?.help ?? name)
     }
 }

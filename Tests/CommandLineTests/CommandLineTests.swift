@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import Tuning
 
 /// The `tagtune` commands as a user runs them: output formats, `--` handling, exit codes and
 /// messages, and a whole tune → eval → tag round trip on the tiny fixture checkpoint.
@@ -84,6 +85,18 @@ struct CommandLineTests {
         let total = labels.reduce(0.0) { $0 + ($1["score"] as! Double) }
         #expect(abs(total - 1) < 1e-4, "zero-shot scores are a softmax over the given classes")
         #expect(labels.allSatisfy { $0["threshold"] as? Double == 0.5 && $0["logit"] is Double })
+    }
+
+    @Test func tuneHasAnOptionForEveryHyperparameterOfTheTable() throws {
+        let help = try Self.run(["tune", "--help"])
+        #expect(help.status == 0)
+        for field in TuningHyperparameters.table where !field.legacy {   // class_specific: the API's older spelling of context
+            #expect(help.output.contains("--\(field.option) "), "--\(field.option)")
+            #expect(help.output.contains(String(field.help.prefix(30))), "the help of --\(field.option) is the table's")
+        }
+        let refused = try Self.run(["tune", "--model", Self.model, "--dataset", "x", "--out", "y", "--dbl-mu", "50"])
+        #expect(refused.status != 0)
+        #expect(refused.error.contains("--dbl-mu: must be in (0, 10), got 50"), "\(refused.error)")
     }
 
     @Test func badInputFailsWithAMessage() throws {

@@ -20,7 +20,7 @@ struct OpenAPIDocumentTests {
         var description: String { "\(method.uppercased()) \(path)" }
     }
 
-    static func document() throws -> JSONValue { try JSONValue.parse(Data(OpenAPIDocument.json.utf8)) }
+    static func document() throws -> JSONValue { try JSONValue.parse(Data(OpenAPIDocument.withKeys.utf8)) }
 
     static func operations(_ document: JSONValue) throws -> [Operation] {
         let paths = try #require(document["paths"]?.objectValue)
@@ -160,7 +160,7 @@ struct OpenAPIDocumentTests {
             try await client.execute(uri: "/openapi.json", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
-                #expect(String(buffer: response.body) == OpenAPIDocument.json)
+                #expect(String(buffer: response.body) == OpenAPIDocument.withKeys)
                 let served = try JSONValue.parse(Data(buffer: response.body))
                 #expect(served["openapi"]?.stringValue?.hasPrefix("3.1.") == true)
             }

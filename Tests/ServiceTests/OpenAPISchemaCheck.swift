@@ -9,7 +9,7 @@ struct OpenAPISchemaCheck {
     /// The whole document, for `$ref`s.
     let document: JSONValue
 
-    /// Keywords that only describe: nothing to check.
+    /// Keywords that only describe: nothing to check (and OpenAPI's `x-` extensions, which describe too).
     static let annotations: Set<String> = [
         "description", "title", "default", "examples", "deprecated", "readOnly", "writeOnly", "format", "contentMediaType",
     ]
@@ -40,7 +40,7 @@ struct OpenAPISchemaCheck {
     private func problems(_ value: JSONValue, _ schema: JSONValue, at path: String, closed: Bool) -> [String] {
         guard case .object(let rules) = schema else { return ["\(path): the schema is not an object"] }
         var found: [String] = []
-        for key in rules.keys.sorted() where !Self.keywords.contains(key) && !Self.annotations.contains(key) {
+        for key in rules.keys.sorted() where !Self.keywords.contains(key) && !Self.annotations.contains(key) && !key.hasPrefix("x-") {
             found.append("\(path): the schema uses '\(key)', which this check does not know")
         }
         if case .string(let reference)? = rules["$ref"] {

@@ -280,6 +280,31 @@ class PageTest:
         b.screenshot("05b-dataset-phone.png", PHONE)
         return f"{self.dataset}: {images} images, {len(counts)} classes"
 
+    def step_hyperparameter_form(self):
+        """The advanced fields are the server's hyper-parameter table (from /openapi.json), with
+        each method's defaults as placeholders and fields the method does not use disabled."""
+        b = self.browser
+        self.go("tune")
+        _, document = api(self.server, "GET", "/openapi.json")
+        schema = document["components"]["schemas"]["HyperparametersRequest"]
+        b.find("details.advanced summary").click()
+        b.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#hp-fields [data-hp]"), 10, "the hyper-parameter fields")
+        shown = [e.get_attribute("data-hp") for e in b.find_all("#hp-fields [data-hp]")]
+        check(shown == [n for n in schema["x-order"] if n != "epochs"], f"the fields are the table's, in its order: {shown}")
+        method = Select(b.find("#job-method"))
+        for name in ("lmpt", "coop", "auto"):
+            method.select_by_value(name)
+            for field in ("learning_rate", "batch_size"):
+                default = schema["properties"][field]["x-defaults"][name]
+                placeholder = b.find(f"#hp-{field}").get_attribute("placeholder")
+                check(placeholder == f"auto ({default})" or float(placeholder[6:-1]) == default,
+                      f"{name}: {field} shows {placeholder}, the table says {default}")
+            budget = b.find("#hp-budget_minutes")
+            check(budget.is_enabled() == (name in schema["properties"]["budget_minutes"]["x-methods"]),
+                  f"{name}: budget_minutes enabled only where the method uses it")
+        b.find("details.advanced summary").click()
+        return f"{len(shown)} fields from the table; defaults follow the method"
+
     def step_run_job(self, epochs=3):
         b = self.browser
         b.find("#job-epochs").clear()
@@ -505,6 +530,7 @@ def main():
             ("a shipped example is tagged zero-shot", tagging, test.step_tag_example_zero_shot),
             ("an example is tagged with the shipped prompt set", tagging, test.step_tag_with_shipped_prompt_set),
             ("a broken image shows the server's message", tagging, test.step_broken_image),
+            ("the tuning form is the server's hyper-parameter table", jobs, test.step_hyperparameter_form),
             ("a dataset zip is uploaded and charted", jobs, test.step_upload_dataset),
             ("a short job runs to success", jobs, test.step_run_job),
             ("its results are charted", tagging | jobs, test.step_results),

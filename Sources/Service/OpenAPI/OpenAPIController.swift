@@ -8,17 +8,9 @@ struct OpenAPIController {
     static let path = "/openapi.json"
     var keysConfigured = true
 
-    /// The document as served when no keys are configured.
-    static let keyless: String = {
-        let requirement = try! NSRegularExpression(pattern: #""security": \[\s*\{\s*"bearerAuth": \[\]\s*\}\s*\]"#)
-        let json = OpenAPIDocument.json
-        return requirement.stringByReplacingMatches(in: json, range: NSRange(json.startIndex..., in: json),
-                                                    withTemplate: #""security": []"#)
-    }()
-
     func register(on router: Router<TagTuneRequestContext>, routes: RouteTable) {
         // Built once: the document does not change while the binary runs.
-        let body = ByteBuffer(string: keysConfigured ? OpenAPIDocument.json : Self.keyless)
+        let body = ByteBuffer(string: keysConfigured ? OpenAPIDocument.withKeys : OpenAPIDocument.keyless)
         router.get(RouterPath(Self.path)) { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
         }

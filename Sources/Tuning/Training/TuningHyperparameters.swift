@@ -172,28 +172,16 @@ public struct TuningHyperparameters: Sendable, Codable, Equatable {
     /// λ once the method is applied (CoOp trains the classification loss only).
     public var resolvedLambda: Float { method == .coop ? 1 : lambda }
 
-    /// Checks ranges; the message names the field, as the API's `param` does.
+    /// Checks every field's range (the table's); the message starts with the field's name.
     public func validate() throws {
-        func check(_ ok: Bool, _ field: String, _ message: String) throws {
-            if !ok { throw TuningError.invalidArgument("\(field): \(message)") }
+        if let problem = rangeProblem { throw TuningError.invalidArgument(problem.description) }
+    }
+
+    /// The first field out of its range, if any.
+    public var rangeProblem: HyperparameterError? {
+        for field in Self.table {
+            do { try field.check(self) } catch let error as HyperparameterError { return error } catch { continue }
         }
-        func finite(_ x: Float) -> Bool { x.isFinite }
-        try check((1...1000).contains(epochs), "epochs", "must be in 1…1000, got \(epochs)")
-        try check((1...4096).contains(batchSize), "batch_size", "must be in 1…4096, got \(batchSize)")
-        try check(learningRate > 0 && learningRate < 10 && finite(learningRate), "learning_rate", "must be in (0, 10), got \(learningRate)")
-        try check((1...64).contains(contextLength), "n_ctx", "must be in 1…64, got \(contextLength)")
-        try check(lambda >= 0 && lambda <= 1, "lambda", "must be in [0, 1], got \(lambda)")
-        try check(momentum >= 0 && momentum < 1, "momentum", "must be in [0, 1), got \(momentum)")
-        try check(weightDecay >= 0 && weightDecay < 1, "weight_decay", "must be in [0, 1), got \(weightDecay)")
-        try check(patience >= 0, "patience", "must not be negative, got \(patience)")
-        try check(earlyStopPatience >= 0, "early_stop_patience", "must not be negative, got \(earlyStopPatience)")
-        try check(cseWeight >= 0 && cseWeight <= 1e6 && finite(cseWeight), "cse_weight", "must be in [0, 1e6], got \(cseWeight)")
-        try check(priorWeight >= 0 && priorWeight <= 1e4 && finite(priorWeight), "prior_weight", "must be in [0, 1e4], got \(priorWeight)")
-        if let zeroShotWeight {
-            try check(zeroShotWeight >= 0 && zeroShotWeight <= 1, "zero_shot_weight", "must be in [0, 1], got \(zeroShotWeight)")
-        }
-        try check((2...10).contains(folds), "folds", "must be in 2…10, got \(folds)")
-        try check(budgetMinutes > 0 && budgetMinutes <= 1440 && finite(budgetMinutes), "budget_minutes",
-                  "must be in (0, 1440], got \(budgetMinutes)")
+        return nil
     }
 }
