@@ -70,7 +70,7 @@ function hyperparameterField(parameter) {
 function showMethodDefaults() {
   const method = byId("job-method").value;
   for (const parameter of parameterTable) {
-    const input = byId(parameter.name === "epochs" ? "job-epochs" : `hp-${parameter.name}`);
+    const input = document.getElementById(parameter.name === "epochs" ? "job-epochs" : `hp-${parameter.name}`);
     if (!input) continue;
     const fallback = parameter["x-defaults"]?.[method];
     const text = fallback === null || fallback === undefined ? "auto" : `auto (${fallback})`;
@@ -78,7 +78,7 @@ function showMethodDefaults() {
     else input.placeholder = text;
     const unused = !(parameter["x-methods"] ?? []).includes(method);
     input.disabled = unused;
-    const note = byId(`hp-${parameter.name}-unused`);
+    const note = document.getElementById(`hp-${parameter.name}-unused`);
     if (note) { note.hidden = !unused; note.textContent = unused ? `not used by ${method}` : ""; }
   }
 }

@@ -176,7 +176,8 @@ class PageTest:
         check(len(examples) == len(listing), f"{len(examples)} example buttons for {len(listing)} examples")
         check(all(img.get_attribute("naturalWidth") not in (None, "0") for img in b.find_all("#example-list img")),
               "every example thumbnail loaded")
-        check(not b.script_errors(), f"script errors: {b.script_errors()}")
+        errors = b.script_errors()
+        check(not errors, f"script errors: {errors}")
         b.screenshot("01-page-loaded.png")
         b.screenshot("02-page-phone.png", PHONE)
         b.driver.set_window_size(*PHONE)
