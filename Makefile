@@ -59,6 +59,7 @@ test: deps
 	python3 scripts/demo/test_shapes_world.py
 	@python3 -c "import openapi_spec_validator" 2>/dev/null || python3 -m pip install -q openapi-spec-validator==0.9.0
 	python3 scripts/check_openapi.py
+	python3 scripts/ci/check_folder_cycles.py Sources/Server
 	$(SWIFT) build --build-tests -c release -Xswiftc -enable-testing
 	"$$($(SWIFT) build $(E2E_BUILD_FLAGS) --show-bin-path)/tagtune" serve --print-openapi --set auth.api_keys=openapi-check-key-0123456789abcdef > .build/openapi-served.json
 	python3 scripts/check_openapi.py .build/openapi-served.json

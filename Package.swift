@@ -1,6 +1,6 @@
 // swift-tools-version:6.1
 // TagTune: multi-label image tagging with a frozen CLIP and LMPT prompt tuning.
-// Targets bottom to top: C shims → Compute → Imaging → CLIP → (Tuning) → Service → tagtune.
+// Targets bottom to top: C shims → Compute → Imaging → CLIP → (Tuning) → Server → tagtune.
 import PackageDescription
 
 // Numeric kernels are only fast when optimised; `-Ounchecked` is not used so that
@@ -34,16 +34,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
-        // System libraries from Debian's -dev packages (see the Makefile's DEB_PACKAGES).
-        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
-        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
-        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
-        .systemLibrary(name: "SystemZlib", path: "Sources/SystemZlib"),
-        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),   // libcrypto: SHA-256 digests
+        // C: system libraries from Debian's -dev packages (see the Makefile's DEB_PACKAGES) and two C targets, under Sources/C.
+        .systemLibrary(name: "CBLAS", path: "Sources/C/CBLAS"),
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/C/CTurboJPEG"),
+        .systemLibrary(name: "CPNG", path: "Sources/C/CPNG"),
+        .systemLibrary(name: "SystemZlib", path: "Sources/C/SystemZlib"),
+        .systemLibrary(name: "COpenSSL", path: "Sources/C/COpenSSL"),   // libcrypto: SHA-256 digests
 
-        .target(name: "CImageCodecs", dependencies: ["CPNG", "CTurboJPEG"]),
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CTurboJPEG"], path: "Sources/C/CImageCodecs"),
         // The transcendental element-wise kernels, compiled for baseline x86-64 and for AVX2 + FMA.
-        .target(name: "CElementwise", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
+        .target(name: "CElementwise", path: "Sources/C/CElementwise", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
         .target(name: "Compute", dependencies: ["CBLAS", "CElementwise"], swiftSettings: engineSettings),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "CTurboJPEG", "CPNG"], swiftSettings: engineSettings),
         .target(name: "CLIP", dependencies: ["Compute", "Imaging", "SystemZlib", "COpenSSL"], swiftSettings: engineSettings),
@@ -52,7 +52,7 @@ let package = Package(
             dependencies: ["CLIP", "Compute", "Imaging", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: engineSettings),
         .target(
-            name: "Service",
+            name: "Server",
             dependencies: [
                 "Compute",
                 "CLIP",
@@ -79,7 +79,7 @@ let package = Package(
         // The fuzz targets' bodies: run by libFuzzer in Fuzz/ and on their corpus by FuzzTargetTests.
         .target(
             name: "FuzzTargets",
-            dependencies: ["CLIP", "Imaging", "Tuning", "Service", .product(name: "NIOCore", package: "swift-nio")]),
+            dependencies: ["CLIP", "Imaging", "Tuning", "Server", .product(name: "NIOCore", package: "swift-nio")]),
         .target(
             name: "Hub",
             dependencies: [
@@ -92,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "tagtune",
             dependencies: [
-                "Service",
+                "Server",
                 "CLIP",
                 "Imaging",
                 "Tuning",
@@ -111,9 +111,9 @@ let package = Package(
         .testTarget(name: "CommandLineTests", dependencies: ["tagtune", "Tuning"]),
         .testTarget(name: "FuzzTargetTests", dependencies: ["FuzzTargets", "Compute"]),
         .testTarget(
-            name: "ServiceTests",
+            name: "ServerTests",
             dependencies: [
-                "Service",
+                "Server",
                 "CLIP",
                 "Imaging",
                 "Tuning",

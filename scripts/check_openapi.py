@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Validates TagTune's OpenAPI document as OpenAPI 3.1 with openapi-spec-validator.
 
-By default this reads Sources/Service/OpenAPI/openapi.json, the document a person edits (its
+By default this reads Sources/Server/OpenAPI/openapi.json, the document a person edits (its
 hyper-parameter schemas are placeholders the server fills from the hyper-parameter table); give
 the served document instead (`tagtune serve --print-openapi > f.json`, or a running server's URL)
 to check it whole. `make test` checks both.
@@ -17,7 +17,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-SOURCE = Path(__file__).resolve().parent.parent / "Sources/Service/OpenAPI/openapi.json"
+SOURCE = Path(__file__).resolve().parent.parent / "Sources/Server/OpenAPI/openapi.json"
 
 
 def document_text(source: str) -> str:

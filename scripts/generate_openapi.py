@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Turns Sources/Service/OpenAPI/openapi.json (the document a person edits) into
-Sources/Service/Generated/OpenAPIJSON.swift, the string the server serves it from.
+"""Turns Sources/Server/OpenAPI/openapi.json (the document a person edits) into
+Sources/Server/Generated/OpenAPIJSON.swift, the string the server serves it from.
 
 A raw string literal compiles in about a second on the 2-core CI machine; the same bytes as a
 SwiftPM `.embedInCode` resource took about 25 s. `OpenAPIDocumentTests` fails when the two differ,
@@ -10,8 +10,8 @@ import json
 import pathlib
 
 root = pathlib.Path(__file__).resolve().parent.parent
-source = root / "Sources/Service/OpenAPI/openapi.json"
-target = root / "Sources/Service/Generated/OpenAPIJSON.swift"
+source = root / "Sources/Server/OpenAPI/openapi.json"
+target = root / "Sources/Server/Generated/OpenAPIJSON.swift"
 
 text = source.read_text(encoding="utf-8")
 json.loads(text)  # refuse to generate from a document that is not JSON

@@ -2,7 +2,7 @@ import CLIP
 import Foundation
 import Imaging
 import NIOCore
-import Service
+import Server
 import Tuning
 
 /// What each fuzz target hands its decoder, and what must hold after. Two drivers run them:

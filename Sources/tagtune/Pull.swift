@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hub
-import Service
+import Server
 import Synchronization
 
 /// `tagtune pull`: a CLIP checkpoint from the Hugging Face hub into the models folder.

@@ -4,7 +4,7 @@ import Hummingbird
 import Logging
 import Metrics
 import Prometheus
-import Service
+import Server
 
 /// `tagtune serve`: runs the HTTP server until SIGINT or SIGTERM, then shuts down gracefully.
 struct Serve: AsyncParsableCommand {
@@ -25,8 +25,13 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("set"), help: "Any configuration key, as key=value (repeatable).") var settings: [String] = []
     @Flag(help: "Print the resolved configuration and exit.") var printConfig = false
     @Flag(help: "Print the OpenAPI document this configuration serves at /openapi.json and exit.") var printOpenapi = false
+    @Flag(help: "Print every configuration key as the Markdown table of docs/CONFIGURATION.md and exit.") var printConfigKeys = false
 
     func run() async throws {
+        if printConfigKeys {
+            print(ConfigurationKey.markdownTable)
+            return
+        }
         var flags: [String: String] = [:]
         for setting in settings {
             guard let equals = setting.firstIndex(of: "=") else {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Service
+import Server
 
 /// The `tagtune` command: the server and the engine's tools behind one binary.
 @main

@@ -1,0 +1,34 @@
+import Hummingbird
+
+/// `GET /v1/prompt-sets[?model=]`, `GET /v1/prompt-sets/{id}` and `PATCH /v1/prompt-sets/{id}`
+/// (thresholds, default).
+struct PromptSetsController {
+    let registry: ModelRegistry
+
+    func register(on router: Router<TagTuneRequestContext>, routes: RouteTable) {
+        router.get("/v1/prompt-sets") { request, _ in
+            for (name, _) in request.uri.queryParameters where name != "model" {
+                throw APIError(.unprocessableContent, code: "unknown_option", message: "unknown query parameter '\(name)'; expected model",
+                               param: String(name))
+            }
+            let model = request.uri.queryParameters.get("model")
+            return ListObject(data: try await registry.promptSetViews(model: model), has_more: false)
+        }
+        routes.add("/v1/prompt-sets", .get)
+        router.get("/v1/prompt-sets/{id}") { _, context in
+            try await registry.promptSetView(id: try context.parameters.require("id"))
+        }
+        router.patch("/v1/prompt-sets/{id}") { request, context in
+            let id = try context.parameters.require("id")
+            if let type = request.headers[.contentType], HeaderValue(parsing: type).value != "application/json" {
+                throw APIError(.unsupportedMediaType, code: "unsupported_media_type",
+                               message: "send the change as application/json, not \(HeaderValue(parsing: type).value)")
+            }
+            let body = try await request.body.collect(upTo: context.maxUploadSize)
+            let patch = try JSONRequestBody.decode(PromptSetPatch.self, from: body)
+            return try await registry.update(promptSet: id, with: patch)
+        }
+        routes.add("/v1/prompt-sets/{id}", .get)
+        routes.add("/v1/prompt-sets/{id}", .patch)
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+import Tuning
+@testable import Server
+
+/// Crash recovery with the real binary: SIGKILL in the middle of a job, start again, and the job
+/// resumes from its last epoch checkpoint and succeeds; what had finished is untouched.
+@Suite("Recovery", .serialized)
+struct RecoveryTests {
+    @Test func killedServerResumesTheRunningJobAndKeepsFinishedWork() async throws {
+        let folder = try TemporaryFolder()
+        _ = try DatasetFixtures.configuration(in: folder.url)   // models/tiny → the fixture encoder
+        var server: RecoveryServerProcess? = try await RecoveryServerProcess(folder: folder.url)
+
+        let zip = try DatasetFixtures.zip(try DatasetFixtures.datasetFiles(count: 12))
+        let (uploaded, dataset) = try await server!.request("POST", "/v1/datasets?name=floor", body: zip, contentType: "application/zip")
+        #expect(uploaded == 201, "\(dataset)")
+        let datasetID = try #require(dataset["id"] as? String)
+        func job(epochs: Int) -> [String: Any] {
+            ["model": "tiny", "dataset": datasetID, "seed": 3, "hyperparameters": ["epochs": epochs, "batch_size": 1, "n_ctx": 2]]
+        }
+
+        // A finished job, and its prompt set's bytes.
+        let (_, first) = try await server!.json("POST", "/v1/tuning/jobs", job(epochs: 2))
+        let firstID = try #require(first["id"] as? String)
+        let finished = try await server!.waitForJob(firstID)
+        #expect(finished["status"] as? String == "succeeded", "\(finished)")
+        let promptSet = try #require(finished["prompt_set"] as? String)
+        let artifact = folder.url.appendingPathComponent("prompt-sets/\(promptSet)")
+        let artifactBytes = try Self.files(in: artifact)
+
+        // A longer job, killed once an epoch checkpoint is on disk. The server is kept frozen
+        // (SIGSTOP) and let run in windows of a fraction of a millisecond, so the test sees a
+        // checkpoint before the job can finish (the whole job takes well under a second here), and
+        // the epoch the checkpoint holds is exactly where the job was killed.
+        let epochs = 30
+        let (_, second) = try await server!.json("POST", "/v1/tuning/jobs", job(epochs: epochs))
+        let secondID = try #require(second["id"] as? String)
+        let checkpoint = folder.url.appendingPathComponent("data/jobs/\(secondID)/checkpoint.json")
+        let secondPromptSet = folder.url.appendingPathComponent("prompt-sets/" + JobRunner.promptSetID(jobID: secondID, suffix: nil))
+        let deadline = ContinuousClock.now + .seconds(120)
+        var killedAfterEpoch = 0
+        server!.pause()
+        while killedAfterEpoch == 0 {
+            if let data = try? Data(contentsOf: checkpoint),
+               let json = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+               let done = (json["state"] as? [String: Any])?["epochsDone"] as? Int {
+                try #require(done < epochs, "the job finished before it could be killed")
+                killedAfterEpoch = done
+                server!.killHard()
+            } else {
+                // Without these two checks a job that finished unseen would keep this loop going forever.
+                try #require(!FileManager.default.fileExists(atPath: secondPromptSet.path), "the job finished before a checkpoint was seen")
+                try #require(ContinuousClock.now < deadline, "no checkpoint of job \(secondID) appeared")
+                server!.resume()
+                usleep(200)
+                server!.pause()
+            }
+        }
+        server = nil
+
+        // Start again: the job resumes (an event says so) and succeeds.
+        let restarted = try await RecoveryServerProcess(folder: folder.url)
+        let resumed = try await restarted.waitForJob(secondID)
+        #expect(resumed["status"] as? String == "succeeded", "\(resumed)")
+        let progress = try #require(resumed["progress"] as? [String: Any])
+        #expect(progress["epoch"] as? Int == progress["epochs"] as? Int, "the final training ran to the epoch its selection chose")
+        let messages = try await restarted.allEvents(of: secondID).compactMap { $0["message"] as? String }
+        #expect(messages.contains { $0.hasPrefix("the server restarted while the job was running; queued again, it resumes from the checkpoint of epoch") },
+                "\(messages)")
+        let resumedAt = messages.first { $0.hasPrefix("resumed from the checkpoint of epoch ") }
+        let epochText = try #require(resumedAt, "\(messages)").dropFirst("resumed from the checkpoint of epoch ".count).prefix { $0.isNumber }
+        let resumedEpoch = try #require(Int(epochText))
+        #expect(resumedEpoch == killedAfterEpoch, "resumed from the checkpoint it had when killed")
+        let resumedPromptSet = try #require(resumed["prompt_set"] as? String)
+        _ = try PromptSet.load(from: folder.url.appendingPathComponent("prompt-sets/\(resumedPromptSet)"))
+
+        // What had finished before the crash is intact.
+        let (_, firstAgain) = try await restarted.request("GET", "/v1/tuning/jobs/\(firstID)")
+        #expect(firstAgain["status"] as? String == "succeeded")
+        #expect(firstAgain["prompt_set"] as? String == promptSet)
+        #expect(try Self.files(in: artifact) == artifactBytes)
+        let (datasetStatus, datasetAgain) = try await restarted.request("GET", "/v1/datasets/\(datasetID)")
+        #expect(datasetStatus == 200 && datasetAgain["images"] as? Int == 12)
+        #expect(try DatasetLoader.load(from: folder.url.appendingPathComponent("data/datasets/\(datasetID)")).items.count == 12)
+        let (_, jobs) = try await restarted.request("GET", "/v1/tuning/jobs")
+        #expect((jobs["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [secondID, firstID])
+        #expect(restarted.stop() == 0, "SIGTERM shuts down cleanly")
+    }
+
+    /// Every file of a folder, by name.
+    static func files(in folder: URL) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
+            files[name] = try Data(contentsOf: folder.appendingPathComponent(name))
+        }
+        return files
+    }
+}
+
+/// Start-up repair on the database alone: what each unfinished state becomes.
+@Suite("Recovery at start-up")
+struct RecoveryRepairTests {
+    @Test func unfinishedJobsAreRequeuedOrCancelledAndHalfMadeDatasetsRemoved() async throws {
+        let folder = try TemporaryFolder()
+        let configuration = try DatasetFixtures.configuration(in: folder.url)
+        let layout = DataLayout(configuration: configuration)
+        try layout.createFolders()
+        do {
+            let database = try TuningDatabase(url: layout.database)
+            try await database.insert(StoreTests.dataset("ds-a"))
+            for (id, status, cancel) in [("ftjob-withcheckpoint", JobStatus.running, false), ("ftjob-fresh", .validatingFiles, false),
+                                         ("ftjob-cancelling", .running, true), ("ftjob-done", .succeeded, false)] {
+                _ = try await database.createJob(try StoreTests.job(id), datasets: [], event: .message("created"))
+                try database.updateJob(id) { $0.status = status; $0.cancelRequested = cancel }
+            }
+            let state = try StoreTests.trainingState(epochsDone: 2)
+            try JobCheckpoint(jobID: "ftjob-withcheckpoint", state: state).write(to: layout.job("ftjob-withcheckpoint"))
+        }
+        // What a crash in the middle of an upload leaves: a staging folder, and a folder without a row.
+        try FileManager.default.createDirectory(at: layout.datasets.appendingPathComponent(".staging-ds-x"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: layout.dataset("ds-orphan"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: layout.dataset("ds-a"), withIntermediateDirectories: true)
+
+        let test = try TuningTestApp(folder: folder)
+        let database = test.backend.database
+        let jobs = try await database.jobs(after: nil, limit: 10)!.items
+        let status = Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, $0.status) })
+        #expect(status == ["ftjob-withcheckpoint": .queued, "ftjob-fresh": .queued, "ftjob-cancelling": .cancelled, "ftjob-done": .succeeded])
+        let messages = try await database.events(jobID: "ftjob-withcheckpoint", after: nil, limit: 1)!.items.map(\.message)
+        #expect(messages == ["the server restarted while the job was running; queued again, it resumes from the checkpoint of epoch 2/3"])
+        let fresh = try await database.events(jobID: "ftjob-fresh", after: nil, limit: 1)!.items.map(\.message)
+        #expect(fresh == ["the server restarted while the job was validating_files; queued again, it starts again (no epoch had finished)"])
+        #expect(test.folder.contents("data/datasets") == ["ds-a"])
+    }
+}
