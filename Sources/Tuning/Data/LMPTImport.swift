@@ -33,3 +33,58 @@ public struct LMPTImport: Sendable {
         return dataset
     }
 }
+
+/// What an LMPT list import found, beyond the annotations themselves.
+public struct LMPTImportReport: Sendable, Codable, Equatable {
+    /// Images in the list file.
+    public var imageCount: Int
+    /// Classes in the label file.
+    public var classCount: Int
+    /// Images listed with no label (kept only when the options allow it).
+    public var imagesWithoutLabels: Int
+    /// Listed images the captions file has no caption for (nil when no captions file was given).
+    public var imagesWithoutCaption: Int?
+    /// Captions whose image is not in the list (a captions file may cover several splits).
+    public var captionsWithoutImage: Int?
+    /// Whether caption line i belongs to list line i, which the official code assumes
+    /// (this importer matches by path either way).
+    public var captionsInListOrder: Bool?
+
+    private enum CodingKeys: String, CodingKey {
+        case imageCount = "image_count"
+        case classCount = "class_count"
+        case imagesWithoutLabels = "images_without_labels"
+        case imagesWithoutCaption = "images_without_caption"
+        case captionsWithoutImage = "captions_without_image"
+        case captionsInListOrder = "captions_in_list_order"
+    }
+}
+
+/// How `LMPTListImporter` reads the LMPT / DBL list files.
+public struct LMPTImportOptions: Sendable, Equatable {
+    /// How a list line gives its labels after the image path.
+    public var labelEncoding: LMPTLabelEncoding
+    /// Keep images listed with no label (COCO-LT's test list has 48); refused by default.
+    public var allowsEmptyLabelSets: Bool
+    /// Cut captions to this many characters, as the official code does (75); nil keeps them whole.
+    public var captionCharacterLimit: Int?
+    /// Most problems listed in an error.
+    public var maximumProblems: Int
+
+    /// The options that read the published VOC-LT and COCO-LT files as they are.
+    public init(labelEncoding: LMPTLabelEncoding = .classIndices, allowsEmptyLabelSets: Bool = false,
+                captionCharacterLimit: Int? = nil, maximumProblems: Int = 100) {
+        self.labelEncoding = labelEncoding
+        self.allowsEmptyLabelSets = allowsEmptyLabelSets
+        self.captionCharacterLimit = captionCharacterLimit
+        self.maximumProblems = maximumProblems
+    }
+}
+
+/// How an LMPT / DBL list line encodes its labels after the path.
+public enum LMPTLabelEncoding: String, Sendable, Codable, Equatable {
+    /// 0-based class ids (`… 14 4 19`), as in VOC-LT and COCO-LT's published lists.
+    case classIndices = "class_indices"
+    /// One 0/1 flag per class, in class order.
+    case oneHot = "one_hot"
+}

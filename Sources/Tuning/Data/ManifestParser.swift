@@ -128,3 +128,41 @@ enum ManifestParser {
         return (nsError.userInfo[NSDebugDescriptionErrorKey] as? String) ?? nsError.localizedDescription
     }
 }
+
+/// Suggests the class a mistyped label probably meant: the same name up to case and surrounding spaces.
+struct LabelHints {
+    private var byFoldedName: [String: String] = [:]
+
+    init(classes: [String]) {
+        for name in classes {
+            let folded = Self.fold(name)
+            if byFoldedName[folded] == nil { byFoldedName[folded] = name }
+        }
+    }
+
+    /// `"; did you mean 'Dog'?"`, or an empty string when nothing is close.
+    func suggestion(for label: String) -> String {
+        guard let match = byFoldedName[Self.fold(label)], match != label else { return "" }
+        return "; did you mean '\(match)'?"
+    }
+
+    private static func fold(_ name: String) -> String {
+        name.lowercased().split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+    }
+}
+
+/// Names the JSON type of a value from `JSONSerialization`, for messages like "must be a string, not a number".
+enum JSONTypeName {
+    static func of(_ value: Any) -> String {
+        switch value {
+        case is NSNull: return "null"
+        case is String: return "a string"
+        case is [Any]: return "a list"
+        case is [String: Any]: return "an object"
+        case let number as NSNumber:
+            // JSONSerialization gives booleans as NSNumber too; only they have the C type "c" (char).
+            return String(cString: number.objCType) == "c" ? "a boolean" : "a number"
+        default: return "a \(type(of: value))"
+        }
+    }
+}
