@@ -1,3 +1,4 @@
+import CLIP
 import Foundation
 
 /// Where a pulled folder came from, saved beside the weights as `.pull.json`: the repository, the
@@ -34,6 +35,6 @@ public struct PullRecord: Codable, Sendable, Equatable {
     func write(in folder: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try encoder.encode(self).write(to: folder.appendingPathComponent(Self.fileName), options: .atomic)
+        try AtomicFile.write(try encoder.encode(self), to: folder.appendingPathComponent(Self.fileName))
     }
 }

@@ -63,11 +63,15 @@ public struct SafeTensorsWriter: Sendable {
         var prefix = [UInt8](repeating: 0, count: 8)
         withUnsafeBytes(of: UInt64(header.count).littleEndian) { prefix.replaceSubrange(0..<8, with: $0) }
         prefix += header
-        try SafeTensorsAtomicWrite.replace(url) { emit in
-            try prefix.withUnsafeBytes(emit)
-            for name in order {
-                try tensors[name]!.bytes.withUnsafeBytes(emit)
+        do {
+            try AtomicFile.replace(url) { emit in
+                try prefix.withUnsafeBytes(emit)
+                for name in order {
+                    try tensors[name]!.bytes.withUnsafeBytes(emit)
+                }
             }
+        } catch let error as AtomicFileError {
+            throw CLIPError.checkpoint(error.description)
         }
     }
 

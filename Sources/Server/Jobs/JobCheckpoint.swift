@@ -1,3 +1,4 @@
+import CLIP
 import Foundation
 import Tuning
 
@@ -34,6 +35,6 @@ struct JobCheckpoint: Codable, Sendable {
         // The schedule starts from a best metric of -inf, which JSON has no number for.
         let encoder = JSONEncoder()
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try encoder.encode(self).write(to: Self.url(in: folder), options: .atomic)
+        try AtomicFile.write(try encoder.encode(self), to: Self.url(in: folder))
     }
 }

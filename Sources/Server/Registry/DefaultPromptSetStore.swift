@@ -1,3 +1,4 @@
+import CLIP
 import Foundation
 
 /// The prompt set each model uses when a request names none, as chosen through

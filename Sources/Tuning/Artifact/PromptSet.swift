@@ -78,7 +78,7 @@ public struct PromptSet: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
-        try encoder.encode(written).write(to: staging.appendingPathComponent(Self.manifestFile), options: .atomic)
+        try AtomicFile.write(try encoder.encode(written), to: staging.appendingPathComponent(Self.manifestFile))
 
         if fm.fileExists(atPath: folder.path) {
             let old = parent.appendingPathComponent(".\(folder.lastPathComponent).old-\(UUID().uuidString)")
@@ -88,6 +88,7 @@ public struct PromptSet: Sendable {
         } else {
             try fm.moveItem(at: staging, to: folder)
         }
+        try AtomicFile.syncFolder(parent.path)   // the rename into place survives a crash too
     }
 
     /// Reads a prompt-set folder, checking that its parts agree; with `model`, also that it was

@@ -41,12 +41,10 @@ public enum DatasetManifestWriter {
                 }
             }
             // The manifest goes last: a folder with a manifest is a finished one.
-            try classesData(annotations).write(to: folder.appendingPathComponent(ClassListParser.fileName),
-                                               options: .atomic)
-            try manifestData(annotations).write(to: folder.appendingPathComponent(ManifestParser.fileName),
-                                                options: .atomic)
+            try AtomicFile.write(classesData(annotations), to: folder.appendingPathComponent(ClassListParser.fileName))
+            try AtomicFile.write(manifestData(annotations), to: folder.appendingPathComponent(ManifestParser.fileName))
         } catch {
-            throw .dataset("cannot write the dataset to \(folder.path): \(error.localizedDescription)")
+            throw .dataset("cannot write the dataset to \(folder.path): \((error as? AtomicFileError)?.description ?? error.localizedDescription)")
         }
     }
 }

@@ -26,7 +26,8 @@ public struct FeatureCache: Sendable {
         return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
     }
 
-    /// Stores an image's features (atomic: readers never see a partial file).
+    /// Stores an image's features (atomic: readers never see a partial file). Not `AtomicFile`: a
+    /// cache entry lost in a crash is computed again, and an fsync per image would slow big datasets.
     public func store(_ features: ArraySlice<Float>, imageDigest: String) throws {
         precondition(features.count == dimension, "features must have \(dimension) values")
         let data = features.withUnsafeBytes { Data($0) }
