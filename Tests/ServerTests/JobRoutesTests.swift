@@ -83,7 +83,7 @@ struct JobRoutesTests {
             let loaded = try PromptSet.load(from: test.backend.layout.promptSet(promptSet), for: model)
             #expect(loaded.manifest.classes == DatasetFixtures.classes)
             #expect(loaded.manifest.hyperparameters.epochs == 3 && loaded.manifest.seed == 7)
-            #expect(try await test.backend.database.promptSet(promptSet)?.jobID == id)
+            #expect(try await test.backend.database.job(id)?.promptSetID == promptSet)
             #expect(test.folder.contents("prompt-sets") == [promptSet], "no staging folder left")
             #expect(!FileManager.default.fileExists(atPath: test.backend.layout.job(id).path), "the checkpoint goes once the job is done")
             #expect(loads.withLockedValue { $0 } == ["tiny"], "the injected encoder loader is used")

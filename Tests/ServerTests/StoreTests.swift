@@ -46,13 +46,31 @@ struct StoreTests {
             let tables = try await database.pool.read {
                 try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
             }
-            #expect(tables == ["dataset", "grdb_migrations", "job", "job_event", "prompt_set"])
+            // No prompt_set table: it was written by every finished job and read by nothing (v2 drops it).
+            #expect(tables == ["dataset", "grdb_migrations", "job", "job_event"])
         }
         // Reopened: the migration is not run again and the data is there.
         let reopened = try TuningDatabase(url: url)
         #expect(try await reopened.dataset("ds-a")?.name == "ds-a")
         let applied = try await reopened.pool.read { try TuningDatabase.migrator.appliedMigrations($0) }
-        #expect(applied.count == 1)
+        #expect(applied.count == TuningDatabase.migrator.migrations.count)
+    }
+
+    @Test func aDatabaseFromBeforeV2LosesOnlyItsPromptSetTable() async throws {
+        let folder = try TemporaryFolder()
+        let url = folder.url.appendingPathComponent("tagtune.sqlite")
+        do {
+            // The schema as v1 left it, with a row in each table.
+            let pool = try DatabasePool(path: url.path)
+            try TuningDatabase.migrator.migrate(pool, upTo: "v1: datasets, jobs, job events, prompt sets")
+            try await pool.write { db in
+                try Self.dataset("ds-a").insert(db)
+                try db.execute(sql: "INSERT INTO prompt_set (id, job_id, model, path, created_at, class_count) VALUES ('ps-a', 'j', 'tiny', '/x', 0, 2)")
+            }
+        }
+        let database = try TuningDatabase(url: url)
+        #expect(try await database.dataset("ds-a")?.name == "ds-a")
+        #expect(try await database.pool.read { try $0.tableExists("prompt_set") } == false)
     }
 
     @Test func queueRunsOldestFirstAndEachJobOnce() async throws {

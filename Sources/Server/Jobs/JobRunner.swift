@@ -168,8 +168,8 @@ final class JobRunner: Sendable {
             throw Self.outOfSpace   // a checkpoint, or its event, found the disk full
         }
 
-        // The artifact first (atomic folder rename), then its row and the job's success in one
-        // transaction: a crash in between resumes the job from its last checkpoint and writes it again.
+        // The artifact first (atomic folder rename), then the job's success: a crash in between
+        // resumes the job from its last checkpoint and writes it again.
         let artifact = layout.promptSet(promptSetID)
         do { try files.promptSet(promptSet, artifact) } catch where OutOfSpace.matches(error) {
             throw Self.outOfSpace
@@ -178,10 +178,8 @@ final class JobRunner: Sendable {
         }
         let summary = promptSet.manifest.metrics.map(JobMetricsSummary.init)
         let metricsJSON = try summary.map { String(decoding: try JSONEncoder.sortedKeys.encode($0), as: UTF8.self) }
-        let record = PromptSetRecord(id: promptSetID, jobID: id, model: job.model, path: artifact.path, createdAt: unixNow(),
-                                     classCount: promptSet.manifest.classes.count, metrics: metricsJSON)
         let mapText = summary.map { String(format: "; validation mAP %.2f", $0.validationMap) } ?? ""
-        try database.completeJob(id, promptSet: record, event: .message("succeeded: prompt set \(promptSetID) written\(mapText)")) { job in
+        try database.completeJob(id, promptSetID: promptSetID, event: .message("succeeded: prompt set \(promptSetID) written\(mapText)")) { job in
             // Progress stays where the last epoch left it (before `epochs` when early stopping ended the run).
             job.finishedAt = unixNow()
             job.metrics = metricsJSON

@@ -110,18 +110,17 @@ extension TuningDatabase {
         return after
     }
 
-    /// Marks a job succeeded and registers its prompt set, together.
+    /// Marks a job succeeded with the prompt set it wrote.
     @discardableResult
-    func completeJob(_ id: String, promptSet: PromptSetRecord, event: NewJobEvent,
+    func completeJob(_ id: String, promptSetID: String, event: NewJobEvent,
                      _ change: @escaping (inout JobRecord) -> Void) throws -> JobRecord {
         let job = try pool.write { db -> JobRecord in
-            try promptSet.save(db)   // a job resumed after writing its prompt set registers it again
             guard var job = try JobRecord.filter(Column("id") == id).fetchOne(db) else {
                 throw DatabaseError(resultCode: .SQLITE_NOTFOUND, message: "no job \(id)")
             }
             change(&job)
             job.status = .succeeded
-            job.promptSetID = promptSet.id
+            job.promptSetID = promptSetID
             try job.update(db)
             try event.insert(for: id, db)
             return job

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// The SQLite database of datasets, tuning jobs, their events and prompt sets, in WAL mode
+/// The SQLite database of datasets, tuning jobs and their events, in WAL mode
 /// (readers never wait for the job worker's writes) with its schema kept by GRDB's migrator.
 public final class TuningDatabase: Sendable {
     let pool: DatabasePool
@@ -86,6 +86,11 @@ public final class TuningDatabase: Sendable {
                 t.column("class_count", .integer).notNull()
                 t.column("metrics", .text)
             }
+        }
+        // The registry scans the prompt-sets folder and owns prompt sets; this table was written by
+        // every finished job and read by nothing (a job's `prompt_set_id` names its artifact).
+        migrator.registerMigration("v2: no prompt_set table") { db in
+            try db.drop(table: "prompt_set")
         }
         return migrator
     }
