@@ -7,25 +7,32 @@ import Metrics
 import NIOCore
 import Prometheus
 
-/// Everything the application needs from outside: built in `main`, or in memory by tests.
+/// What tests (and `tagtune serve`) may give the application instead of what it builds from the
+/// configuration; by default everything is built there.
 public struct AppDependencies: Sendable {
+    /// Where datasets and tuning jobs come from.
+    public enum Tuning: Sendable {
+        /// Built from the configuration (database, recovery, worker), loading encoders through the
+        /// application's model registry; on a full disk the application serves tagging and the
+        /// datasets and jobs routes answer 507.
+        case fromConfiguration
+        /// Built by the caller (tests that hold on to its database).
+        case given(TuningBackend)
+        /// Tagging only; with an error, the datasets and jobs routes answer it instead of 404.
+        case none(APIError?)
+    }
+
     public var readiness: Readiness
     public var registry: PrometheusCollectorRegistry
     /// Watches the inference batcher (tests: batch sizes, holding a batch to fill the queue).
     public var inferenceObserver: (any InferenceObserver)?
-    /// Datasets and tuning jobs (routes and the job worker); nil serves without them.
-    public var tuning: TuningBackend?
-    /// The model registry, when built outside so that the job worker shares its loaded encoders;
-    /// nil builds one from the configuration.
+    public var tuning: Tuning
+    /// A model registry built outside (tests that share one with their own tuning backend).
     public var models: ModelRegistry?
-    /// Why the datasets and jobs routes cannot be served (no `tuning` because the disk is full):
-    /// they answer this error instead of 404.
-    public var tuningUnavailable: APIError?
 
     public init(readiness: Readiness = Readiness(), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-                inferenceObserver: (any InferenceObserver)? = nil, tuning: TuningBackend? = nil,
-                models: ModelRegistry? = nil, tuningUnavailable: APIError? = nil) {
-        self.tuningUnavailable = tuningUnavailable
+                inferenceObserver: (any InferenceObserver)? = nil, tuning: Tuning = .fromConfiguration,
+                models: ModelRegistry? = nil) {
         self.readiness = readiness
         self.registry = registry
         self.inferenceObserver = inferenceObserver
@@ -34,32 +41,57 @@ public struct AppDependencies: Sendable {
     }
 }
 
-/// The model registry, batcher and tagger of one application, built once and shared by the
-/// routes and the services.
-struct InferenceComponents: Sendable {
+/// The parts of one application, built once and shared by the routes and the services: one model
+/// registry for tagging and tuning, so an encoder is loaded once.
+struct AppComponents: Sendable {
     let models: ModelRegistry
     let batcher: InferenceBatcher
     let tagger: Tagger
+    let tuning: TuningBackend?
+    /// Why the datasets and jobs routes are not served, when `tuning` is nil for a reason.
+    let tuningUnavailable: APIError?
 
-    init(configuration: ServerConfiguration, dependencies: AppDependencies, logger: Logger) {
-        models = dependencies.models ?? ModelRegistry(
+    init(configuration: ServerConfiguration, dependencies: AppDependencies, logger: Logger) throws {
+        let models = dependencies.models ?? ModelRegistry(
             configuration: configuration.registry, dataDirectory: configuration.dataDirectory,
             metricsFactory: PrometheusMetricsFactory(registry: dependencies.registry), logger: logger)
+        self.models = models
         batcher = InferenceBatcher(configuration: configuration.batching, metrics: InferenceMetrics(registry: dependencies.registry),
                                    observer: dependencies.inferenceObserver)
         tagger = Tagger(registry: models, batcher: batcher, zeroShot: ZeroShotFeatureCache(),
                         decodeLimits: DecodeLimits(maxEncodedBytes: configuration.limits.maxBodyBytes,
                                                    maxPixelCount: configuration.limits.maxImagePixels))
+        switch dependencies.tuning {
+        case .given(let backend):
+            (tuning, tuningUnavailable) = (backend, nil)
+        case .none(let error):
+            (tuning, tuningUnavailable) = (nil, error)
+        case .fromConfiguration:
+            // Opens the database, repairs what a crash left, re-queues running jobs. On a full disk
+            // it cannot be opened for writing; tagging needs no disk, so it is served anyway.
+            do {
+                tuning = try TuningBackend(
+                    configuration: configuration, metricsFactory: PrometheusMetricsFactory(registry: dependencies.registry),
+                    logger: logger, loadEncoder: { try await models.encoder(named: $0).model })
+                tuningUnavailable = nil
+            } catch where OutOfSpace.matches(error) {
+                logger.critical("out of disk space: serving tagging only, datasets and tuning jobs answer 507 until restarted with space",
+                                metadata: ["error": "\(error)"])
+                (tuning, tuningUnavailable) = (nil, OutOfSpace.apiError)
+            }
+        }
     }
 }
 
-/// Builds the HTTP application: the same function serves `tagtune serve` and the tests.
+/// Builds the whole application from its configuration — registry, batcher, tagging, datasets
+/// and tuning jobs, routes and services: the same function serves `tagtune serve` and the tests,
+/// which replace parts through `dependencies`.
 public func buildApplication(
     configuration: ServerConfiguration,
     dependencies: AppDependencies = AppDependencies(),
     logger: Logger = Logger(label: "tagtune")
-) -> some ApplicationProtocol {
-    let inference = InferenceComponents(configuration: configuration, dependencies: dependencies, logger: logger)
+) throws -> some ApplicationProtocol {
+    let inference = try AppComponents(configuration: configuration, dependencies: dependencies, logger: logger)
     let router = buildRouter(configuration: configuration, dependencies: dependencies, inference: inference, logger: logger)
     for (path, name) in [(configuration.dataDirectory, "data_dir"), (configuration.modelsDirectory, "models.dir"),
                          (configuration.promptSetsDirectory, "prompt_sets.dir"), (configuration.publicDirectory, "server.public_dir"),
@@ -75,7 +107,7 @@ public func buildApplication(
         server: httpServer(configuration.connections, logger: logger),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tagtune",
                              availableConnectionsDelegate: MaximumAvailableConnections(ConnectionBudget.maxConnections, logger: logger)),
-        services: [inference.batcher, warmUp] + (dependencies.tuning.map { [$0.worker] } ?? []),
+        services: [inference.batcher, warmUp] + (inference.tuning.map { [$0.worker] } ?? []),
         onServerRunning: { channel in
             logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
         },
@@ -102,9 +134,9 @@ public func buildRouter(
     configuration: ServerConfiguration,
     dependencies: AppDependencies,
     logger: Logger
-) -> Router<TagTuneRequestContext> {
+) throws -> Router<TagTuneRequestContext> {
     buildRouter(configuration: configuration, dependencies: dependencies,
-                inference: InferenceComponents(configuration: configuration, dependencies: dependencies, logger: logger),
+                inference: try AppComponents(configuration: configuration, dependencies: dependencies, logger: logger),
                 logger: logger)
 }
 
@@ -112,7 +144,7 @@ public func buildRouter(
 func buildRouter(
     configuration: ServerConfiguration,
     dependencies: AppDependencies,
-    inference: InferenceComponents,
+    inference: AppComponents,
     routes: RouteTable = RouteTable(),
     logger: Logger
 ) -> Router<TagTuneRequestContext> {
@@ -126,20 +158,22 @@ func buildRouter(
         request.method == .post && RouteTable.segments(of: request.uri.path) == ["v1", "datasets"]
     }))
     router.add(middleware: RequestTimeoutMiddleware(timeout: .milliseconds(Int64(configuration.limits.requestTimeoutSeconds * 1000))))
-    if dependencies.tuning == nil, let error = dependencies.tuningUnavailable {
+    if inference.tuning == nil, let error = inference.tuningUnavailable {
         router.add(middleware: UnavailableRoutesMiddleware(prefixes: [["v1", "datasets"], ["v1", "tuning"]], error: error))
     }
     StaticFiles.add(to: router, configuration: configuration, logger: logger)
     // Routes come after the middleware: Hummingbird applies middleware to the routes added after it.
+    // Each controller adds its routes once, to the router and the route table together.
+    let table = TableRouter(router: router, table: routes)
     let models = inference.models
     OperationsController(configuration: configuration, readiness: dependencies.readiness, registry: dependencies.registry,
                          defaultModel: { await models.defaultModelInfo() })
-        .register(on: router, routes: routes)
-    ModelsController(registry: inference.models).register(on: router, routes: routes)
-    PromptSetsController(registry: inference.models).register(on: router, routes: routes)
+        .register(on: table)
+    ModelsController(registry: inference.models).register(on: table)
+    PromptSetsController(registry: inference.models).register(on: table)
     TagController(tagger: inference.tagger, reader: TagRequestReader(maxImages: configuration.limits.maxImagesPerRequest))
-        .register(on: router, routes: routes)
-    dependencies.tuning?.register(on: router, routes: routes)
-    OpenAPIController(keysConfigured: configuration.auth.isEnabled).register(on: router, routes: routes)
+        .register(on: table)
+    inference.tuning?.register(on: table)
+    OpenAPIController(keysConfigured: configuration.auth.isEnabled).register(on: table)
     return router
 }

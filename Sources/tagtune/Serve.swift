@@ -72,28 +72,7 @@ struct Serve: AsyncParsableCommand {
             "blas": .string(BuildInfo.blas),
         ])
 
-        // One registry for tagging and tuning: an encoder is loaded once and shared by both.
-        let models = ModelRegistry(
-            configuration: configuration.registry, dataDirectory: configuration.dataDirectory,
-            metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger)
-        // Datasets and tuning jobs: opens the database, repairs what a crash left, re-queues running jobs.
-        // On a full disk the database cannot be opened for writing; tagging needs no disk, so it is
-        // served anyway, and the datasets and jobs routes answer 507 until a restart with space.
-        let tuning: TuningBackend?
-        do {
-            tuning = try TuningBackend(
-                configuration: configuration, metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger,
-                loadEncoder: { try await models.encoder(named: $0).model })
-        } catch where OutOfSpace.matches(error) {
-            logger.critical("out of disk space: serving tagging only, datasets and tuning jobs answer 507 until restarted with space",
-                            metadata: ["error": "\(error)"])
-            tuning = nil
-        }
-        let app = buildApplication(
-            configuration: configuration,
-            dependencies: AppDependencies(registry: registry, tuning: tuning, models: models,
-                                          tuningUnavailable: tuning == nil ? OutOfSpace.apiError : nil),
-            logger: logger)
+        let app = try buildApplication(configuration: configuration, dependencies: AppDependencies(registry: registry), logger: logger)
         try await app.runService()
     }
 }

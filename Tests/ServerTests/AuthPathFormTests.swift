@@ -13,13 +13,13 @@ struct AuthPathFormTests {
     static let key = AuthTests.keys[0]
 
     /// Every mutating route the router serves (tuning routes included), with `{param}` filled in.
-    static func mutatingRoutes(_ test: TuningTestApp) -> [(method: HTTPRequest.Method, path: String)] {
+    static func mutatingRoutes(_ test: TuningTestApp) throws -> [(method: HTTPRequest.Method, path: String)] {
         let routes = RouteTable()
-        let dependencies = AppDependencies(registry: test.registry, tuning: test.backend)
+        let dependencies = AppDependencies(registry: test.registry, tuning: .given(test.backend))
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        _ = buildRouter(configuration: test.configuration, dependencies: dependencies,
-                        inference: InferenceComponents(configuration: test.configuration, dependencies: dependencies, logger: logger),
+        _ = try buildRouter(configuration: test.configuration, dependencies: dependencies,
+                        inference: try AppComponents(configuration: test.configuration, dependencies: dependencies, logger: logger),
                         routes: routes, logger: logger)
         return routes.entries.filter { APIKeyMiddleware.mutatingMethods.contains($0.method) }.map { entry in
             let path = RouteTable.segments(of: entry.template)
@@ -34,7 +34,7 @@ struct AuthPathFormTests {
 
     @Test func repeatedSlashesAndAbsoluteFormStillNeedAKey() async throws {
         let test = try TuningTestApp(configure: Self.keyed)
-        let routes = Self.mutatingRoutes(test)
+        let routes = try Self.mutatingRoutes(test)
         #expect(Set(routes.map(\.path)).isSuperset(of: ["/v1/tag", "/v1/datasets", "/v1/datasets/x", "/v1/tuning/jobs",
                                                         "/v1/tuning/jobs/x/cancel", "/v1/prompt-sets/x"]))
         try await test.application().test(.router) { client in

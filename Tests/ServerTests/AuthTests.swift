@@ -62,7 +62,7 @@ struct AuthTests {
         let png = try TagFixtures.image("png_rgb.png")
         let before = try server.manifestData("shapes")
         let fixture = server
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
             let missing = try await client.tagRaw(png)
@@ -112,7 +112,7 @@ struct AuthTests {
         let server = try await TagTestServer()
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
             #expect(try await client.tagRaw(png).status == .ok)

@@ -47,7 +47,7 @@ struct CommandLineParityTests {
         let model = server.modelsFolder.appendingPathComponent("tiny").path
         let promptSet = server.promptSetsFolder.appendingPathComponent("shapes").path
         let classes = ["red square", "blue circle", "forklift", "pallet"]
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
             // (CLI arguments, POST /v1/tag JSON fields) asking for the same thing.

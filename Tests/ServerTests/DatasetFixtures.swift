@@ -146,11 +146,11 @@ struct TuningTestApp {
                                     logger: logger, loadEncoder: loadEncoder, jobFiles: jobFiles)
     }
 
-    func application() -> some ApplicationProtocol {
+    func application() throws -> some ApplicationProtocol {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        return buildApplication(configuration: configuration,
-                                dependencies: AppDependencies(registry: registry, tuning: backend), logger: logger)
+        return try buildApplication(configuration: configuration,
+                                dependencies: AppDependencies(registry: registry, tuning: .given(backend)), logger: logger)
     }
 }
 

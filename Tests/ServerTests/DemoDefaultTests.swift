@@ -65,7 +65,7 @@ struct DemoDefaultTests {
         let examples = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.repository.appendingPathComponent("demo/examples/examples.json"))) as! [String: Any]
         let entries = (examples["examples"] as! [[String: Any]]).map { ($0["file"] as! String, Set($0["labels"] as! [String])) }
 
-        let app = buildApplication(configuration: configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
             let info = try JSONSerialization.jsonObject(with: Data(buffer: try await client.execute(uri: "/info", method: .get).body)) as! [String: Any]

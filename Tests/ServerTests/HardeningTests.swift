@@ -50,7 +50,7 @@ struct HardeningTests {
         let server = try await TagTestServer()
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
             #expect(try await client.tagRaw(png).status == .ok)
@@ -116,9 +116,8 @@ struct HardeningTests {
         let test = try TuningTestApp()
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let app = buildApplication(configuration: test.configuration,
-                                   dependencies: AppDependencies(registry: test.registry, tuning: nil,
-                                                                 tuningUnavailable: OutOfSpace.apiError),
+        let app = try buildApplication(configuration: test.configuration,
+                                   dependencies: AppDependencies(registry: test.registry, tuning: .none(OutOfSpace.apiError)),
                                    logger: logger)
         try await app.test(.router) { client in
             for (method, uri) in [(HTTPRequest.Method.post, "/v1/datasets"), (.get, "/v1/datasets"), (.get, "/v1/tuning/jobs"),
@@ -141,7 +140,7 @@ struct HardeningTests {
         let server = try await TagTestServer()
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
             #expect(try await client.tagRaw(png, query: "prompt_set=shapes").status == .ok)

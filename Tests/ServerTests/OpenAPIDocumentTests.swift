@@ -90,9 +90,9 @@ struct OpenAPIDocumentTests {
     @Test func documentListsExactlyTheRoutesTheRouterServes() async throws {
         let test = try TuningTestApp()
         let routes = RouteTable()
-        let dependencies = AppDependencies(registry: test.registry, tuning: test.backend)
-        let router = buildRouter(configuration: test.configuration, dependencies: dependencies,
-                                 inference: InferenceComponents(configuration: test.configuration, dependencies: dependencies,
+        let dependencies = AppDependencies(registry: test.registry, tuning: .given(test.backend))
+        let router = try buildRouter(configuration: test.configuration, dependencies: dependencies,
+                                 inference: try AppComponents(configuration: test.configuration, dependencies: dependencies,
                                                                 logger: Self.logger),
                                  routes: routes, logger: Self.logger)
         let served = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
@@ -155,7 +155,7 @@ struct OpenAPIDocumentTests {
     @Test func servedDocumentIsTheDocumentAndNeedsNoKey() async throws {
         var configuration = try OperationsRoutesTests.configuration()
         configuration.auth = try AuthConfiguration(apiKeys: [Self.apiKey], required: true)
-        let app = buildApplication(configuration: configuration, logger: Self.logger)
+        let app = try buildApplication(configuration: configuration, logger: Self.logger)
         try await app.test(.router) { client in
             try await client.execute(uri: "/openapi.json", method: .get) { response in
                 #expect(response.status == .ok)
@@ -179,8 +179,8 @@ struct OpenAPIDocumentTests {
         let test = try TuningTestApp(configure: { $0.auth = auth })
         try FileManager.default.copyItem(at: try await TagFixtures.promptSetTemplate(),
                                          to: URL(fileURLWithPath: test.configuration.promptSetsDirectory).appendingPathComponent("shapes"))
-        let app = buildApplication(configuration: test.configuration,
-                                   dependencies: AppDependencies(registry: test.registry, tuning: test.backend), logger: Self.logger)
+        let app = try buildApplication(configuration: test.configuration,
+                                   dependencies: AppDependencies(registry: test.registry, tuning: .given(test.backend)), logger: Self.logger)
         let coverage = try await app.test(.router) { raw in
             let client = OpenAPIDocumentedClient(raw, document: document, apiKey: Self.apiKey)
             try await Self.operationsRoutes(client)

@@ -13,6 +13,10 @@ struct OperationsRoutesTests {
         var configuration = try ServerConfiguration.defaults
         configuration.port = port
         configuration.publicDirectory = publicDirectory
+        // The application opens its tuning database here (not in the working directory's data/).
+        configuration.dataDirectory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("tagtune-operations-\(UUID().uuidString)").path
+        configuration.promptSetsDirectory = configuration.dataDirectory + "/prompt-sets"
         return configuration
     }
 
@@ -26,7 +30,7 @@ struct OperationsRoutesTests {
     }
 
     @Test func livenessAnswersOK() async throws {
-        let app = buildApplication(configuration: try Self.configuration())
+        let app = try buildApplication(configuration: try Self.configuration())
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
@@ -42,7 +46,7 @@ struct OperationsRoutesTests {
         // (with the bundled demo model it was ready within 0.1 s, sometimes before the first request).
         var configuration = try Self.configuration()
         configuration.modelsDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("tagtune-no-models-\(UUID().uuidString)").path
-        let app = buildApplication(configuration: configuration, dependencies: AppDependencies(readiness: readiness))
+        let app = try buildApplication(configuration: configuration, dependencies: AppDependencies(readiness: readiness))
         try await app.test(.router) { client in
             for path in ["/readyz", "/health"] {
                 try await client.execute(uri: path, method: .get) { response in
@@ -64,7 +68,7 @@ struct OperationsRoutesTests {
         var configured = try Self.configuration()
         configured.limits.maxImagesPerRequest = 7
         let configuration = configured
-        let app = buildApplication(configuration: configuration)
+        let app = try buildApplication(configuration: configuration)
         try await app.test(.router) { client in
             try await client.execute(uri: "/info", method: .get) { response in
                 #expect(response.status == .ok)
@@ -81,7 +85,7 @@ struct OperationsRoutesTests {
     }
 
     @Test func unknownPathIs404InTheErrorShape() async throws {
-        let app = buildApplication(configuration: try Self.configuration())
+        let app = try buildApplication(configuration: try Self.configuration())
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/nothing-here", method: .get) { response in
                 #expect(response.status == .notFound)
@@ -95,7 +99,7 @@ struct OperationsRoutesTests {
     }
 
     @Test func wrongMethodIs405WithAllow() async throws {
-        let app = buildApplication(configuration: try Self.configuration())
+        let app = try buildApplication(configuration: try Self.configuration())
         try await app.test(.router) { client in
             try await client.execute(uri: "/info", method: .post) { response in
                 #expect(response.status == .methodNotAllowed)
@@ -108,7 +112,7 @@ struct OperationsRoutesTests {
 
     @Test func metricsCountRequestsByRouteTemplate() async throws {
         let registry = PrometheusCollectorRegistry()
-        let app = buildApplication(configuration: try Self.configuration(), dependencies: AppDependencies(registry: registry))
+        let app = try buildApplication(configuration: try Self.configuration(), dependencies: AppDependencies(registry: registry))
         try await app.test(.router) { client in
             for _ in 0..<3 { _ = try await client.execute(uri: "/healthz", method: .get) }
             _ = try await client.execute(uri: "/no/such/12345", method: .get)
@@ -125,7 +129,7 @@ struct OperationsRoutesTests {
     }
 
     @Test func clientRequestIDIsEchoed() async throws {
-        let app = buildApplication(configuration: try Self.configuration())
+        let app = try buildApplication(configuration: try Self.configuration())
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get, headers: [.init("X-Request-ID")!: "abc-123"]) { response in
                 #expect(response.headers[.init("X-Request-ID")!] == "abc-123")
@@ -134,7 +138,7 @@ struct OperationsRoutesTests {
     }
 
     @Test func staticPageIsServedAndNothingOutsidePublic() async throws {
-        let app = buildApplication(configuration: try Self.configuration())
+        let app = try buildApplication(configuration: try Self.configuration())
         try await app.test(.router) { client in
             try await client.execute(uri: "/", method: .get) { response in
                 #expect(response.status == .ok)
@@ -157,7 +161,7 @@ struct OperationsRoutesTests {
         let readiness = Readiness()
         var configuration = try Self.configuration()
         configuration.registry.modelsDirectory = "/nonexistent/tagtune-models"
-        let app = buildApplication(configuration: configuration, dependencies: AppDependencies(readiness: readiness))
+        let app = try buildApplication(configuration: configuration, dependencies: AppDependencies(readiness: readiness))
         try await app.test(.live) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
@@ -175,7 +179,7 @@ struct RequestTimeoutTests {
     @Test func slowRequestIsStopped() async throws {
         var configuration = try OperationsRoutesTests.configuration()
         configuration.limits.requestTimeoutSeconds = 0.2
-        let router = buildRouter(configuration: configuration, dependencies: AppDependencies(), logger: .init(label: "test"))
+        let router = try buildRouter(configuration: configuration, dependencies: AppDependencies(), logger: .init(label: "test"))
         // Whether the handler saw its cancellation (no wall-clock bound: other suites load the CPU).
         let cancelled = NIOLockedValueBox(false)
         router.get("/slow") { _, _ -> String in

@@ -79,7 +79,7 @@ struct PromptSetIntegrityTests {
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
         let folder = server.promptSetsFolder.appendingPathComponent("shapes")
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
             let patched = try await client.execute(uri: "/v1/prompt-sets/shapes", method: .patch, headers: [.contentType: "application/json"],

@@ -19,7 +19,7 @@ struct PromptSetRoutesTests {
         defer { server.remove() }
         var configuration = server.configuration
         configuration.registry.defaultPromptSet = "shapes"
-        let app = buildApplication(configuration: configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             let list = try jsonObject(try await client.execute(uri: "/v1/prompt-sets", method: .get))
             let data = try #require(list["data"] as? [[String: Any]])
@@ -53,7 +53,7 @@ struct PromptSetRoutesTests {
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
         let manifestURL = server.promptSetsFolder.appendingPathComponent("shapes/prompt_set.json")
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
             let response = try await Self.patch(client, "shapes", #"{"thresholds": {"dog": 0.25, "traffic light": 1}}"#)
@@ -77,7 +77,7 @@ struct PromptSetRoutesTests {
             #expect(byName["traffic light"]?["present"] as? Bool == false || byName["traffic light"]?["score"] as? Double == 1)
         }
         // A new server reads the saved thresholds.
-        let restarted = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let restarted = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await restarted.test(.router) { client in
             let detail = try jsonObject(try await client.execute(uri: "/v1/prompt-sets/shapes", method: .get))
             #expect((detail["classes"] as! [[String: Any]]).map { $0["threshold"] as? Double } == [0.5, 0.25, 1])
@@ -103,7 +103,7 @@ struct PromptSetRoutesTests {
             ("malformed JSON", #"{"thresholds": "#, "application/json", .badRequest, "invalid_json", nil),
             ("form body", "thresholds=0.2", "application/x-www-form-urlencoded", .unsupportedMediaType, "unsupported_media_type", nil),
         ]
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             for (name, body, type, status, code, param) in cases {
                 let response = try await Self.patch(client, "shapes", body, type: type)
@@ -124,7 +124,7 @@ struct PromptSetRoutesTests {
         defer { server.remove() }
         server.configuration.registry.defaultPromptSet = "shapes"
         let png = try TagFixtures.image("png_rgb.png")
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
             #expect(try jsonObject(try await client.tagRaw(png))["prompt_set"] as? String == "shapes")
@@ -138,7 +138,7 @@ struct PromptSetRoutesTests {
         let saved = try JSONSerialization.jsonObject(
             with: Data(contentsOf: server.dataFolder.appendingPathComponent(DefaultPromptSetStore.fileName))) as! [String: Any]
         #expect(saved["defaults"] as? [String: String] == ["tiny": "other"])
-        let restarted = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let restarted = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await restarted.test(.router) { client in
             try await client.waitUntilReady()
             #expect(try jsonObject(try await client.tagRaw(png))["prompt_set"] as? String == "other",

@@ -22,7 +22,7 @@ struct RegistryTests {
         defer { server.remove() }
         server.configuration.registry.defaultModel = "tiny"
         let models = server.modelsFolder, promptSets = server.promptSetsFolder
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             // Liveness answers while the default model is missing; readiness says what is missing.
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
@@ -66,7 +66,7 @@ struct RegistryTests {
         let broken = server.modelsFolder.appendingPathComponent("broken")
         try FileManager.default.createDirectory(at: broken, withIntermediateDirectories: true)
         try Data("{".utf8).write(to: broken.appendingPathComponent("config.json"))
-        let app = buildApplication(configuration: configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: configuration, logger: TagFixtures.logger)
         let digest = try SHA256.hex(files: [TagFixtures.checkpoint("hf-tiny-f32/model.safetensors")])
         let halfDigest = try SHA256.hex(files: [TagFixtures.checkpoint("hf-tiny-f16/model.safetensors")])
         try await app.test(.router) { client in
@@ -114,7 +114,7 @@ struct RegistryTests {
         let tuned = try SHA256.hex(files: [TagFixtures.checkpoint("hf-tiny-f32/model.safetensors")])
         let other = try SHA256.hex(files: [TagFixtures.checkpoint("hf-tiny-f16/model.safetensors")])
         let png = try TagFixtures.image("png_rgb.png")
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             // The prompt set names "tiny", whose weights differ; it binds to "right", the copy with its weights.
             try await client.waitUntilReady()
@@ -134,7 +134,7 @@ struct RegistryTests {
         // Without a copy of the right weights, the prompt set cannot be used at all.
         let alone = try await TagTestServer(models: ["tiny": "hf-tiny-f16"], promptSets: ["shapes"])
         defer { alone.remove() }
-        let refusingApp = buildApplication(configuration: alone.configuration, logger: TagFixtures.logger)
+        let refusingApp = try buildApplication(configuration: alone.configuration, logger: TagFixtures.logger)
         try await refusingApp.test(.router) { client in
             let refused = try await client.tagRaw(png, query: "prompt_set=shapes")
             #expect(refused.status == .conflict, "\(String(buffer: refused.body))")

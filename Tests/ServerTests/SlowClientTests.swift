@@ -17,7 +17,7 @@ struct SlowClientTests {
         defer { server.remove() }
         server.configuration.limits.maxConcurrentRequests = 2
         let png = try TagFixtures.image("png_rgb.png")
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.live) { client in
             try await client.waitUntilReady()
             let port = try #require(client.port)
@@ -54,7 +54,7 @@ struct SlowClientTests {
         defer { server.remove() }
         server.configuration.connections.minBodyBytesPerSecond = 1 << 20
         server.configuration.connections.bodyGraceSeconds = 0.2
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.live) { client in
             let connection = try RawConnection(port: try #require(client.port))
             await connection.send(Self.trickledHead + "0123456789")
@@ -70,7 +70,7 @@ struct SlowClientTests {
         var server = try await TagTestServer()
         defer { server.remove() }
         server.configuration.connections.idleTimeoutSeconds = 0.3
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.live) { client in
             let connection = try RawConnection(port: try #require(client.port))
             await connection.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: 1")
@@ -90,7 +90,7 @@ struct SlowClientTests {
         var server = try await TagTestServer()
         defer { server.remove() }
         server.configuration.limits.maxBodyBytes = 65536
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.live) { client in
             for declared in [true, false] {
                 let connection = try RawConnection(port: try #require(client.port))

@@ -43,6 +43,8 @@ struct StaticFilesTests {
             configuration.port = 0
             configuration.publicDirectory = publicDirectory.path
             configuration.examplesDirectory = examplesDirectory.path
+            configuration.dataDirectory = root.appendingPathComponent("data").path
+            configuration.promptSetsDirectory = configuration.dataDirectory + "/prompt-sets"
             return configuration
         }
     }
@@ -50,7 +52,7 @@ struct StaticFilesTests {
     @Test func pageFilesHaveTheirTypesWithCharsetAndAreRevalidated() async throws {
         let folders = try Folders()
         defer { try? FileManager.default.removeItem(at: folders.root) }
-        let app = buildApplication(configuration: try folders.configuration())
+        let app = try buildApplication(configuration: try folders.configuration())
         try await app.test(.router) { client in
             let expected = [
                 ("/", "text/html; charset=utf-8"),
@@ -87,7 +89,7 @@ struct StaticFilesTests {
     @Test func examplesAreServedReadOnlyUnderTheirOwnPath() async throws {
         let folders = try Folders()
         defer { try? FileManager.default.removeItem(at: folders.root) }
-        let app = buildApplication(configuration: try folders.configuration())
+        let app = try buildApplication(configuration: try folders.configuration())
         try await app.test(.router) { client in
             try await client.execute(uri: "/examples/one.png", method: .get) { response in
                 #expect(response.status == .ok)
@@ -116,7 +118,7 @@ struct StaticFilesTests {
     @Test func nothingOutsideTheFoldersIsReachable() async throws {
         let folders = try Folders()
         defer { try? FileManager.default.removeItem(at: folders.root) }
-        let app = buildApplication(configuration: try folders.configuration())
+        let app = try buildApplication(configuration: try folders.configuration())
         try await app.test(.router) { client in
             let refused = [
                 "/.env", "/.git/config", "/js/../.env", "/%2e%2e/secret.txt", "/..%2fsecret.txt", "/../secret.txt",
@@ -139,7 +141,9 @@ struct StaticFilesTests {
         configuration.port = 0
         configuration.publicDirectory = Self.repository.appendingPathComponent("Public").path
         configuration.examplesDirectory = Self.repository.appendingPathComponent("demo/examples").path
-        let app = buildApplication(configuration: configuration)
+        configuration.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("tagtune-static-\(UUID().uuidString)").path
+        configuration.promptSetsDirectory = configuration.dataDirectory + "/prompt-sets"
+        let app = try buildApplication(configuration: configuration)
         try await app.test(.router) { client in
             let page = try await client.execute(uri: "/", method: .get) { String(buffer: $0.body) }
             // Every local script and stylesheet the page names is served with its type.

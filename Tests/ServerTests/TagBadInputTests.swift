@@ -93,7 +93,7 @@ struct TagBadInputTests {
         defer { server.remove() }
         let cases = try Self.cases()
         let png = try TagFixtures.image("png_rgb.png")
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
             for c in cases {
@@ -119,7 +119,7 @@ struct TagBadInputTests {
         let server = try await TagTestServer()
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
             let response = try await client.tagRaw(Array(png.prefix(png.count - 20)))
@@ -142,7 +142,7 @@ struct TagBadInputTests {
         for i in 0..<3 { three.addFile(name: "images", filename: "\(i).png", type: "image/png", data: small) }
         let tooMany = three.upload
         let big = [UInt8](repeating: 0x41, count: 80 * 1024)
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             let pixels = try await client.tagRaw(png, query: "model=tiny&classes=a,b")
             #expect(pixels.status == .contentTooLarge)
@@ -184,7 +184,7 @@ struct TagBadInputTests {
             ("empty part", empty.upload, .unprocessableContent, "missing_image"),
             ("unknown field", unknownField.upload, .unprocessableContent, "unknown_option"),
         ]
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
             for (name, upload, status, code) in cases {

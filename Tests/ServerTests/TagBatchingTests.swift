@@ -16,7 +16,7 @@ struct TagBatchingTests {
         server.configuration.batching = BatchingConfiguration(maxBatchSize: 4, maxWaitMilliseconds: 60_000, maxQueue: 64)
         let observer = RecordingObserver()
         let png = try TagFixtures.image("png_rgb.png"), jpeg = try TagFixtures.image("jpeg_444.jpg")
-        let app = buildApplication(configuration: server.configuration, dependencies: AppDependencies(inferenceObserver: observer),
+        let app = try buildApplication(configuration: server.configuration, dependencies: AppDependencies(inferenceObserver: observer),
                                    logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
@@ -49,7 +49,7 @@ struct TagBatchingTests {
         var form = MultipartBody()
         for i in 0..<6 { form.addFile(name: "images", filename: "\(i).png", type: "image/png", data: png) }
         let six = form.upload
-        let app = buildApplication(configuration: server.configuration, dependencies: AppDependencies(inferenceObserver: observer),
+        let app = try buildApplication(configuration: server.configuration, dependencies: AppDependencies(inferenceObserver: observer),
                                    logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
@@ -68,7 +68,7 @@ struct TagBatchingTests {
         server.configuration.batching = BatchingConfiguration(maxBatchSize: 1, maxWaitMilliseconds: 0, maxQueue: 1)
         let observer = RecordingObserver()
         let png = try TagFixtures.image("png_rgb.png")
-        let app = buildApplication(configuration: server.configuration, dependencies: AppDependencies(inferenceObserver: observer),
+        let app = try buildApplication(configuration: server.configuration, dependencies: AppDependencies(inferenceObserver: observer),
                                    logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
@@ -103,7 +103,7 @@ struct TagBatchingTests {
         server.configuration.batching = BatchingConfiguration(maxBatchSize: 8, maxWaitMilliseconds: 2, maxQueue: 99)
         let registry = PrometheusCollectorRegistry()
         let png = try TagFixtures.image("png_rgb.png")
-        let app = buildApplication(configuration: server.configuration, dependencies: AppDependencies(registry: registry),
+        let app = try buildApplication(configuration: server.configuration, dependencies: AppDependencies(registry: registry),
                                    logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()

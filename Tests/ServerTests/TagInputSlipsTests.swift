@@ -12,7 +12,7 @@ struct TagInputSlipsTests {
         let server = try await TagTestServer()
         defer { server.remove() }
         let png = Data(try TagFixtures.image("png_rgb.png")).base64EncodedString()
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             for (field, value, param) in [("top_k", "1.5", "top_k"), ("top_k", "1180591620717411303424", "top_k"),
                                           ("threshold", "1e400", "threshold")] {
@@ -29,7 +29,7 @@ struct TagInputSlipsTests {
         let server = try await TagTestServer()
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             let tooMany = (0...TagOptions.maxClasses).map { "class \($0)" }.joined(separator: ",")
             let many = try await client.tagRaw(png, query: "classes=" + tooMany.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)

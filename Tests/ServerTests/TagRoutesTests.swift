@@ -28,7 +28,7 @@ struct TagRoutesTests {
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
         let expected = try await Self.expectedScores(png)
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
             let response = try await client.tagRaw(png, type: "image/png")
@@ -62,7 +62,7 @@ struct TagRoutesTests {
         let server = try await TagTestServer()
         defer { server.remove() }
         let jpeg = try TagFixtures.image("jpeg_baseline_420.jpg")
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
             let response = try await client.tagRaw(jpeg, type: "image/jpeg", query: "prompt_set=shapes&top_k=2&threshold=0.25")
@@ -85,7 +85,7 @@ struct TagRoutesTests {
         form.addFile(name: "images", filename: "second; \"quoted\".jpg", type: "image/jpeg", data: jpeg)
         form.addField(name: "top_k", value: "1")
         let upload = form.upload
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
             let response = try await client.tagMultipart(upload)
@@ -111,7 +111,7 @@ struct TagRoutesTests {
         let model = try CLIPModel(directory: TagFixtures.checkpoint("hf-tiny-f32"))
         let direct = try ZeroShotClassifier(model: model, classNames: classes)
             .labels(imageFeatures: try model.encode(images: [try ImageDecoder.decode(png)]))[0]
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
             for encoded in [Data(png).base64EncodedString(), "data:image/png;base64," + Data(png).base64EncodedString()] {
@@ -138,7 +138,7 @@ struct TagRoutesTests {
         let server = try await TagTestServer(models: ["tiny": "hf-tiny-f32", "oc": "openclip-tiny-f32", "sharded": "hf-tiny-sharded"])
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             // Three encoders and no models.default: the default is the prompt set's encoder only if configured,
             // so zero-shot requests name their model.
@@ -159,7 +159,7 @@ struct TagRoutesTests {
         let server = try await TagTestServer()
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.router) { client in
             try await client.waitUntilReady()
             let before = try await client.tagRaw(png, query: "prompt_set=fresh")
@@ -207,7 +207,7 @@ struct TagRoutesTests {
         form.addFile(name: "images", filename: "a.png", type: "image/png", data: png)
         form.addFile(name: "images", filename: "b.jpg", type: "image/jpeg", data: jpeg)
         let upload = form.upload
-        let app = buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
+        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
         try await app.test(.live) { client in
             try await client.waitUntilReady()
             let response = try await client.tagMultipart(upload, query: "top_k=3")

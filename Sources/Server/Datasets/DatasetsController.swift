@@ -10,15 +10,11 @@ struct DatasetsController: Sendable {
     let importer: DatasetImporter
     let maximumUploadBytes: Int
 
-    func register(on router: Router<TagTuneRequestContext>, routes: RouteTable) {
+    func register(on router: TableRouter) {
         router.post("/v1/datasets") { request, context in try await create(request, context: context) }
         router.get("/v1/datasets") { request, _ in try await list(request) }
         router.get("/v1/datasets/{id}") { _, context in try await get(context.parameters.require("id")) }
         router.delete("/v1/datasets/{id}") { _, context in try await delete(context.parameters.require("id")) }
-        routes.add("/v1/datasets", .post)
-        routes.add("/v1/datasets", .get)
-        routes.add("/v1/datasets/{id}", .get)
-        routes.add("/v1/datasets/{id}", .delete)
     }
 
     func create(_ request: Request, context: TagTuneRequestContext) async throws -> Response {

@@ -38,3 +38,26 @@ public final class RouteTable: Sendable {
         return found
     }
 }
+
+/// The router as controllers see it: a route is added to Hummingbird's router and to the route
+/// table in the same call, so each path is written once (the 405 answers, the API-key check and
+/// the OpenAPI route test read the table).
+struct TableRouter: RouterMethods {
+    typealias Context = TagTuneRequestContext
+    let router: Router<Context>
+    let table: RouteTable
+
+    @discardableResult
+    func on<Responder: HTTPResponder>(_ path: RouterPath, method: HTTPRequest.Method, responder: Responder) -> Self
+    where Responder.Context == Context {
+        router.on(path, method: method, responder: responder)
+        table.add(path.description, method)
+        return self
+    }
+
+    @discardableResult
+    func add(middleware: any MiddlewareProtocol<Request, Response, Context>) -> Self {
+        router.add(middleware: middleware)
+        return self
+    }
+}

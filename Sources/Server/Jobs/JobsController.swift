@@ -11,17 +11,12 @@ struct JobsController: Sendable {
     let signal: JobQueueSignal
     let cancellations: CancellationRequests
 
-    func register(on router: Router<TagTuneRequestContext>, routes: RouteTable) {
+    func register(on router: TableRouter) {
         router.post("/v1/tuning/jobs") { request, context in try await create(request, context: context) }
         router.get("/v1/tuning/jobs") { request, _ in try await list(request) }
         router.get("/v1/tuning/jobs/{id}") { _, context in try JobObject(try await job(context.parameters.require("id"))) }
         router.get("/v1/tuning/jobs/{id}/events") { request, context in try await events(request, id: context.parameters.require("id")) }
         router.post("/v1/tuning/jobs/{id}/cancel") { _, context in try await cancel(context.parameters.require("id")) }
-        routes.add("/v1/tuning/jobs", .post)
-        routes.add("/v1/tuning/jobs", .get)
-        routes.add("/v1/tuning/jobs/{id}", .get)
-        routes.add("/v1/tuning/jobs/{id}/events", .get)
-        routes.add("/v1/tuning/jobs/{id}/cancel", .post)
     }
 
     func create(_ request: Request, context: TagTuneRequestContext) async throws -> Response {

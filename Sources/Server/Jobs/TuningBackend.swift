@@ -52,8 +52,8 @@ public final class TuningBackend: Sendable {
     }
 
     /// Adds `/v1/datasets…` and `/v1/tuning/jobs…` to the router.
-    public func register(on router: Router<TagTuneRequestContext>, routes: RouteTable) {
-        datasets.register(on: router, routes: routes)
-        jobs.register(on: router, routes: routes)
+    func register(on router: TableRouter) {
+        datasets.register(on: router)
+        jobs.register(on: router)
     }
 }

@@ -8,12 +8,11 @@ struct OpenAPIController {
     static let path = "/openapi.json"
     var keysConfigured = true
 
-    func register(on router: Router<TagTuneRequestContext>, routes: RouteTable) {
+    func register(on router: TableRouter) {
         // Built once: the document does not change while the binary runs.
         let body = ByteBuffer(string: keysConfigured ? OpenAPIDocument.withKeys : OpenAPIDocument.keyless)
         router.get(RouterPath(Self.path)) { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
         }
-        routes.add(Self.path, .get)
     }
 }

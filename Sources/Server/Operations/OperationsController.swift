@@ -37,17 +37,13 @@ struct OperationsController {
         }
     }
 
-    func register(on router: Router<TagTuneRequestContext>, routes: RouteTable) {
+    func register(on router: TableRouter) {
         router.get("/healthz") { _, _ in Status(status: "ok") }
-        routes.add("/healthz", .get)
         for path in ["/readyz", "/health"] {
             router.get(RouterPath(path)) { _, _ in try await readinessStatus() }
-            routes.add(path, .get)
         }
         router.get("/info") { _, _ in await info() }
-        routes.add("/info", .get)
         router.get("/metrics") { _, _ in metrics() }
-        routes.add("/metrics", .get)
     }
 
     func readinessStatus() async throws -> Status {

@@ -4,12 +4,10 @@ import Hummingbird
 struct ModelsController {
     let registry: ModelRegistry
 
-    func register(on router: Router<TagTuneRequestContext>, routes: RouteTable) {
+    func register(on router: TableRouter) {
         router.get("/v1/models") { _, _ in ListObject(data: await registry.modelViews(), has_more: false) }
-        routes.add("/v1/models", .get)
         router.get("/v1/models/{name}") { _, context in
             try await registry.modelView(name: try context.parameters.require("name"))
         }
-        routes.add("/v1/models/{name}", .get)
     }
 }

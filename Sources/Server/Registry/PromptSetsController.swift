@@ -5,7 +5,7 @@ import Hummingbird
 struct PromptSetsController {
     let registry: ModelRegistry
 
-    func register(on router: Router<TagTuneRequestContext>, routes: RouteTable) {
+    func register(on router: TableRouter) {
         router.get("/v1/prompt-sets") { request, _ in
             for (name, _) in request.uri.queryParameters where name != "model" {
                 throw APIError(.unprocessableContent, code: "unknown_option", message: "unknown query parameter '\(name)'; expected model",
@@ -14,7 +14,6 @@ struct PromptSetsController {
             let model = request.uri.queryParameters.get("model")
             return ListObject(data: try await registry.promptSetViews(model: model), has_more: false)
         }
-        routes.add("/v1/prompt-sets", .get)
         router.get("/v1/prompt-sets/{id}") { _, context in
             try await registry.promptSetView(id: try context.parameters.require("id"))
         }
@@ -28,7 +27,5 @@ struct PromptSetsController {
             let patch = try JSONRequestBody.decode(PromptSetPatch.self, from: body)
             return try await registry.update(promptSet: id, with: patch)
         }
-        routes.add("/v1/prompt-sets/{id}", .get)
-        routes.add("/v1/prompt-sets/{id}", .patch)
     }
 }
