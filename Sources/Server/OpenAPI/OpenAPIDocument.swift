@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import Tuning
 
 /// The OpenAPI 3.1 document this server serves at `GET /openapi.json`: `openapi.json` (kept in the
@@ -88,5 +89,21 @@ public enum OpenAPIDocument {
     private static func text(_ object: Any) -> String {
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// `GET /openapi.json`: the OpenAPI 3.1 document of this API, for clients, code generators and
+/// API testers. It describes this server: without API keys configured, no operation requires
+/// `Authorization` (the document's `bearerAuth` requirements are served as `security: []`).
+struct OpenAPIController {
+    static let path = "/openapi.json"
+    var keysConfigured = true
+
+    func register(on router: TableRouter) {
+        // Built once: the document does not change while the binary runs.
+        let body = ByteBuffer(string: keysConfigured ? OpenAPIDocument.withKeys : OpenAPIDocument.keyless)
+        router.get(RouterPath(Self.path)) { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
+        }
     }
 }

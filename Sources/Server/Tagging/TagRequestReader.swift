@@ -1,6 +1,21 @@
 import Foundation
 import Hummingbird
 
+/// One uploaded image: its encoded bytes and how to name it in results and errors.
+struct UploadedImage: Sendable {
+    let bytes: [UInt8]
+    /// The multipart filename, when there was one.
+    let filename: String?
+    /// Where it came from in the request, for error `param`s (`body`, `images[1]`, `file`).
+    let param: String
+}
+
+/// A tagging request once its body is read: the images and the options.
+struct TagInput: Sendable {
+    var images: [UploadedImage]
+    var options: TagOptions
+}
+
 /// Reads the three shapes of a tagging request into `TagInput`:
 /// - a raw body with `Content-Type: image/jpeg` or `image/png`, options in the query;
 /// - `multipart/form-data` with one or more image parts (and options as form fields or in the query);
