@@ -35,6 +35,28 @@ struct CheckpointFolderTests {
         #expect(CheckpointFolder.inspect(Self.root.appendingPathComponent("no-such-folder")) == .notACheckpoint)
     }
 
+    /// A checkpoint whose preprocessing crops another size than its vision tower takes is refused at
+    /// load, naming both sizes (it used to load, and every image encode failed, in the engine and the server apart).
+    @Test func preprocessingThatDoesNotFitTheModelIsRefusedAtLoad() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("checkpoint-crop-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let hf = Self.root.appendingPathComponent("hf-tiny-f32")
+        for name in try FileManager.default.contentsOfDirectory(atPath: hf.path) where name != "preprocessor_config.json" {
+            try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(name), withDestinationURL: hf.appendingPathComponent(name))
+        }
+        var config = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: hf.appendingPathComponent("preprocessor_config.json"))) as? [String: Any])
+        config["crop_size"] = ["height": 48, "width": 48]
+        config["size"] = ["shortest_edge": 48]
+        try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("preprocessor_config.json"))
+        #expect {
+            _ = try CLIPModel(directory: folder)
+        } throws: { error in
+            "\(error)".contains("crops 48 px but the model expects 32 px")
+        }
+    }
+
     /// A folder holding both layouts loads the Hugging Face copy, as the registry and `tagtune pull`
     /// choose it (the engine used to load open_clip's first).
     @Test func theEngineLoadsWhatTheRuleChooses() throws {

@@ -36,6 +36,10 @@ public final class CLIPModel: Sendable {
         let (weights, files) = try folder.openWeights(in: directory)
         tokenizer = try CheckpointFolder.tokenizer(in: directory, for: configuration)
         preprocess = try Self.preprocessing(directory: directory, configuration: configuration)
+        // Checked once here, so every encoder in use crops what its vision tower expects.
+        guard preprocess.cropSize == configuration.imageSize else {
+            throw CLIPError.config("\(directory.path): preprocessing crops \(preprocess.cropSize) px but the model expects \(configuration.imageSize) px")
+        }
         weightFiles = files
         let loader = WeightLoader(source: weights, layout: configuration.layout)
         vision = try VisionTower(loader: loader, configuration: configuration)
@@ -136,9 +140,6 @@ extension CLIPModel {
     /// Projected features of decoded images (preprocessed by the checkpoint's rule).
     public func encode(images: [RGBImage]) throws -> [Float] {
         let per = preprocess.outputCount
-        guard preprocess.cropSize == configuration.imageSize else {
-            throw CLIPError.config("preprocessing crops \(preprocess.cropSize) px but the model expects \(configuration.imageSize) px")
-        }
         var pixels = [Float](repeating: 0, count: images.count * per)
         try pixels.withUnsafeMutableBufferPointer { buffer in
             for (i, image) in images.enumerated() {

@@ -16,11 +16,7 @@ struct PreparedImage: Sendable {
 /// each with the decoder's own message and the image as `param`.
 enum ImagePreparation {
     static func prepare(_ images: [UploadedImage], for encoder: LoadedEncoder, limits: DecodeLimits) async throws -> [PreparedImage] {
-        let preprocess = encoder.model.preprocess
-        let size = encoder.model.configuration.imageSize
-        guard preprocess.cropSize == size else {
-            throw RegistryError.modelUnusable(encoder.name, problem: "preprocessing crops \(preprocess.cropSize) px but the model expects \(size) px")
-        }
+        let preprocess = encoder.model.preprocess   // its crop matches the model: CLIPModel checks at load
         let options = DecodeOptions(limits: limits)
         return try await OffloadedWork.run {
             try images.map { image in
