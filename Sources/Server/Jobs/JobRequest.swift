@@ -3,8 +3,10 @@ import Tuning
 
 /// The body of `POST /v1/tuning/jobs`, checked field by field:
 /// `{model, dataset, validation_dataset?, method?, hyperparameters?, seed?, suffix?}`.
-/// Malformed JSON is a 400; unknown fields, wrong types and bad values are 422s naming the field.
-struct JobRequest: Sendable {
+/// Read through `JSONRequestBody` like every JSON body (malformed JSON is a 400); unknown fields,
+/// wrong types and bad values are 422s naming the field, checked here one by one so that each
+/// says what the field takes (the hyper-parameters through Tuning's table).
+struct JobRequest: Sendable, Decodable {
     let model: String
     let dataset: String
     let validationDataset: String?
@@ -17,11 +19,8 @@ struct JobRequest: Sendable {
     /// Seeds stay below 2^53 so every JSON client reads them back exactly.
     static let maximumSeed: Int64 = (1 << 53) - 1
 
-    init(body: Data) throws {
-        let root: JSONValue
-        do { root = try JSONDecoder().decode(JSONValue.self, from: body) } catch {
-            throw APIError(.badRequest, code: "invalid_json", message: "the body is not valid JSON")
-        }
+    init(from decoder: any Decoder) throws {
+        let root = try JSONValue(from: decoder)
         guard case .object(let fields) = root else {
             throw APIError(.badRequest, code: "invalid_json", message: "the body must be a JSON object, not \(root.typeName)")
         }

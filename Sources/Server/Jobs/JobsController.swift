@@ -25,7 +25,7 @@ struct JobsController: Sendable {
                            message: "send the job as JSON (Content-Type: application/json), not '\(type)'")
         }
         let body = try await request.body.collect(upTo: context.maxUploadSize)
-        let parsed = try JobRequest(body: Data(buffer: body))
+        let parsed = try JSONRequestBody.decode(JobRequest.self, from: body)
         guard Self.isCheckpointFolder(layout.model(parsed.model)) else {
             throw APIError(.notFound, code: "model_not_found",
                            message: "no encoder '\(parsed.model)' in the models folder (models.dir)", param: "model")
