@@ -62,9 +62,7 @@ struct AuthTests {
         let png = try TagFixtures.image("png_rgb.png")
         let before = try server.manifestData("shapes")
         let fixture = server
-        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
-        try await app.test(.router) { client in
-            try await client.waitUntilReady()
+        try await server.withReadyClient { client async throws in
             let missing = try await client.tagRaw(png)
             #expect(missing.status == .unauthorized)
             #expect(missing.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
@@ -112,9 +110,7 @@ struct AuthTests {
         let server = try await TagTestServer()
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
-        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
-        try await app.test(.router) { client in
-            try await client.waitUntilReady()
+        try await server.withReadyClient { client async throws in
             #expect(try await client.tagRaw(png).status == .ok)
             #expect(try await client.tagRaw(png, headers: Self.bearer("anything-at-all-0123456789")).status == .ok)
         }

@@ -47,9 +47,7 @@ struct CommandLineParityTests {
         let model = server.modelsFolder.appendingPathComponent("tiny").path
         let promptSet = server.promptSetsFolder.appendingPathComponent("shapes").path
         let classes = ["red square", "blue circle", "forklift", "pallet"]
-        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
-        try await app.test(.router) { client in
-            try await client.waitUntilReady()
+        try await server.withReadyClient { client async throws in
             // (CLI arguments, POST /v1/tag JSON fields) asking for the same thing.
             let cases: [([String], [String: Any])] = [
                 (["--prompts", promptSet], [:]),

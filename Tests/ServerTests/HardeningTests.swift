@@ -50,9 +50,7 @@ struct HardeningTests {
         let server = try await TagTestServer()
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
-        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
-        try await app.test(.router) { client in
-            try await client.waitUntilReady()
+        try await server.withReadyClient { client async throws in
             #expect(try await client.tagRaw(png).status == .ok)
             let folder = server.promptSetsFolder.appendingPathComponent("shapes")
             let aside = server.root.appendingPathComponent("shapes-aside")
@@ -140,9 +138,7 @@ struct HardeningTests {
         let server = try await TagTestServer()
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
-        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
-        try await app.test(.router) { client in
-            try await client.waitUntilReady()
+        try await server.withReadyClient { client async throws in
             #expect(try await client.tagRaw(png, query: "prompt_set=shapes").status == .ok)
 
             let tensors = server.promptSetsFolder.appendingPathComponent("shapes/prompts.safetensors")

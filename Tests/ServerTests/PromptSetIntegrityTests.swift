@@ -79,9 +79,7 @@ struct PromptSetIntegrityTests {
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
         let folder = server.promptSetsFolder.appendingPathComponent("shapes")
-        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
-        try await app.test(.router) { client in
-            try await client.waitUntilReady()
+        try await server.withReadyClient { client async throws in
             let patched = try await client.execute(uri: "/v1/prompt-sets/shapes", method: .patch, headers: [.contentType: "application/json"],
                                                    body: ByteBuffer(string: #"{"thresholds": {"cat": 0.4}}"#))
             #expect(patched.status == .ok, "\(String(buffer: patched.body))")

@@ -53,9 +53,7 @@ struct PromptSetRoutesTests {
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
         let manifestURL = server.promptSetsFolder.appendingPathComponent("shapes/prompt_set.json")
-        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
-        try await app.test(.router) { client in
-            try await client.waitUntilReady()
+        try await server.withReadyClient { client async throws in
             let response = try await Self.patch(client, "shapes", #"{"thresholds": {"dog": 0.25, "traffic light": 1}}"#)
             #expect(response.status == .ok, "\(String(buffer: response.body))")
             let classes = (try jsonObject(response)["classes"] as! [[String: Any]])
@@ -124,9 +122,7 @@ struct PromptSetRoutesTests {
         defer { server.remove() }
         server.configuration.registry.defaultPromptSet = "shapes"
         let png = try TagFixtures.image("png_rgb.png")
-        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
-        try await app.test(.router) { client in
-            try await client.waitUntilReady()
+        try await server.withReadyClient { client async throws in
             #expect(try jsonObject(try await client.tagRaw(png))["prompt_set"] as? String == "shapes")
             let response = try await Self.patch(client, "other", #"{"default": true}"#)
             #expect(response.status == .ok, "\(String(buffer: response.body))")

@@ -93,9 +93,7 @@ struct TagBadInputTests {
         defer { server.remove() }
         let cases = try Self.cases()
         let png = try TagFixtures.image("png_rgb.png")
-        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
-        try await app.test(.router) { client in
-            try await client.waitUntilReady()
+        try await server.withReadyClient { client async throws in
             for c in cases {
                 var headers: HTTPFields = [:]
                 if let type = c.contentType { headers[.contentType] = type }
@@ -119,9 +117,7 @@ struct TagBadInputTests {
         let server = try await TagTestServer()
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
-        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
-        try await app.test(.router) { client in
-            try await client.waitUntilReady()
+        try await server.withReadyClient { client async throws in
             let response = try await client.tagRaw(Array(png.prefix(png.count - 20)))
             #expect(response.status == .unprocessableContent)
             let error = try TagErrorBody.decode(response)
@@ -184,9 +180,7 @@ struct TagBadInputTests {
             ("empty part", empty.upload, .unprocessableContent, "missing_image"),
             ("unknown field", unknownField.upload, .unprocessableContent, "unknown_option"),
         ]
-        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
-        try await app.test(.router) { client in
-            try await client.waitUntilReady()
+        try await server.withReadyClient { client async throws in
             for (name, upload, status, code) in cases {
                 let response = try await client.tagMultipart(upload)
                 #expect(response.status == status, "\(name): \(String(buffer: response.body))")

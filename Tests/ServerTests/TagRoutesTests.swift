@@ -28,9 +28,7 @@ struct TagRoutesTests {
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
         let expected = try await Self.expectedScores(png)
-        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
-        try await app.test(.router) { client in
-            try await client.waitUntilReady()
+        try await server.withReadyClient { client async throws in
             let response = try await client.tagRaw(png, type: "image/png")
             #expect(response.status == .ok, "\(String(buffer: response.body))")
             let body = try jsonObject(response)
@@ -62,9 +60,7 @@ struct TagRoutesTests {
         let server = try await TagTestServer()
         defer { server.remove() }
         let jpeg = try TagFixtures.image("jpeg_baseline_420.jpg")
-        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
-        try await app.test(.router) { client in
-            try await client.waitUntilReady()
+        try await server.withReadyClient { client async throws in
             let response = try await client.tagRaw(jpeg, type: "image/jpeg", query: "prompt_set=shapes&top_k=2&threshold=0.25")
             #expect(response.status == .ok, "\(String(buffer: response.body))")
             let labels = Self.labels((try jsonObject(response)["results"] as! [[String: Any]])[0])
@@ -85,9 +81,7 @@ struct TagRoutesTests {
         form.addFile(name: "images", filename: "second; \"quoted\".jpg", type: "image/jpeg", data: jpeg)
         form.addField(name: "top_k", value: "1")
         let upload = form.upload
-        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
-        try await app.test(.router) { client in
-            try await client.waitUntilReady()
+        try await server.withReadyClient { client async throws in
             let response = try await client.tagMultipart(upload)
             #expect(response.status == .ok, "\(String(buffer: response.body))")
             let results = try #require(try jsonObject(response)["results"] as? [[String: Any]])
@@ -111,9 +105,7 @@ struct TagRoutesTests {
         let model = try CLIPModel(directory: TagFixtures.checkpoint("hf-tiny-f32"))
         let direct = try ZeroShotClassifier(model: model, classNames: classes)
             .labels(imageFeatures: try model.encode(images: [try ImageDecoder.decode(png)]))[0]
-        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
-        try await app.test(.router) { client in
-            try await client.waitUntilReady()
+        try await server.withReadyClient { client async throws in
             for encoded in [Data(png).base64EncodedString(), "data:image/png;base64," + Data(png).base64EncodedString()] {
                 let response = try await client.tagJSON(["images": [["base64": encoded]], "classes": classes])
                 #expect(response.status == .ok, "\(String(buffer: response.body))")
@@ -159,9 +151,7 @@ struct TagRoutesTests {
         let server = try await TagTestServer()
         defer { server.remove() }
         let png = try TagFixtures.image("png_rgb.png")
-        let app = try buildApplication(configuration: server.configuration, logger: TagFixtures.logger)
-        try await app.test(.router) { client in
-            try await client.waitUntilReady()
+        try await server.withReadyClient { client async throws in
             let before = try await client.tagRaw(png, query: "prompt_set=fresh")
             #expect(before.status == .notFound)
             #expect(try TagErrorBody.decode(before).code == "prompt_set_not_found")

@@ -125,6 +125,16 @@ struct TagTestServer {
 
     func remove() { try? FileManager.default.removeItem(at: root) }
 
+    /// Runs `body` against this server's application once its default model and prompt set are warm.
+    func withReadyClient(dependencies: AppDependencies = AppDependencies(),
+                         _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let app = try buildApplication(configuration: configuration, dependencies: dependencies, logger: TagFixtures.logger)
+        try await app.test(.router) { client in
+            try await client.waitUntilReady()
+            try await body(client)
+        }
+    }
+
     func manifestData(_ id: String) throws -> Data {
         try Data(contentsOf: promptSetsFolder.appendingPathComponent("\(id)/prompt_set.json"))
     }
