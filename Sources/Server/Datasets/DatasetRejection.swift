@@ -8,32 +8,28 @@ struct DatasetRejection {
     let error: DatasetValidationError
 
     private struct Body: Encodable {
+        /// The API's error shape (`APIError`'s, with its explicit null `param`) and the problems.
         struct Detail: Encodable {
-            let message: String
-            let type = "invalid_request_error"
-            let code = "invalid_dataset"
-            let param: String?
+            let shape: APIError.Body.Detail
             let problems: [DatasetProblem]
-            let total_problems: Int
+            let totalProblems: Int
 
             func encode(to encoder: any Encoder) throws {
+                try shape.encode(to: encoder)
                 var container = encoder.container(keyedBy: CodingKeys.self)
-                try container.encode(message, forKey: .message)
-                try container.encode(type, forKey: .type)
-                try container.encode(code, forKey: .code)
-                try container.encode(param, forKey: .param)   // explicit null, as the shape promises
                 try container.encode(problems, forKey: .problems)
-                try container.encode(total_problems, forKey: .total_problems)
+                try container.encode(totalProblems, forKey: .totalProblems)
             }
-            enum CodingKeys: String, CodingKey { case message, type, code, param, problems, total_problems }
+            enum CodingKeys: String, CodingKey { case problems, totalProblems = "total_problems" }
         }
         let error: Detail
     }
 
     func response() throws -> Response {
         let first = error.problems.first
-        let body = Body(error: .init(message: error.description, param: first?.field ?? first?.file,
-                                     problems: error.problems, total_problems: error.totalProblemCount))
+        let shape = APIError.Body.Detail(message: error.description, type: "invalid_request_error", code: "invalid_dataset",
+                                         param: first?.field ?? first?.file)
+        let body = Body(error: .init(shape: shape, problems: error.problems, totalProblems: error.totalProblemCount))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return Response(status: .unprocessableContent,

@@ -107,6 +107,17 @@ public struct DistributionBalancedLoss: MultiLabelLogitLoss {
         var logitScale: [Double]
     }
 
+    /// Σ ℓ_i and Σ w''_i·ℓ_i over the adjusted logits, ℓ the binary cross-entropy (the official form's two sums).
+    private static func crossEntropySums(_ a: Adjusted, labels: [Float]) -> (plain: Double, weighted: Double) {
+        var plain = 0.0, weighted = 0.0
+        for i in a.logits.indices {
+            let ell = LossMath.softplus(labels[i] == 1 ? -a.logits[i] : a.logits[i])
+            plain += ell
+            weighted += a.weights[i] * ell
+        }
+        return (plain, weighted)
+    }
+
     private func adjust(logits: [Float], labels: [Float]) throws -> Adjusted {
         let classes = classCounts.count
         let images = try LossInputs.checkLogits(logits, labels: labels, classCount: classes)
@@ -153,12 +164,7 @@ public struct DistributionBalancedLoss: MultiLabelLogitLoss {
             }
             return Double(lossWeight) * Double(balance) * sum / count
         case .officialLMPT:
-            var bce = 0.0, weightedBCE = 0.0
-            for i in logits.indices {
-                let ell = LossMath.softplus(labels[i] == 1 ? -a.logits[i] : a.logits[i])
-                bce += ell
-                weightedBCE += a.weights[i] * ell
-            }
+            let (bce, weightedBCE) = Self.crossEntropySums(a, labels: labels)
             let q = -expm1(-bce / count)              // 1 − p_t of the mean BCE
             let modulation = gamma == 0 ? 1 : pow(q, gamma)
             return Double(lossWeight) * Double(balance) * modulation * weightedBCE / count
@@ -183,12 +189,7 @@ public struct DistributionBalancedLoss: MultiLabelLogitLoss {
             }
         case .officialLMPT:
             // L ∝ q^γ·B with q = 1 − e^−ℓ̄: dL/dz''_i ∝ (γ·q^(γ−1)·e^−ℓ̄·B + q^γ·w''_i)·dℓ_i/dz''_i.
-            var bce = 0.0, weightedBCE = 0.0
-            for i in logits.indices {
-                let ell = LossMath.softplus(labels[i] == 1 ? -a.logits[i] : a.logits[i])
-                bce += ell
-                weightedBCE += a.weights[i] * ell
-            }
+            let (bce, weightedBCE) = Self.crossEntropySums(a, labels: labels)
             let meanBCE = bce / count, meanWeightedBCE = weightedBCE / count
             let q = -expm1(-meanBCE)
             let modulation = gamma == 0 ? 1 : pow(q, gamma)
