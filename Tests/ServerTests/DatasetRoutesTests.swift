@@ -72,6 +72,7 @@ struct DatasetRoutesTests {
                                                    headers: [.contentType: "multipart/form-data; boundary=b"], body: ByteBuffer(bytes: extra))
             #expect(refused.status == .unprocessableContent)
             #expect(try DatasetFixtures.error(refused.body)["param"] as? String == "colour")
+            #expect(try DatasetFixtures.error(refused.body)["code"] as? String == "unknown_parameter")
 
             // A part named file without a filename (curl -F 'file=<x.zip') is the zip too; it was
             // refused as "unknown form field 'file'".

@@ -40,6 +40,7 @@ struct PromptSetRoutesTests {
             #expect(filtered.status == .notFound)
             let unknownQuery = try await client.execute(uri: "/v1/prompt-sets?modle=tiny", method: .get)
             #expect(unknownQuery.status == .unprocessableContent)
+            #expect(try TagErrorBody.decode(unknownQuery).code == "unknown_parameter")
             let missing = try await client.execute(uri: "/v1/prompt-sets/nope", method: .get)
             #expect(missing.status == .notFound)
             #expect(try TagErrorBody.decode(missing).code == "prompt_set_not_found")
@@ -97,7 +98,7 @@ struct PromptSetRoutesTests {
             ("nothing to change", #"{}"#, "application/json", .unprocessableContent, "invalid_value", "body"),
             ("default false", #"{"default": false}"#, "application/json", .unprocessableContent, "invalid_value", "default"),
             ("default not a boolean", #"{"default": 1}"#, "application/json", .unprocessableContent, "invalid_type", "default"),
-            ("unknown field", #"{"threshold": {"cat": 0.2}}"#, "application/json", .unprocessableContent, "invalid_value", "threshold"),
+            ("unknown field", #"{"threshold": {"cat": 0.2}}"#, "application/json", .unprocessableContent, "unknown_parameter", "threshold"),
             ("malformed JSON", #"{"thresholds": "#, "application/json", .badRequest, "invalid_json", nil),
             ("form body", "thresholds=0.2", "application/x-www-form-urlencoded", .unsupportedMediaType, "unsupported_media_type", nil),
         ]

@@ -46,7 +46,7 @@ struct TagBadInputTests {
             Case(description: "broken JPEG", contentType: "image/jpeg", query: "", body: [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10] + Array(repeating: 0x41, count: 40),
                  status: .unprocessableContent, code: "invalid_image", param: "body"),
             Case(description: "unknown query option", contentType: "image/png", query: "topk=3", body: png,
-                 status: .unprocessableContent, code: "unknown_option", param: "topk"),
+                 status: .unprocessableContent, code: "unknown_parameter", param: "topk"),
             Case(description: "top_k not a number", contentType: "image/png", query: "top_k=many", body: png,
                  status: .unprocessableContent, code: "invalid_type", param: "top_k"),
             Case(description: "top_k zero", contentType: "image/png", query: "top_k=0", body: png,
@@ -64,7 +64,7 @@ struct TagBadInputTests {
             Case(description: "malformed JSON", contentType: "application/json", query: "", body: json(#"{"images": ["#),
                  status: .badRequest, code: "invalid_json"),
             Case(description: "JSON without images", contentType: "application/json", query: "", body: json(#"{"classes": ["a"]}"#),
-                 status: .unprocessableContent, code: "missing_field", param: "images"),
+                 status: .unprocessableContent, code: "missing_parameter", param: "images"),
             Case(description: "JSON with no image", contentType: "application/json", query: "", body: json(#"{"images": []}"#),
                  status: .unprocessableContent, code: "missing_image", param: "images"),
             Case(description: "JSON base64 of the wrong type", contentType: "application/json", query: "", body: json(#"{"images": [{"base64": 12}]}"#),
@@ -74,9 +74,9 @@ struct TagBadInputTests {
             Case(description: "JSON empty base64", contentType: "application/json", query: "", body: json(#"{"images": [{"base64": ""}]}"#),
                  status: .unprocessableContent, code: "missing_image", param: "images[0].base64"),
             Case(description: "JSON unknown field", contentType: "application/json", query: "", body: json(#"{"images": [{"base64": "\#(base64)"}], "topk": 2}"#),
-                 status: .unprocessableContent, code: "invalid_value", param: "topk"),
+                 status: .unprocessableContent, code: "unknown_parameter", param: "topk"),
             Case(description: "JSON unknown image field", contentType: "application/json", query: "", body: json(#"{"images": [{"data": "\#(base64)"}]}"#),
-                 status: .unprocessableContent, code: "invalid_value", param: "images[0].data"),
+                 status: .unprocessableContent, code: "unknown_parameter", param: "images[0].data"),
             Case(description: "JSON classes not a list", contentType: "application/json", query: "", body: json(#"{"images": [{"base64": "\#(base64)"}], "classes": "cat"}"#),
                  status: .unprocessableContent, code: "invalid_type", param: "classes"),
             Case(description: "JSON empty classes", contentType: "application/json", query: "", body: json(#"{"images": [{"base64": "\#(base64)"}], "classes": []}"#),
@@ -178,7 +178,7 @@ struct TagBadInputTests {
             ("wrong boundary", wrongBoundary, .badRequest, "invalid_multipart"),
             ("gif part", gif.upload, .unsupportedMediaType, "unsupported_media_type"),
             ("empty part", empty.upload, .unprocessableContent, "missing_image"),
-            ("unknown field", unknownField.upload, .unprocessableContent, "unknown_option"),
+            ("unknown field", unknownField.upload, .unprocessableContent, "unknown_parameter"),
         ]
         try await server.withReadyClient { client async throws in
             for (name, upload, status, code) in cases {

@@ -129,9 +129,7 @@ package final class MultipartZipReader {
             decided = .name
         } else {
             let field = disposition?.name ?? "(unnamed)"
-            throw APIError(.unprocessableContent, code: "unknown_field",
-                           message: "unknown form field '\(field)': send one file part and optionally a 'name' field",
-                           param: field)
+            throw APIError.unknownParameter(field, "unknown form field '\(field)': send one file part and optionally a 'name' field")
         }
         part = decided
         return decided

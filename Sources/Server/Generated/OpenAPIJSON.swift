@@ -714,7 +714,7 @@ enum OpenAPIJSON {
             "$ref": "#/components/responses/UnsupportedMediaType"
           },
           "422": {
-            "description": "The dataset is refused (`invalid_dataset`, with every problem), or a field is invalid (`invalid_name`, `missing_file`, `too_many_files`, `unknown_field`: the plain error shape).",
+            "description": "The dataset is refused (`invalid_dataset`, with every problem), or a field is invalid (`invalid_name`, `missing_file`, `too_many_files`, `unknown_parameter`: the plain error shape).",
             "content": {
               "application/json": {
                 "schema": {

@@ -32,6 +32,17 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         }
     }
 
+    /// A parameter the route does not take: a JSON field, a form field, a query parameter or a
+    /// hyper-parameter. One code for all of them, as OpenAI-shaped clients expect.
+    static func unknownParameter(_ param: String, _ message: String) -> APIError {
+        APIError(.unprocessableContent, code: "unknown_parameter", message: message, param: param)
+    }
+
+    /// A required parameter that is absent (or null).
+    static func missingParameter(_ param: String) -> APIError {
+        APIError(.unprocessableContent, code: "missing_parameter", message: "\(param) is required", param: param)
+    }
+
     struct Body: Encodable {
         struct Detail: Encodable {
             let message: String

@@ -48,8 +48,7 @@ enum JSONRequestBody {
             return APIError(.unprocessableContent, code: "invalid_type",
                             message: "\(path(context.codingPath)) must be \(describe(expected)), not null", param: path(context.codingPath))
         case .keyNotFound(let key, let context):
-            let param = path(context.codingPath + [key])
-            return APIError(.unprocessableContent, code: "missing_field", message: "\(param) is required", param: param)
+            return .missingParameter(path(context.codingPath + [key]))
         @unknown default:
             return APIError(.unprocessableContent, code: "invalid_value", message: "\(error)")
         }
@@ -94,9 +93,8 @@ extension Decoder {
     func rejectUnknownFields(allowed: Set<String>) throws {
         let container = try self.container(keyedBy: AnyCodingKey.self)
         for key in container.allKeys where !allowed.contains(key.stringValue) {
-            throw DecodingError.dataCorrupted(.init(
-                codingPath: codingPath + [key],
-                debugDescription: "unknown field; expected one of \(allowed.sorted().joined(separator: ", "))"))
+            let param = JSONRequestBody.path(codingPath + [key])
+            throw APIError.unknownParameter(param, "\(param): unknown field; expected one of \(allowed.sorted().joined(separator: ", "))")
         }
     }
 }

@@ -13,9 +13,7 @@ enum HyperparameterParser {
             let param = "hyperparameters.\(key)"
             guard let field = TuningHyperparameters.hyperparameter(key) else {
                 let hint = ["method", "seed"].contains(key) ? "; give \(key) at the top level of the request" : ""
-                throw APIError(.unprocessableContent, code: "unknown_parameter",
-                               message: "unknown hyper-parameter '\(key)'\(hint); known: \(TuningHyperparameters.table.map(\.name).sorted().joined(separator: ", "))",
-                               param: param)
+                throw APIError.unknownParameter(param, "unknown hyper-parameter '\(key)'\(hint); known: \(TuningHyperparameters.table.map(\.name).sorted().joined(separator: ", "))")
             }
             if value == .string("auto") { continue }
             let converted: Hyperparameter.Value
@@ -39,7 +37,7 @@ enum HyperparameterParser {
                 throw APIError(.unprocessableContent, code: "invalid_type",
                                message: "\(error.name) \(error.message) or \"auto\", not \(given[error.name]?.typeName ?? "this")", param: param)
             case .unknown:
-                throw APIError(.unprocessableContent, code: "unknown_parameter", message: error.description, param: param)
+                throw APIError.unknownParameter(param, error.description)
             case .notAChoice:
                 throw APIError(.unprocessableContent, code: "invalid_value", message: "\(error.name) \(error.message) or \"auto\"", param: param)
             case .outOfRange, .conflict:

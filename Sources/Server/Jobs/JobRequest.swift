@@ -25,14 +25,13 @@ struct JobRequest: Sendable, Decodable {
             throw APIError(.badRequest, code: "invalid_json", message: "the body must be a JSON object, not \(root.typeName)")
         }
         for key in fields.keys.sorted() where !Self.fields.contains(key) {
-            throw APIError(.unprocessableContent, code: "unknown_parameter",
-                           message: "unknown field '\(key)'; a job takes \(Self.fields.sorted().joined(separator: ", "))", param: key)
+            throw APIError.unknownParameter(key, "unknown field '\(key)'; a job takes \(Self.fields.sorted().joined(separator: ", "))")
         }
         func text(_ key: String, required: Bool) throws -> String? {
             switch fields[key] {
             case nil, .null?:
                 if required {
-                    throw APIError(.unprocessableContent, code: "missing_parameter", message: "\(key) is required", param: key)
+                    throw APIError.missingParameter(key)
                 }
                 return nil
             case .string(let value)?:

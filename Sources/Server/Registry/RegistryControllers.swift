@@ -20,8 +20,7 @@ struct PromptSetsController {
     func register(on router: TableRouter) {
         router.get("/v1/prompt-sets") { request, _ in
             for (name, _) in request.uri.queryParameters where name != "model" {
-                throw APIError(.unprocessableContent, code: "unknown_option", message: "unknown query parameter '\(name)'; expected model",
-                               param: String(name))
+                throw APIError.unknownParameter(String(name), "unknown query parameter '\(name)'; expected model")
             }
             let model = request.uri.queryParameters.get("model")
             return ListObject(data: try await registry.promptSetViews(model: model), has_more: false)

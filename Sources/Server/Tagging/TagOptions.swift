@@ -44,9 +44,7 @@ struct TagOptions: Sendable, Equatable {
             }
             threshold = value
         default:
-            throw APIError(.unprocessableContent, code: "unknown_option",
-                           message: "unknown \(source) '\(name)'; expected one of \(Self.names.sorted().joined(separator: ", "))",
-                           param: name)
+            throw APIError.unknownParameter(name, "unknown \(source) '\(name)'; expected one of \(Self.names.sorted().joined(separator: ", "))")
         }
     }
 
