@@ -8,21 +8,23 @@ import Tuning
 /// to build its tuning form. Without API keys configured, no operation requires `Authorization`
 /// (the `bearerAuth` requirements are served as `security: []`).
 public enum OpenAPIDocument {
-    static let withKeys = served(keysConfigured: true)
-    static let keyless = served(keysConfigured: false)
-
-    public static func served(keysConfigured: Bool) -> String {
+    /// The file with the table's properties in place of its placeholders (empty schemas).
+    static let withKeys: String = {
         var json = OpenAPIJSON.text
         for (placeholder, schema) in [("request", requestProperties), ("record", recordProperties)] {
-            // The placeholder property (an empty schema) is replaced by the table's properties, in place.
             json = json.replacingOccurrences(of: #""x-hyperparameter-table:"# + placeholder + #"": {}"#, with: schema)
         }
-        json = json.replacingOccurrences(of: #""x-order": "x-hyperparameter-table""#, with: order)
-        guard !keysConfigured else { return json }
+        return json.replacingOccurrences(of: #""x-order": "x-hyperparameter-table""#, with: order)
+    }()
+
+    /// The same without the `bearerAuth` requirements.
+    static let keyless: String = {
         let requirement = try! NSRegularExpression(pattern: #""security": \[\s*\{\s*"bearerAuth": \[\]\s*\}\s*\]"#)
-        return requirement.stringByReplacingMatches(in: json, range: NSRange(json.startIndex..., in: json),
+        return requirement.stringByReplacingMatches(in: withKeys, range: NSRange(withKeys.startIndex..., in: withKeys),
                                                     withTemplate: #""security": []"#)
-    }
+    }()
+
+    public static func served(keysConfigured: Bool) -> String { keysConfigured ? withKeys : keyless }
 
     /// The request's properties: a value of the field's kind, or "auto".
     static var requestProperties: String {
@@ -34,7 +36,7 @@ public enum OpenAPIDocument {
             })
             schema["x-methods"] = field.methods.map(\.rawValue)
             if field.legacy { schema["deprecated"] = true }
-            return "\(quoted(field.name)): \(text(schema))"
+            return "\(text(field.name)): \(text(schema))"
         }.joined(separator: ",\n")
     }
 
@@ -43,7 +45,7 @@ public enum OpenAPIDocument {
         TuningHyperparameters.table.filter { !$0.legacy }.map { field in
             var schema = annotations(field)
             for (key, value) in base(field) { schema[key] = value }
-            return "\(quoted(field.name)): \(text(schema))"
+            return "\(text(field.name)): \(text(schema))"
         }.joined(separator: ",\n")
     }
 
@@ -84,8 +86,6 @@ public enum OpenAPIDocument {
         }
     }
 
-    private static func quoted(_ string: String) -> String { text(string) }
-
     private static func text(_ object: Any) -> String {
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
         return String(decoding: data, as: UTF8.self)
@@ -101,7 +101,7 @@ struct OpenAPIController {
 
     func register(on router: TableRouter) {
         // Built once: the document does not change while the binary runs.
-        let body = ByteBuffer(string: keysConfigured ? OpenAPIDocument.withKeys : OpenAPIDocument.keyless)
+        let body = ByteBuffer(string: OpenAPIDocument.served(keysConfigured: keysConfigured))
         router.get(RouterPath(Self.path)) { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
         }

@@ -67,6 +67,23 @@ public struct Hyperparameter: Sendable {
     let read: @Sendable (TuningHyperparameters) -> Value?
     let write: @Sendable (inout TuningHyperparameters, Value) -> Void
 
+    /// `option` defaults to the name with dashes (`batch_size` → `--batch-size`).
+    init(name: String, title: String, help: String, kind: Kind, bounds: Bounds? = nil,
+         methods: [TuningMethod] = TuningMethod.allCases, option: String? = nil, legacy: Bool = false,
+         read: @escaping @Sendable (TuningHyperparameters) -> Value?,
+         write: @escaping @Sendable (inout TuningHyperparameters, Value) -> Void) {
+        self.name = name
+        self.title = title
+        self.help = help
+        self.kind = kind
+        self.bounds = bounds
+        self.methods = methods
+        self.option = option ?? name.replacingOccurrences(of: "_", with: "-")
+        self.legacy = legacy
+        self.read = read
+        self.write = write
+    }
+
     /// The method's default, nil when the method decides at run time (`zero_shot_weight` under auto).
     public func defaultValue(for method: TuningMethod) -> Value? { read(.defaults(for: method)) }
     /// The value `h` holds.
@@ -119,25 +136,18 @@ extension Hyperparameter {
         }
     }
 
-    /// The range check of the value `h` holds.
-    func check(_ h: TuningHyperparameters) throws {
-        guard let bounds, let value = read(h) else { return }
-        let x: Double
-        switch value {
-        case .integer(let i): x = Double(i)
-        case .number(let d): x = d
-        default: return
+    /// Why the value `h` holds is outside this field's range, if it is.
+    func rangeProblem(in h: TuningHyperparameters) -> HyperparameterError? {
+        guard let bounds else { return nil }
+        let (x, shown): (Double, String)
+        switch read(h) {
+        case .integer(let i)?: (x, shown) = (Double(i), String(i))
+        case .number(let d)?: (x, shown) = (d, String(Float(d)))
+        default: return nil
         }
-        guard bounds.contains(x) else {
-            let shown: String
-            switch value {
-            case .integer(let i): shown = String(i)
-            case .number(let d): shown = String(Float(d))
-            default: shown = ""
-            }
-            throw HyperparameterError(name: name, problem: .outOfRange,
-                                      message: "must be \(bounds.describe(integer: kind == .integer)), got \(shown)")
-        }
+        guard !bounds.contains(x) else { return nil }
+        return HyperparameterError(name: name, problem: .outOfRange,
+                                   message: "must be \(bounds.describe(integer: kind == .integer)), got \(shown)")
     }
 }
 
@@ -149,15 +159,13 @@ extension TuningHyperparameters {
         func closed(_ l: Double, _ u: Double) -> Hyperparameter.Bounds { .init(lower: l, upper: u) }
         func integer(_ name: String, _ title: String, _ help: String, _ bounds: Hyperparameter.Bounds, option: String? = nil,
                      methods: [TuningMethod] = all, _ key: WritableKeyPath<TuningHyperparameters, Int> & Sendable) -> Hyperparameter {
-            Hyperparameter(name: name, title: title, help: help, kind: .integer, bounds: bounds, methods: methods,
-                           option: option ?? name.replacingOccurrences(of: "_", with: "-"), legacy: false,
+            Hyperparameter(name: name, title: title, help: help, kind: .integer, bounds: bounds, methods: methods, option: option,
                            read: { .integer($0[keyPath: key]) },
                            write: { h, v in if case .integer(let i) = v { h[keyPath: key] = i } })
         }
         func number(_ name: String, _ title: String, _ help: String, _ bounds: Hyperparameter.Bounds, option: String? = nil,
                     methods: [TuningMethod] = all, _ key: WritableKeyPath<TuningHyperparameters, Float> & Sendable) -> Hyperparameter {
-            Hyperparameter(name: name, title: title, help: help, kind: .number, bounds: bounds, methods: methods,
-                           option: option ?? name.replacingOccurrences(of: "_", with: "-"), legacy: false,
+            Hyperparameter(name: name, title: title, help: help, kind: .number, bounds: bounds, methods: methods, option: option,
                            read: { .number(Hyperparameter.Value.double($0[keyPath: key])) },
                            write: { h, v in if case .number(let x) = v { h[keyPath: key] = Float(x) } })
         }
@@ -165,8 +173,7 @@ extension TuningHyperparameters {
             _ name: String, _ title: String, _ help: String, methods: [TuningMethod] = all,
             _ key: WritableKeyPath<TuningHyperparameters, E> & Sendable
         ) -> Hyperparameter where E.RawValue == String {
-            Hyperparameter(name: name, title: title, help: help, kind: .choice(E.allCases.map(\.rawValue)), bounds: nil,
-                           methods: methods, option: name.replacingOccurrences(of: "_", with: "-"), legacy: false,
+            Hyperparameter(name: name, title: title, help: help, kind: .choice(E.allCases.map(\.rawValue)), methods: methods,
                            read: { .text($0[keyPath: key].rawValue) },
                            write: { h, v in if case .text(let s) = v, let e = E(rawValue: s) { h[keyPath: key] = e } })
         }
@@ -185,18 +192,18 @@ extension TuningHyperparameters {
             integer("n_ctx", "Context vectors (M)", "Context vectors per prompt (M).", closed(1, 64), \.contextLength),
             Hyperparameter(name: "context", title: "Prompts",
                            help: "generic: one shared context (CoOp); class_specific: one per class (LMPT); hybrid: a shared context plus a per-class residual that starts at zero.",
-                           kind: .choice(ContextKind.allCases.map(\.rawValue)), bounds: nil, methods: all, option: "context", legacy: false,
+                           kind: .choice(ContextKind.allCases.map(\.rawValue)),
                            read: { $0.context.map { .text($0.rawValue) } },
                            write: { h, v in if case .text(let s) = v { h.context = ContextKind(rawValue: s) } }),
             Hyperparameter(name: "class_specific", title: "One context per class",
                            help: "true: class_specific contexts, false: generic (an older spelling of context).",
-                           kind: .boolean, bounds: nil, methods: all, option: "class-specific", legacy: true,
+                           kind: .boolean, legacy: true,
                            read: { $0.context.map { .boolean($0 != .generic) } },
                            write: { h, v in if case .boolean(let b) = v { h.context = b ? .classSpecific : .generic } }),
             choice("class_position", "Class-name position", "Where the class name sits in the prompt: end, middle or front.", \.classPosition),
             Hyperparameter(name: "ctx_init", title: "Context from words",
                            help: "Initialise the context from these words' embeddings (M = their token count).",
-                           kind: .text(maxLength: 200), bounds: nil, methods: all, option: "ctx-init", legacy: false,
+                           kind: .text(maxLength: 200),
                            read: { $0.contextInit.map { .text($0) } },
                            write: { h, v in if case .text(let s) = v { h.contextInit = s } }),
             number("lambda", "λ", "λ in λ·L_cls + (1 − λ)·β·L_cse: the classification loss's share.", closed(0, 1), methods: withEmbeddingLoss, \.lambda),
@@ -213,7 +220,7 @@ extension TuningHyperparameters {
                    closed(0, 1e4), \.priorWeight),
             Hyperparameter(name: "zero_shot_weight", title: "Blend with the hand-written prompt α",
                            help: "α of the served class features normalise((1 − α)·t̂ + α·ẑ), their blend with the hand-written prompt's; auto chooses it on held-out scores from 0, 0.25, 0.5, 0.75 and 1; lmpt and coop serve 0.",
-                           kind: .number, bounds: closed(0, 1), methods: all, option: "zero-shot-weight", legacy: false,
+                           kind: .number, bounds: closed(0, 1),
                            read: { $0.zeroShotWeight.map { .number(Hyperparameter.Value.double($0)) } },
                            write: { h, v in if case .number(let x) = v { h.zeroShotWeight = Float(x) } }),
             integer("folds", "Folds", "k of the stratified k-fold that scores settings and epochs when no validation dataset is given.", closed(2, 10), \.folds),

@@ -179,9 +179,6 @@ public struct TuningHyperparameters: Sendable, Codable, Equatable {
 
     /// The first field out of its range, if any.
     public var rangeProblem: HyperparameterError? {
-        for field in Self.table {
-            do { try field.check(self) } catch let error as HyperparameterError { return error } catch { continue }
-        }
-        return nil
+        Self.table.lazy.compactMap { $0.rangeProblem(in: self) }.first
     }
 }
