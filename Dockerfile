@@ -5,7 +5,7 @@
 FROM swift:6.3-bookworm AS build
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      libopenblas-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev libsqlite3-dev \
+      libopenblas-dev libdnnl-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev libsqlite3-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Resolve dependencies in their own layer so source edits do not refetch them.
@@ -19,7 +19,7 @@ RUN swift build -c release --product tagtune --static-swift-stdlib \
 FROM debian:bookworm-slim
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      libopenblas0-pthread libturbojpeg0 libpng16-16 zlib1g libssl3 libsqlite3-0 ca-certificates curl \
+      libopenblas0-pthread libdnnl2 libturbojpeg0 libpng16-16 zlib1g libssl3 libsqlite3-0 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --home-dir /var/lib/tagtune --uid 10001 tagtune
 COPY --from=build /out/tagtune /usr/local/bin/tagtune

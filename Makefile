@@ -7,10 +7,10 @@ SWIFT ?= swift
 PORT ?= 8080
 CONFIG ?= config/tagtune.yaml
 
-# Libraries the code links (headers + .so): OpenBLAS (GEMM), libjpeg-turbo and libpng
+# Libraries the code links (headers + .so): OpenBLAS and oneDNN (GEMM), libjpeg-turbo and libpng
 # (decoding), zlib (gzip vocabularies), libcrypto (SHA-256), SQLite (the jobs database, via GRDB).
 # Keep in step with the Dockerfile.
-DEB_PACKAGES := libopenblas-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev libsqlite3-dev
+DEB_PACKAGES := libopenblas-dev libdnnl-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev libsqlite3-dev
 # Python is used by the test runner's helpers only when present; nothing else is needed.
 
 .PHONY: serve test build release deps bench clean help shapes-lt paper-table e2e probe schemathesis fuzz fuzz-smoke browser-deps browser-test

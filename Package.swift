@@ -44,7 +44,12 @@ let package = Package(
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CTurboJPEG"], path: "Sources/C/CImageCodecs"),
         // The transcendental element-wise kernels, compiled for baseline x86-64 and for AVX2 + FMA.
         .target(name: "CElementwise", path: "Sources/C/CElementwise", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
-        .target(name: "Compute", dependencies: ["CBLAS", "CElementwise"], swiftSettings: engineSettings),
+        // oneDNN's matmul on weights reordered once at load (Debian's libdnnl-dev).
+        .target(
+            name: "CPackedGEMM", path: "Sources/C/CPackedGEMM",
+            cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))],
+            linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
+        .target(name: "Compute", dependencies: ["CBLAS", "CElementwise", "CPackedGEMM"], swiftSettings: engineSettings),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "CTurboJPEG", "CPNG"], swiftSettings: engineSettings),
         .target(name: "CLIP", dependencies: ["Compute", "Imaging", "SystemZlib", "COpenSSL"], swiftSettings: engineSettings),
         .target(

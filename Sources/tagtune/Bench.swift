@@ -6,8 +6,8 @@ import Foundation
 /// `tagtune bench`: the engine's benchmarks (release builds only give meaningful numbers).
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks: the towers (default) and prompt-tuning steps.",
-        subcommands: [BenchTowers.self, BenchTune.self],
+        abstract: "Benchmarks: the towers (default), prompt-tuning steps and the GEMM paths.",
+        subcommands: [BenchTowers.self, BenchTune.self, BenchGEMM.self],
         defaultSubcommand: BenchTowers.self)
 }
 
@@ -23,11 +23,12 @@ struct BenchTowers: ParsableCommand {
     @Option(help: "Texts per text-tower batch (0: skip the text tower).") var textBatch: Int = 64
     @Option(help: "Seconds to measure each case (after one warm-up pass).") var seconds: Double = 5
     @Option(help: "Threads for matrix products (default: all cores).") var threads: Int?
+    @Option(help: "Precision of the weight products: f32 or bf16 (f32 on CPUs without AVX-512).") var precision: Precision = .f32
     @Flag(help: "Print one JSON object instead of a table.") var json = false
 
     func run() throws {
         let start = ContinuousClock.now
-        let clip = try loadModel(model, threads: threads)
+        let clip = try loadModel(model, threads: threads, precision: precision)
         let loadSeconds = (ContinuousClock.now - start).seconds
         let cfg = clip.configuration
         let peak = sgemmPeak()
@@ -55,11 +56,12 @@ struct BenchTowers: ParsableCommand {
                 let projections = row.4.map { #","projections_ms_per_batch":\#(String(format: "%.2f", $0))"# } ?? ""
                 return #"{"tower":"\#(row.0)","batch":\#(row.1),"per_second":\#(String(format: "%.2f", row.2)),"ms_per_batch":\#(String(format: "%.2f", row.3))\#(projections)}"#
             }
-            print(#"{"model":\#(quote(model)),"threads":\#(BLAS.threads),"sgemm_gflops":\#(String(format: "%.1f", peak)),"load_seconds":\#(String(format: "%.3f", loadSeconds)),"peak_rss_mib":\#(peakMiB),"vision_gflop_per_image":\#(String(format: "%.2f", gflopPerImage)),"cases":[\#(cases.joined(separator: ","))]}"#)
+            print(#"{"model":\#(quote(model)),"threads":\#(BLAS.threads),"precision":"\#(clip.precision.rawValue)","weight_products":\#(quote(clip.weightProducts)),"sgemm_gflops":\#(String(format: "%.1f", peak)),"load_seconds":\#(String(format: "%.3f", loadSeconds)),"peak_rss_mib":\#(peakMiB),"vision_gflop_per_image":\#(String(format: "%.2f", gflopPerImage)),"cases":[\#(cases.joined(separator: ","))]}"#)
             return
         }
         print("model \(model): vision \(cfg.vision.layers)x\(cfg.vision.width) patch \(cfg.patchSize) @\(cfg.imageSize)px (\(String(format: "%.2f", gflopPerImage)) GFLOP/image; \(String(format: "%.2f", Self.visionFLOPsPerformed(cfg) / 1e9)) performed, the last layer for the class token alone), text \(cfg.text.layers)x\(cfg.text.width)")
         print("BLAS: \(BLAS.configuration), \(BLAS.threads) threads; sgemm peak now \(String(format: "%.1f", peak)) GFLOP/s")
+        print("weight products: \(clip.weightProducts), \(clip.precision.rawValue)")
         print(String(format: "load %.2f s, peak RSS %d MiB", loadSeconds, peakMiB))
         print("tower   batch   per second   ms/batch   GFLOP/s   % of sgemm peak   projections alone, ms/batch")
         for (tower, batch, rate, ms, projections) in rows {

@@ -22,14 +22,22 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Images or texts per forward pass of the encoder.")
     var encodeBatch: Int = 16
 
-    func load() throws -> CLIPModel { try loadModel(model, threads: threads) }
+    @Option(help: "Precision of the weight products: f32, or bf16 (half the memory; f32 on CPUs without AVX-512).")
+    var precision: Precision = .f32
+
+    func load() throws -> CLIPModel { try loadModel(model, threads: threads, precision: precision) }
 }
 
+extension Precision: ExpressibleByArgument {}
+
 /// Sets the BLAS thread count (when given) and loads a checkpoint folder, naming it in any failure.
-func loadModel(_ path: String, threads: Int?) throws -> CLIPModel {
+/// A bf16 request that this CPU cannot serve is said on standard error, and f32 serves.
+func loadModel(_ path: String, threads: Int?, precision: Precision = .f32) throws -> CLIPModel {
     if let threads { BLAS.setThreads(threads) }
     do {
-        return try CLIPModel(directory: URL(fileURLWithPath: path))
+        let model = try CLIPModel(directory: URL(fileURLWithPath: path), precision: precision)
+        if let note = model.precisionNote { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+        return model
     } catch {
         throw CommandFailure("cannot load the model in \(path): \(error)")
     }

@@ -15,11 +15,18 @@ public final class CLIPModel: Sendable {
     public let logitScale: Float
     /// The safetensors files the weights came from, in a fixed order.
     public let weightFiles: [URL]
+    /// The precision the weight products run in: the one asked for, or f32 where this CPU has no
+    /// bf16 kernels (`precisionNote` then says why).
+    public let precision: Precision
+    public let precisionNote: String?
+    /// What runs the weight products: "oneDNN 2.6.3 gemm:jit (avx2)", or OpenBLAS where nothing was packed.
+    public let weightProducts: String
     private let digestCache = NSLock()
     nonisolated(unsafe) private var cachedDigest: String?
 
     /// Loads the checkpoint in `directory`; what counts as one, in which layout, is `CheckpointFolder`'s rule.
-    public init(directory: URL) throws {
+    /// `precision` is the weight products' (see `Precision`); bf16 falls back to f32 on CPUs without it.
+    public init(directory: URL, precision requested: Precision = .f32) throws {
         self.directory = directory
         guard FileManager.default.fileExists(atPath: directory.path) else {
             throw CLIPError.checkpoint("no model folder at \(directory.path)")
@@ -42,8 +49,17 @@ public final class CLIPModel: Sendable {
         }
         weightFiles = files
         let loader = WeightLoader(source: weights, layout: configuration.layout)
-        vision = try VisionTower(loader: loader, configuration: configuration)
-        text = try TextTower(loader: loader, configuration: configuration)
+        // The vision tower runs packed always (forward only); the text tower's products are packed
+        // only in bf16, since prompt tuning runs it in float32 on the checkpoint's matrices.
+        let bf16Problem = requested == .bf16 ? PackedWeight.unsupportedReason(.bf16) : nil
+        let f32Problem = PackedWeight.unsupportedReason(.f32)
+        precision = bf16Problem == nil ? requested : .f32
+        precisionNote = bf16Problem.map { "bf16 was asked for, serving f32: \($0)" }
+        let packing: Precision? = precision == .bf16 ? .bf16 : (f32Problem == nil ? .f32 : nil)
+        vision = try VisionTower(loader: loader, configuration: configuration, packing: packing)
+        text = try TextTower(loader: loader, configuration: configuration, packing: packing == .bf16 ? .bf16 : nil)
+        weightProducts = vision.packedPatchWeight.map { "oneDNN \(OneDNN.version) \($0.implementation) (\(OneDNN.isa))" }
+            ?? "OpenBLAS (oneDNN: \(f32Problem ?? "not used"))"
         let scale = try loader.load(CheckpointLayout.source(.logitScale, layout: configuration.layout), shape: [])
         logitScale = Foundation.exp(scale.pointer[0])
     }

@@ -53,8 +53,9 @@ final class ReadOutLayer {
 extension TransformerStack {
     /// Runs `layer` for the read-out rows of x [B, T, C] and writes their new state back into x;
     /// the other rows keep the stream entering the layer. `normed` is scratch for LN1 of every row [N, C].
+    /// `packed: false` keeps to the float32 matrices (the training forward, whose backward uses them).
     func forwardReadOut(_ layer: TransformerLayer, _ x: UnsafeMutablePointer<Float>, causal: Bool,
-                        readOut r: ReadOutLayer, normed: UnsafeMutablePointer<Float>) {
+                        readOut r: ReadOutLayer, normed: UnsafeMutablePointer<Float>, packed: Bool = true) {
         let c = configuration, w = c.width, batch = r.rows.count, tokens = r.tokens
         let n = batch * tokens
         r.keys = r.rows.map { causal ? $0 + 1 : tokens }
@@ -62,26 +63,21 @@ extension TransformerStack {
         LayerNorm.forward(out: normed, mean: r.ln1Mean?.pointer, rstd: r.ln1Rstd?.pointer, inp: x,
                           weight: layer.ln1Weight.pointer, bias: layer.ln1Bias.pointer, rows: n, channels: w, eps: c.layerNormEps)
         // Keys and values of every token: rows C..<3C of the fused qkv weight.
-        Linear.forward(out: r.kv.pointer, inp: normed, weight: layer.qkvWeight.pointer + w * w,
-                       bias: layer.qkvBias.pointer + w, rows: n, inFeatures: w, outFeatures: 2 * w)
+        layer.project(packed: packed, .kv, out: r.kv.pointer, inp: normed, rows: n)
         for (b, row) in r.rows.enumerated() {
             (r.normedRows.pointer + b * w).update(from: normed + (b * tokens + row) * w, count: w)
             (r.middle.pointer + b * w).update(from: x + (b * tokens + row) * w, count: w)
         }
-        Linear.forward(out: r.q.pointer, inp: r.normedRows.pointer, weight: layer.qkvWeight.pointer, bias: layer.qkvBias.pointer,
-                       rows: batch, inFeatures: w, outFeatures: w)
+        layer.project(packed: packed, .q, out: r.q.pointer, inp: r.normedRows.pointer, rows: batch)
         Attention.forwardOneQuery(out: r.attention.pointer, probs: r.probs?.pointer, q: r.q.pointer, kv: r.kv.pointer,
                                   keys: r.keys, batch: batch, tokens: tokens, channels: w, heads: c.heads)
-        Linear.forward(out: r.middle.pointer, inp: r.attention.pointer, weight: layer.outWeight.pointer, bias: layer.outBias.pointer,
-                       rows: batch, inFeatures: w, outFeatures: w, accumulate: true)
+        layer.project(packed: packed, .out, out: r.middle.pointer, inp: r.attention.pointer, rows: batch, accumulate: true)
         LayerNorm.forward(out: r.ln2Out.pointer, mean: r.ln2Mean?.pointer, rstd: r.ln2Rstd?.pointer, inp: r.middle.pointer,
                           weight: layer.ln2Weight.pointer, bias: layer.ln2Bias.pointer, rows: batch, channels: w, eps: c.layerNormEps)
-        Linear.forward(out: r.preActivation.pointer, inp: r.ln2Out.pointer, weight: layer.fc1Weight.pointer,
-                       bias: layer.fc1Bias.pointer, rows: batch, inFeatures: w, outFeatures: c.mlpWidth)
+        layer.project(packed: packed, .fc1, out: r.preActivation.pointer, inp: r.ln2Out.pointer, rows: batch)
         c.activation.forward(out: r.activation.pointer, inp: r.preActivation.pointer, count: batch * c.mlpWidth)
         r.output.pointer.update(from: r.middle.pointer, count: batch * w)
-        Linear.forward(out: r.output.pointer, inp: r.activation.pointer, weight: layer.fc2Weight.pointer, bias: layer.fc2Bias.pointer,
-                       rows: batch, inFeatures: c.mlpWidth, outFeatures: w, accumulate: true)
+        layer.project(packed: packed, .fc2, out: r.output.pointer, inp: r.activation.pointer, rows: batch, accumulate: true)
         for (b, row) in r.rows.enumerated() {
             (x + (b * tokens + row) * w).update(from: r.output.pointer + b * w, count: w)
         }

@@ -11,7 +11,9 @@ public final class TextTower: Sendable {
     let finalLNWeight: Tensor, finalLNBias: Tensor
     let projection: Tensor         // [D, C]
 
-    init(loader: WeightLoader, configuration: CLIPConfiguration) throws {
+    /// With `packing`, the layers' matrices are also packed for the inference forward; the float32
+    /// ones stay for prompt tuning, whose forward and backward use them.
+    init(loader: WeightLoader, configuration: CLIPConfiguration, packing: Precision?) throws {
         self.configuration = configuration
         let c = configuration.text.width
         func load(_ part: CheckpointLayout.GlobalPart, _ shape: [Int]) throws -> Tensor {
@@ -19,7 +21,8 @@ public final class TextTower: Sendable {
         }
         tokenEmbedding = try load(.tokenEmbedding, [configuration.vocabularySize, c])
         positions = try load(.textPositions, [configuration.contextLength, c])
-        transformer = try TransformerStack(loader: loader, tower: .text, configuration: configuration.text)
+        transformer = try TransformerStack(loader: loader, tower: .text, configuration: configuration.text,
+                                           packing: packing, keepsMatrices: true)
         finalLNWeight = try load(.finalLNWeight, [c]); finalLNBias = try load(.finalLNBias, [c])
         projection = try load(.textProjection, [configuration.projectionDim, c])
     }

@@ -135,24 +135,24 @@ extension TransformerStack {
             LayerNorm.forward(out: trace.normed.pointer, mean: saved.ln1Mean.pointer, rstd: saved.ln1Rstd.pointer, inp: x,
                               weight: layer.ln1Weight.pointer, bias: layer.ln1Bias.pointer,
                               rows: n, channels: c.width, eps: c.layerNormEps)
-            Linear.forward(out: saved.qkv.pointer, inp: trace.normed.pointer, weight: layer.qkvWeight.pointer,
+            Linear.forward(out: saved.qkv.pointer, inp: trace.normed.pointer, weight: layer.float32.qkv.pointer,
                            bias: layer.qkvBias.pointer, rows: n, inFeatures: c.width, outFeatures: 3 * c.width)
             trace.layout.attentionForward(out: saved.attention.pointer, probs: saved.probs.pointer, qkv: saved.qkv.pointer,
                                           channels: c.width, heads: c.heads, causal: causal)
-            Linear.forward(out: x, inp: saved.attention.pointer, weight: layer.outWeight.pointer, bias: layer.outBias.pointer,
+            Linear.forward(out: x, inp: saved.attention.pointer, weight: layer.float32.out.pointer, bias: layer.outBias.pointer,
                            rows: n, inFeatures: c.width, outFeatures: c.width, accumulate: true)
             saved.middle.pointer.update(from: x, count: n * c.width)
             LayerNorm.forward(out: saved.ln2Out.pointer, mean: saved.ln2Mean.pointer, rstd: saved.ln2Rstd.pointer, inp: x,
                               weight: layer.ln2Weight.pointer, bias: layer.ln2Bias.pointer,
                               rows: n, channels: c.width, eps: c.layerNormEps)
-            Linear.forward(out: saved.preActivation.pointer, inp: saved.ln2Out.pointer, weight: layer.fc1Weight.pointer,
+            Linear.forward(out: saved.preActivation.pointer, inp: saved.ln2Out.pointer, weight: layer.float32.fc1.pointer,
                            bias: layer.fc1Bias.pointer, rows: n, inFeatures: c.width, outFeatures: c.mlpWidth)
             c.activation.forward(out: saved.activation.pointer, inp: saved.preActivation.pointer, count: n * c.mlpWidth)
-            Linear.forward(out: x, inp: saved.activation.pointer, weight: layer.fc2Weight.pointer, bias: layer.fc2Bias.pointer,
+            Linear.forward(out: x, inp: saved.activation.pointer, weight: layer.float32.fc2.pointer, bias: layer.fc2Bias.pointer,
                            rows: n, inFeatures: c.mlpWidth, outFeatures: c.width, accumulate: true)
         }
         if let saved = trace.readOut {
-            forwardReadOut(layers[layers.count - 1], x, causal: causal, readOut: saved, normed: trace.normed.pointer)
+            forwardReadOut(layers[layers.count - 1], x, causal: causal, readOut: saved, normed: trace.normed.pointer, packed: false)
         }
     }
 
@@ -170,17 +170,17 @@ extension TransformerStack {
         // MLP: output = middle + fc2(act(fc1(ln2(middle)))).
         let dActivation = Tensor(zeros: [batch, f]), dPre = Tensor(zeros: [batch, f]), dRows = Tensor(zeros: [batch, w])
         Linear.backward(dinp: dActivation.pointer, dweight: nil, dbias: nil, dout: dMiddle.pointer, inp: r.activation.pointer,
-                        weight: layer.fc2Weight.pointer, rows: batch, inFeatures: f, outFeatures: w)
+                        weight: layer.float32.fc2.pointer, rows: batch, inFeatures: f, outFeatures: w)
         c.activation.backward(dinp: dPre.pointer, dout: dActivation.pointer, inp: r.preActivation.pointer, count: batch * f)
         Linear.backward(dinp: dRows.pointer, dweight: nil, dbias: nil, dout: dPre.pointer, inp: r.ln2Out.pointer,
-                        weight: layer.fc1Weight.pointer, rows: batch, inFeatures: w, outFeatures: f)
+                        weight: layer.float32.fc1.pointer, rows: batch, inFeatures: w, outFeatures: f)
         LayerNorm.backward(dinp: dMiddle.pointer, dweight: nil, dbias: nil, dout: dRows.pointer, inp: r.middle.pointer,
                            weight: layer.ln2Weight.pointer, mean: r.ln2Mean!.pointer, rstd: r.ln2Rstd!.pointer,
                            rows: batch, channels: w)
         // Attention: middle = input(rows) + out_proj(attention(q(rows), k, v of every token)).
         let dAttention = Tensor(zeros: [batch, w]), dq = Tensor(zeros: [batch, w])
         Linear.backward(dinp: dAttention.pointer, dweight: nil, dbias: nil, dout: dMiddle.pointer, inp: r.attention.pointer,
-                        weight: layer.outWeight.pointer, rows: batch, inFeatures: w, outFeatures: w)
+                        weight: layer.float32.out.pointer, rows: batch, inFeatures: w, outFeatures: w)
         let dkv = trace.gradQKV.pointer   // [N, 2C] in the [N, 3C] buffer
         dkv.update(repeating: 0, count: n * 2 * w)
         Attention.backwardOneQuery(dq: dq.pointer, dkv: dkv, dout: dAttention.pointer, q: r.q.pointer, kv: r.kv.pointer,
@@ -190,10 +190,10 @@ extension TransformerStack {
         let dNormed = trace.gradA.pointer
         dNormed.update(repeating: 0, count: n * w)
         Linear.backward(dinp: dNormed, dweight: nil, dbias: nil, dout: dkv, inp: r.input!.pointer,
-                        weight: layer.qkvWeight.pointer + w * w, rows: n, inFeatures: w, outFeatures: 2 * w)
+                        weight: layer.float32.qkv.pointer + w * w, rows: n, inFeatures: w, outFeatures: 2 * w)
         dRows.pointer.update(repeating: 0, count: batch * w)
         Linear.backward(dinp: dRows.pointer, dweight: nil, dbias: nil, dout: dq.pointer, inp: r.normedRows.pointer,
-                        weight: layer.qkvWeight.pointer, rows: batch, inFeatures: w, outFeatures: w)
+                        weight: layer.float32.qkv.pointer, rows: batch, inFeatures: w, outFeatures: w)
         for (b, row) in r.rows.enumerated() {
             let target = dNormed + (b * tokens + row) * w, source = dRows.pointer + b * w
             for i in 0..<w { target[i] += source[i] }
@@ -218,14 +218,14 @@ extension TransformerStack {
             let dHidden = trace.gradHidden.pointer
             dHidden.update(repeating: 0, count: n * c.mlpWidth)
             Linear.backward(dinp: dHidden, dweight: nil, dbias: nil, dout: dx, inp: saved.activation.pointer,
-                            weight: layer.fc2Weight.pointer, rows: n, inFeatures: c.mlpWidth, outFeatures: c.width)
+                            weight: layer.float32.fc2.pointer, rows: n, inFeatures: c.mlpWidth, outFeatures: c.width)
             // d(pre-activation) = act′ ⊙ d(activation), written over a second buffer.
             let dPre = saved.activation.pointer   // the activation values are not needed any more
             dPre.update(repeating: 0, count: n * c.mlpWidth)
             c.activation.backward(dinp: dPre, dout: dHidden, inp: saved.preActivation.pointer, count: n * c.mlpWidth)
             dNormed.update(repeating: 0, count: n * c.width)
             Linear.backward(dinp: dNormed, dweight: nil, dbias: nil, dout: dPre, inp: saved.ln2Out.pointer,
-                            weight: layer.fc1Weight.pointer, rows: n, inFeatures: c.width, outFeatures: c.mlpWidth)
+                            weight: layer.float32.fc1.pointer, rows: n, inFeatures: c.width, outFeatures: c.mlpWidth)
             LayerNorm.backward(dinp: dx, dweight: nil, dbias: nil, dout: dNormed, inp: saved.middle.pointer,
                                weight: layer.ln2Weight.pointer, mean: saved.ln2Mean.pointer, rstd: saved.ln2Rstd.pointer,
                                rows: n, channels: c.width)
@@ -233,14 +233,14 @@ extension TransformerStack {
             let dAttention = trace.gradB.pointer
             dAttention.update(repeating: 0, count: n * c.width)
             Linear.backward(dinp: dAttention, dweight: nil, dbias: nil, dout: dx, inp: saved.attention.pointer,
-                            weight: layer.outWeight.pointer, rows: n, inFeatures: c.width, outFeatures: c.width)
+                            weight: layer.float32.out.pointer, rows: n, inFeatures: c.width, outFeatures: c.width)
             let dQKV = trace.gradQKV.pointer
             dQKV.update(repeating: 0, count: n * 3 * c.width)
             trace.layout.attentionBackward(dqkv: dQKV, dout: dAttention, qkv: saved.qkv.pointer,
                                            probs: saved.probs.pointer, channels: c.width, heads: c.heads)
             dNormed.update(repeating: 0, count: n * c.width)
             Linear.backward(dinp: dNormed, dweight: nil, dbias: nil, dout: dQKV, inp: trace.normed.pointer,
-                            weight: layer.qkvWeight.pointer, rows: n, inFeatures: c.width, outFeatures: 3 * c.width)
+                            weight: layer.float32.qkv.pointer, rows: n, inFeatures: c.width, outFeatures: 3 * c.width)
             LayerNorm.backward(dinp: dx, dweight: nil, dbias: nil, dout: dNormed, inp: saved.input.pointer,
                                weight: layer.ln1Weight.pointer, mean: saved.ln1Mean.pointer, rstd: saved.ln1Rstd.pointer,
                                rows: n, channels: c.width)

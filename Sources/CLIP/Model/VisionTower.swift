@@ -2,9 +2,11 @@ import Compute
 
 /// CLIP's ViT image encoder (forward only; the encoder is frozen):
 /// patchify as one GEMM → [class; patches] + positions → ln_pre → layers → ln_post(class token) → projection.
+/// With `packing`, the patch embedding and the layers' matrices are held only packed for oneDNN.
 public final class VisionTower: Sendable {
     public let configuration: CLIPConfiguration
-    let patchWeight: Tensor        // [C, 3·p·p] (the conv kernel [C, 3, p, p] flattened)
+    let patchWeight: Tensor?       // [C, 3·p·p] (the conv kernel [C, 3, p, p] flattened), when not packed
+    let packedPatchWeight: PackedWeight?
     let classEmbedding: Tensor     // [C]
     let positions: Tensor          // [1 + P, C]
     let preLNWeight: Tensor, preLNBias: Tensor
@@ -12,17 +14,22 @@ public final class VisionTower: Sendable {
     let postLNWeight: Tensor, postLNBias: Tensor
     let projection: Tensor         // [D, C]
 
-    init(loader: WeightLoader, configuration: CLIPConfiguration) throws {
+    init(loader: WeightLoader, configuration: CLIPConfiguration, packing: Precision?) throws {
         self.configuration = configuration
         let c = configuration.vision.width, p = configuration.patchSize
         func load(_ part: CheckpointLayout.GlobalPart, _ shape: [Int]) throws -> Tensor {
             try loader.load(CheckpointLayout.source(part, layout: loader.layout), shape: shape)
         }
-        patchWeight = try load(.patchEmbedding, [c, 3, p, p]).reshaped([c, 3 * p * p])
+        let patches = try load(.patchEmbedding, [c, 3, p, p])   // row-major [C, 3·p·p] already
+        packedPatchWeight = try packing.map {
+            try PackedWeight(patches.pointer, outFeatures: c, inFeatures: 3 * p * p, precision: $0)
+        }
+        patchWeight = packing == nil ? patches.reshaped([c, 3 * p * p]) : nil
         classEmbedding = try load(.classEmbedding, [c])
         positions = try load(.visionPositions, [1 + configuration.patchCount, c])
         preLNWeight = try load(.preLNWeight, [c]); preLNBias = try load(.preLNBias, [c])
-        transformer = try TransformerStack(loader: loader, tower: .vision, configuration: configuration.vision)
+        transformer = try TransformerStack(loader: loader, tower: .vision, configuration: configuration.vision,
+                                           packing: packing, keepsMatrices: false)
         postLNWeight = try load(.postLNWeight, [c]); postLNBias = try load(.postLNBias, [c])
         projection = try load(.visionProjection, [configuration.projectionDim, c])
     }
@@ -55,9 +62,14 @@ public final class VisionTower: Sendable {
         for b in 0..<batch {
             let xb = x.pointer + b * tokens * c
             xb.update(from: classEmbedding.pointer, count: c)
-            gemm(transA: false, transB: true, m: patches, n: c, k: kernel,
-                 a: unfolded.pointer + b * patches * kernel, lda: kernel,
-                 b: patchWeight.pointer, ldb: kernel, c: xb + c, ldc: c)
+            if let packedPatchWeight {
+                packedPatchWeight.forward(out: xb + c, ldc: c, inp: unfolded.pointer + b * patches * kernel,
+                                          rows: patches, bias: nil)
+            } else if let patchWeight {
+                gemm(transA: false, transB: true, m: patches, n: c, k: kernel,
+                     a: unfolded.pointer + b * patches * kernel, lda: kernel,
+                     b: patchWeight.pointer, ldb: kernel, c: xb + c, ldc: c)
+            }
             for i in 0..<(tokens * c) { xb[i] += positions.pointer[i] }
         }
         LayerNorm.forward(out: x.pointer, mean: nil, rstd: nil, inp: x.pointer,

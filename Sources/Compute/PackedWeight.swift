@@ -1,0 +1,153 @@
+import CPackedGEMM
+
+/// The number format a model's weight products run in. Layer norms, softmax, activations and
+/// the read-out stay float32 either way; bf16 products accumulate in float32.
+public enum Precision: String, Sendable, CaseIterable, Codable {
+    case f32, bf16
+}
+
+/// Why a weight could not be packed (oneDNN has no matmul for it on this CPU).
+public struct PackingError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// A weight matrix W [N, K] (PyTorch's out × in) reordered once, at load, into the layout oneDNN's
+/// matmul picks for this CPU and precision, so that no product repacks it (OpenBLAS repacks every
+/// weight on every call, a third of a ViT-B/32 forward at batch 1).
+///
+/// W is stored as column slices of the product (row ranges of W), a few per worker: the engine
+/// splits each product over its own workers, one slice each, as `gemm` does (oneDNN's OpenMP team
+/// stays at one thread). `parts` are row ranges a caller multiplies by alone (the query rows of a
+/// fused qkv weight); slices never cross them.
+public final class PackedWeight: @unchecked Sendable {
+    public let outFeatures: Int
+    public let inFeatures: Int
+    public let precision: Precision
+    /// The oneDNN implementation the weights are laid out for, e.g. "brg:avx512_core" or "gemm:jit".
+    public let implementation: String
+    /// Bytes the packed weights hold (all slices).
+    public let bytes: Int
+    @usableFromInline let slices: [Slice]
+
+    @usableFromInline
+    final class Slice: @unchecked Sendable {
+        @usableFromInline let rows: Range<Int>          // rows of W, columns of the product
+        @usableFromInline let handle: OpaquePointer     // tt_packed_weight *
+        /// Wᵀ [K, rows.count] row-major when oneDNN laid the weights out plainly (AVX2 and below).
+        @usableFromInline let plain: UnsafePointer<Float>?
+        init(rows: Range<Int>, handle: OpaquePointer) {
+            self.rows = rows
+            self.handle = handle
+            plain = tt_packed_weight_plain(handle)
+        }
+        deinit { tt_packed_weight_destroy(handle) }
+    }
+
+    /// Packs W [outFeatures, inFeatures] (row stride `inFeatures`), split for `workers` workers.
+    public init(_ weight: UnsafePointer<Float>, outFeatures n: Int, inFeatures k: Int, precision: Precision,
+                parts: [Range<Int>]? = nil, workers: Int = BLAS.threads) throws {
+        let parts = parts ?? [0..<n]
+        precondition(parts.first?.lowerBound == 0 && parts.last?.upperBound == n
+                     && zip(parts, parts.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound },
+                     "parts must cover 0..<\(n) in order")
+        var slices: [Slice] = []
+        var error = [CChar](repeating: 0, count: 256)
+        for part in parts {
+            for rows in Self.split(part, workers: workers) {
+                guard let handle = tt_packed_weight_create(
+                    weight + rows.lowerBound * k, rows.count, k, k,
+                    precision == .bf16 ? TT_BF16 : TT_F32, &error, error.count)
+                else { throw PackingError(description: Self.text(error)) }
+                slices.append(Slice(rows: rows, handle: handle))
+            }
+        }
+        self.outFeatures = n
+        self.inFeatures = k
+        self.precision = precision
+        self.slices = slices
+        self.implementation = String(cString: tt_packed_weight_implementation(slices[0].handle))
+        self.bytes = slices.reduce(0) { $0 + tt_packed_weight_bytes($1.handle) }
+    }
+
+    /// Why weights cannot be packed in `precision` on this CPU, or nil when they can
+    /// (bf16 needs AVX-512; oneDNN has no kernels for it below).
+    public static func unsupportedReason(_ precision: Precision) -> String? {
+        let probe = [Float](repeating: 0, count: 64 * 64)
+        do {
+            _ = try probe.withUnsafeBufferPointer {
+                try PackedWeight($0.baseAddress!, outFeatures: 64, inFeatures: 64, precision: precision, workers: 1)
+            }
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// A part split into slices on multiples of 64 rows (oneDNN's blocks), as many as the workers or
+    /// a multiple of them, each at most 1,152 wide: on AVX2, oneDNN 2.6's kernels run slices of 1,536
+    /// (ViT-B's MLP, 3,072 over two workers) at 0.8× OpenBLAS and slices of 768 or 1,152 at 1.1–1.5×
+    /// (`tagtune bench gemm`, docs/BENCHMARKS.md).
+    static func split(_ part: Range<Int>, workers: Int) -> [Range<Int>] {
+        let workers = max(1, workers)
+        let rounds = (part.count + workers * widestSlice - 1) / (workers * widestSlice)
+        let count = max(1, min(workers * rounds, part.count / 64))
+        let edges = (0...count).map { $0 == count ? part.count : (part.count * $0 / count) & ~63 }
+        return zip(edges, edges.dropFirst()).map { part.lowerBound + $0 ..< part.lowerBound + $1 }
+    }
+
+    static let widestSlice = 1152
+
+    /// Whether oneDNN's kernel runs a product with `rows` rows faster than OpenBLAS on the same
+    /// plainly laid-out weights (AVX2): for few rows, where OpenBLAS packs the whole weight for a
+    /// handful of rows, and not for K = 512, where oneDNN 2.6 is slower at every row count measured
+    /// but the smallest (`tagtune bench gemm`, docs/BENCHMARKS.md). Blocked layouts (AVX-512) have
+    /// only oneDNN's kernels.
+    @inlinable
+    static func oneDNNIsFaster(rows: Int, inFeatures: Int) -> Bool {
+        rows <= 4 || (rows <= 64 && inFeatures >= 768)
+    }
+
+    /// out[m, j] (+)= Σ_i inp[m, i] · W[outputs.lowerBound + j, i] + bias[outputs.lowerBound + j]
+    /// for the product's columns j < outputs.count; `outputs` must be a union of whole parts.
+    /// `bias` is indexed by rows of W. Large products run one slice per worker.
+    public func forward(out: UnsafeMutablePointer<Float>, ldc: Int? = nil,
+                        inp: UnsafePointer<Float>, lda: Int? = nil, rows m: Int,
+                        bias: UnsafePointer<Float>?, outputs: Range<Int>? = nil, accumulate: Bool = false) {
+        let outputs = outputs ?? 0..<outFeatures
+        let ldc = ldc ?? outputs.count, lda = lda ?? inFeatures
+        let chosen = slices.filter { outputs.contains($0.rows.lowerBound) }
+        precondition(chosen.reduce(0) { $0 + $1.rows.count } == outputs.count, "outputs \(outputs) are not whole parts")
+        func run(_ slice: Slice) {
+            let column = slice.rows.lowerBound - outputs.lowerBound
+            if let plain = slice.plain, !Self.oneDNNIsFaster(rows: m, inFeatures: inFeatures) {
+                gemmSlice(transA: false, transB: false, m: m, n: slice.rows.count, k: inFeatures, alpha: 1,
+                          a: inp, lda: lda, b: plain, ldb: slice.rows.count, beta: accumulate ? 1 : 0,
+                          c: out + column, ldc: ldc, rowBias: bias.map { $0 + slice.rows.lowerBound })
+                return
+            }
+            var error = [CChar](repeating: 0, count: 256)
+            let status = tt_packed_matmul(slice.handle, m, inp, lda, bias.map { $0 + slice.rows.lowerBound },
+                                          out + column, ldc, accumulate, &error, error.count)
+            // The shapes were checked when the weights were packed; what is left is running out of memory.
+            precondition(status == 0, Self.text(error))
+        }
+        let flops = 2 * m * outputs.count * inFeatures
+        if chosen.count == 1 || flops < 2 * BLAS.minimumFLOPsPerTask {
+            for slice in chosen { run(slice) }
+        } else {
+            Parallel.forTasks(chosen.count) { run(chosen[$0]) }
+        }
+    }
+}
+
+/// The library behind `PackedWeight`: its version and the instruction set its kernels use.
+public enum OneDNN {
+    public static var version: String { String(cString: tt_onednn_version()) }
+    public static var isa: String { String(cString: tt_onednn_isa()) }
+    /// Whether this CPU computes bfloat16 products natively (AVX512_BF16 or AMX).
+    public static var hasNativeBF16: Bool { tt_onednn_native_bf16() }
+}

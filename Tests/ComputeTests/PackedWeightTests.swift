@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+@testable import Compute
+
+/// out = inp · Wᵀ + b (+ out) in Double: what a packed product is checked against.
+private func reference(_ inp: [Float], _ w: [Float], _ bias: [Float]?, start: [Float]?, m: Int, n: Int, k: Int,
+                       rows: Range<Int>) -> [Double] {
+    var out = [Double](repeating: 0, count: m * rows.count)
+    for i in 0..<m {
+        for (j, row) in rows.enumerated() {
+            var s = Double(bias?[row] ?? 0) + Double(start?[i * rows.count + j] ?? 0)
+            for p in 0..<k { s += Double(inp[i * k + p]) * Double(w[row * k + p]) }
+            out[i * rows.count + j] = s
+        }
+    }
+    return out
+}
+
+@Suite("Weights packed for oneDNN's matmul")
+struct PackedWeightTests {
+    /// Every route a product can take: oneDNN's kernel (few rows, K ≥ 768) and OpenBLAS on the same
+    /// packed memory (many rows, or K = 512) where the layout is plain; one slice or several (the
+    /// slices are run by the workers); with and without bias; writing or accumulating.
+    @Test(arguments: [1, 3, 50, 130], [512, 768])
+    func matchesTheProductInDouble(rows m: Int, inFeatures k: Int) throws {
+        let n = 320
+        var rng = SplitMix64(seed: UInt64(m * 1000 + k))
+        let w = (0..<(n * k)).map { _ in rng.nextFloat() - 0.5 }
+        let inp = (0..<(m * k)).map { _ in rng.nextFloat() - 0.5 }
+        let bias = (0..<n).map { _ in rng.nextFloat() - 0.5 }
+        let start = (0..<(m * n)).map { _ in rng.nextFloat() - 0.5 }
+        for workers in [1, 3] {
+            let packed = try w.withUnsafeBufferPointer {
+                try PackedWeight($0.baseAddress!, outFeatures: n, inFeatures: k, precision: .f32, workers: workers)
+            }
+            #expect(packed.slices.count == (workers == 1 ? 1 : 3))
+            for (withBias, accumulate) in [(true, false), (false, true), (true, true)] {
+                var out = accumulate ? start : [Float](repeating: .nan, count: m * n)
+                inp.withUnsafeBufferPointer { ip in bias.withUnsafeBufferPointer { bp in out.withUnsafeMutableBufferPointer { op in
+                    packed.forward(out: op.baseAddress!, inp: ip.baseAddress!, rows: m,
+                                   bias: withBias ? bp.baseAddress! : nil, accumulate: accumulate)
+                } } }
+                let expected = reference(inp, w, withBias ? bias : nil, start: accumulate ? start : nil, m: m, n: n, k: k, rows: 0..<n)
+                let worst = zip(out, expected).map { abs(Double($0) - $1) }.max()!
+                #expect(worst < 1e-4, "rows \(m), K \(k), \(workers) workers, bias \(withBias), accumulate \(accumulate): max error \(worst)")
+            }
+        }
+    }
+
+    /// The parts of a fused weight are multiplied alone (the read-out layer's query, and its keys
+    /// and values): each writes its own columns from column 0, with its own bias entries, into an
+    /// output with a wider row stride; a range that cuts a part is refused.
+    @Test func partsAreMultipliedAlone() throws {
+        let (w, k, m) = (128, 96, 5)
+        var rng = SplitMix64(seed: 3)
+        let weight = (0..<(3 * w * k)).map { _ in rng.nextFloat() - 0.5 }
+        let inp = (0..<(m * k)).map { _ in rng.nextFloat() - 0.5 }
+        let bias = (0..<(3 * w)).map { _ in rng.nextFloat() - 0.5 }
+        let packed = try weight.withUnsafeBufferPointer {
+            try PackedWeight($0.baseAddress!, outFeatures: 3 * w, inFeatures: k, precision: .f32,
+                             parts: [0..<w, w..<3 * w], workers: 2)
+        }
+        #expect(packed.slices.allSatisfy { $0.rows.upperBound <= w || $0.rows.lowerBound >= w }, "a slice crosses the parts")
+        for rows in [0..<w, w..<3 * w, 0..<3 * w] {
+            let ldc = 3 * w + 7
+            var out = [Float](repeating: 0, count: m * ldc)
+            inp.withUnsafeBufferPointer { ip in bias.withUnsafeBufferPointer { bp in out.withUnsafeMutableBufferPointer { op in
+                packed.forward(out: op.baseAddress!, ldc: ldc, inp: ip.baseAddress!, rows: m, bias: bp.baseAddress!, outputs: rows)
+            } } }
+            let expected = reference(inp, weight, bias, start: nil, m: m, n: 3 * w, k: k, rows: rows)
+            var worst = 0.0
+            for i in 0..<m {
+                for j in 0..<rows.count { worst = max(worst, abs(Double(out[i * ldc + j]) - expected[i * rows.count + j])) }
+                for j in rows.count..<ldc { #expect(out[i * ldc + j] == 0, "column \(j) of row \(i) was written") }
+            }
+            #expect(worst < 1e-4, "rows \(rows): max error \(worst)")
+        }
+    }
+
+    /// Slices follow the workers, stay on multiples of 64 and at most 1,152 wide, and cover the part.
+    @Test func slicesCoverThePartInBlocks() {
+        for (count, workers, expected) in [(3072, 2, 4), (2304, 2, 2), (768, 2, 2), (768, 1, 1), (100, 4, 1), (512, 16, 8), (3072, 1, 3)] {
+            let slices = PackedWeight.split(10..<(10 + count), workers: workers)
+            #expect(slices.count == expected, "\(count) rows over \(workers) workers: \(slices)")
+            #expect(slices.first?.lowerBound == 10 && slices.last?.upperBound == 10 + count)
+            #expect(zip(slices, slices.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+            #expect(slices.dropLast().allSatisfy { ($0.upperBound - 10) % 64 == 0 })
+            #expect(slices.count == 1 || slices.allSatisfy { $0.count <= PackedWeight.widestSlice })
+        }
+    }
+
+    /// bf16 packs only where oneDNN has kernels for it (AVX-512 and up). Elsewhere the refusal names
+    /// the instruction set; where it packs, products stay within bf16's rounding of float32 ones.
+    @Test func bf16IsRefusedByNameOrCloseToFloat32() throws {
+        let (n, k, m) = (256, 768, 50)
+        var rng = SplitMix64(seed: 5)
+        let w = (0..<(n * k)).map { _ in (rng.nextFloat() - 0.5) * 0.1 }
+        let inp = (0..<(m * k)).map { _ in rng.nextFloat() - 0.5 }
+        if let reason = PackedWeight.unsupportedReason(.bf16) {
+            #expect(!OneDNN.hasNativeBF16)
+            #expect(reason.contains("bf16") && reason.contains(OneDNN.isa), "\(reason)")
+            return
+        }
+        let packed = try w.withUnsafeBufferPointer { try PackedWeight($0.baseAddress!, outFeatures: n, inFeatures: k, precision: .bf16) }
+        #expect(packed.bytes <= n * k * 2 * 11 / 10, "bf16 weights hold \(packed.bytes) bytes, float32 ones \(n * k * 4)")
+        var out = [Float](repeating: 0, count: m * n)
+        inp.withUnsafeBufferPointer { ip in out.withUnsafeMutableBufferPointer { op in
+            packed.forward(out: op.baseAddress!, inp: ip.baseAddress!, rows: m, bias: nil)
+        } }
+        let expected = reference(inp, w, nil, start: nil, m: m, n: n, k: k, rows: 0..<n)
+        for i in 0..<m {
+            let row = out[(i * n)..<((i + 1) * n)].map(Double.init), exact = expected[(i * n)..<((i + 1) * n)]
+            let dot = zip(row, exact).map { $0 * $1 }.reduce(0, +)
+            let cosine = dot / (row.map { $0 * $0 }.reduce(0, +).squareRoot() * exact.map { $0 * $0 }.reduce(0, +).squareRoot())
+            #expect(cosine >= 0.999, "row \(i): cosine \(cosine) to the float32 product")
+        }
+    }
+}
