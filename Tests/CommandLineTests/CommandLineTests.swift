@@ -29,10 +29,13 @@ struct CommandLineTests {
         }
     }
 
-    static func run(_ arguments: [String]) throws -> Run {
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.currentDirectoryURL = repository
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -68,6 +71,35 @@ struct CommandLineTests {
         let empty = lines[1]["tokens"] as! [Int]
         #expect(empty == [1012, 1013], "the empty text is [SOT, EOT]")
         #expect(lines.allSatisfy { ($0["embedding"] as? [Double])?.count == 32 })
+    }
+
+    /// oneDNN picks its kernels for the CPU; capped to AVX2 (a CPU without AVX-512) or SSE4.1 it
+    /// says so and the image features stay the same to float32 rounding. On an AVX-512 machine the
+    /// AVX2 run also changes the packed layout (plain instead of blocked) and with it the route.
+    @Test func lowerInstructionSetsGiveTheSameFeatures() throws {
+        let image = Self.fixtures.appendingPathComponent("images/jpeg_baseline_420.jpg").path
+        let png = Self.fixtures.appendingPathComponent("images/png_rgb.png").path
+        func features(_ environment: [String: String]) throws -> [[Double]] {
+            let result = try Self.run(["embed-image", "--model", Self.model, image, png], environment: environment)
+            #expect(result.status == 0, "\(result.error)")
+            return result.lines.map { $0["embedding"] as? [Double] ?? [] }
+        }
+        let native = try features([:])
+        #expect(native.count == 2 && native.allSatisfy { $0.count == 32 })
+        for isa in ["AVX2", "SSE41"] {
+            let capped = ["ONEDNN_MAX_CPU_ISA": isa]
+            let report = try Self.run(["bench", "gemm", "--rows", "3", "--shapes", "128x768", "--rounds", "1", "--seconds", "0.01"],
+                                      environment: capped)
+            #expect(report.status == 0, "\(report.error)")
+            let line = report.output.split(separator: "\n").first.map(String.init) ?? ""
+            #expect(line.contains("instruction set \(isa.lowercased())") || (isa == "AVX2" && line.contains("instruction set sse41")),
+                    "\(isa): \(line)")
+            let lower = try features(capped)
+            for (a, b) in zip(native, lower) {
+                let worst = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+                #expect(worst < 1e-4, "\(isa): features differ by \(worst)")
+            }
+        }
     }
 
     @Test func embedImageAndZeroShotTag() throws {

@@ -1,4 +1,5 @@
 import CLIP
+import Compute
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -103,6 +104,41 @@ struct RegistryTests {
             let unusable = try await client.tagRaw(try TagFixtures.image("png_rgb.png"), query: "model=broken&classes=a,b")
             #expect(unusable.status == .serviceUnavailable)
             #expect(try TagErrorBody.decode(unusable).code == "model_unavailable")
+        }
+    }
+
+    /// `models.precision` and `models.precision_by_model` choose each model's precision; a model
+    /// asked for in bf16 serves bf16 only on a CPU with bf16 kernels, and otherwise says why it
+    /// serves f32. What runs the products is reported once the model is loaded.
+    @Test func eachModelReportsThePrecisionItServesIn() async throws {
+        let server = try await TagTestServer(models: ["tiny": "hf-tiny-f32", "other": "hf-tiny-f32"], promptSets: ["shapes"])
+        defer { server.remove() }
+        var configuration = server.configuration
+        configuration.registry.defaultModel = "tiny"
+        configuration.registry.precision = "bf16"
+        configuration.registry.precisionByModel = ["other=f32"]
+        let app = try buildApplication(configuration: configuration, logger: TagFixtures.logger)
+        try await app.test(.router) { client in
+            try await client.waitUntilReady()
+            let tiny = try jsonObject(try await client.execute(uri: "/v1/models/tiny", method: .get))
+            let other = try jsonObject(try await client.execute(uri: "/v1/models/other", method: .get))
+            #expect(other["loaded"] as? Bool == false)
+            #expect(other["precision"] as? String == "f32", "the override, before loading")
+            #expect(other["weight_products"] is NSNull)
+            #expect((tiny["weight_products"] as? String)?.hasPrefix("oneDNN") == true, "\(tiny)")
+            if OneDNN.hasNativeBF16 {
+                #expect(tiny["precision"] as? String == "bf16")
+                #expect(tiny["precision_note"] is NSNull)
+            } else {
+                #expect(tiny["precision"] as? String == "f32")
+                let note = try #require(tiny["precision_note"] as? String)
+                #expect(note.contains("bf16") && note.contains(OneDNN.isa), "\(note)")
+            }
+            let info = try jsonObject(try await client.execute(uri: "/info", method: .get))
+            let build = try #require(info["build"] as? [String: Any])
+            #expect((build["onednn"] as? String)?.contains(OneDNN.isa) == true)
+            #expect(build["bf16_kernels"] as? Bool == OneDNN.hasNativeBF16)
+            #expect((info["model"] as? [String: Any])?["precision"] as? String == tiny["precision"] as? String)
         }
     }
 

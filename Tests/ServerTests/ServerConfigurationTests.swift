@@ -61,7 +61,12 @@ struct ServerConfigurationTests {
             case .number(let range): flags[key.path] = String(range.lowerBound + 0.5)
             case .boolean: flags[key.path] = "false"
             case .choice(let options): flags[key.path] = options.last!
-            case .list: flags[key.path] = key.path == "auth.api_keys" ? "0123456789abcdef-set" : "a=/x,b=/y"
+            case .list:
+                flags[key.path] = switch key.path {
+                case "auth.api_keys": "0123456789abcdef-set"
+                case "models.precision_by_model": "a=bf16,b=f32"
+                default: "a=/x,b=/y"
+                }
             }
         }
         let configuration = try ServerConfiguration.load(file: try writeYAML(""), environment: [:], flags: flags)
@@ -78,6 +83,24 @@ struct ServerConfigurationTests {
         #expect(configuration.port == 1 && configuration.limits.maxImagesPerRequest == 2 && configuration.batching.maxWaitMilliseconds == 0.5)
         #expect(configuration.registry.bundledModels == ["a=/x", "b=/y"] && configuration.registry.defaultPromptSet == "/set/prompt_sets.default")
         #expect(configuration.auth.apiKeys == ["0123456789abcdef-set"] && configuration.logLevel == .critical)
+    }
+
+    /// Precision per model: each entry is name=f32 or name=bf16, a model is named once, and the
+    /// default applies to the rest; anything else stops the start with the entry named.
+    @Test func precisionByModelIsCheckedAtStart() throws {
+        let configuration = try ServerConfiguration.load(
+            file: nil, environment: ["TAGTUNE_MODELS_PRECISION": "bf16"], flags: ["models.precision_by_model": "demo=f32"])
+        #expect(configuration.registry.precision(for: "demo") == .f32)
+        #expect(configuration.registry.precision(for: "other") == .bf16)
+        for bad in ["demo=fp16", "demo", "=bf16", "demo=f32,demo=bf16"] {
+            let error = #expect(throws: ConfigurationError.self) {
+                try ServerConfiguration.load(file: nil, environment: [:], flags: ["models.precision_by_model": bad])
+            }
+            #expect(error.map { "\($0)" }?.contains("models.precision_by_model") == true, "\(bad): \(String(describing: error))")
+        }
+        #expect(throws: ConfigurationError.self) {
+            try ServerConfiguration.load(file: nil, environment: [:], flags: ["models.precision": "fp16"])
+        }
     }
 
     @Test func theConfigurationReferenceIsTheKeyTable() throws {

@@ -51,7 +51,10 @@ public final class CLIPModel: Sendable {
         let loader = WeightLoader(source: weights, layout: configuration.layout)
         // The vision tower runs packed always (forward only); the text tower's products are packed
         // only in bf16, since prompt tuning runs it in float32 on the checkpoint's matrices.
-        let bf16Problem = requested == .bf16 ? PackedWeight.unsupportedReason(.bf16) : nil
+        // bf16 only where the CPU computes it natively: oneDNN emulates it on plain AVX-512, slower than f32.
+        let bf16Problem = requested != .bf16 ? nil
+            : OneDNN.hasNativeBF16 ? PackedWeight.unsupportedReason(.bf16)
+            : "this CPU has no AVX512_BF16 or AMX (oneDNN \(OneDNN.version) runs \(OneDNN.isa) kernels)"
         let f32Problem = PackedWeight.unsupportedReason(.f32)
         precision = bf16Problem == nil ? requested : .f32
         precisionNote = bf16Problem.map { "bf16 was asked for, serving f32: \($0)" }

@@ -1,3 +1,4 @@
+import Compute
 import Logging
 
 /// Every configuration key TagTune knows: its path, kind, default and meaning, and where its value
@@ -97,6 +98,10 @@ extension ConfigurationKey {
                        "prompt set used when a request names none; empty: the one made default with PATCH, else the default model's only one"),
         list("models.bundled", \.registry.bundledModels,
              "name=path checkpoints linked into models.dir at start when absent (make serve: the demo model)"),
+        choice("models.precision", Precision.allCases.map(\.rawValue), \.registry.precision, "f32",
+               "precision of the models' weight products: bf16 halves the vision tower's memory and runs on AVX512_BF16 kernels; on CPUs without them the log says so and f32 serves"),
+        list("models.precision_by_model", \.registry.precisionByModel,
+             "name=f32 or name=bf16 entries that override models.precision for one model"),
         list("prompt_sets.bundled", \.registry.bundledPromptSets,
              "name=path prompt sets copied into prompt_sets.dir at start when absent (make serve: the demo prompt set)"),
         integer("batching.max_batch_size", 1...1024, \.batching.maxBatchSize, 16, "images encoded together in one batched call"),

@@ -202,6 +202,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         configuration.registry.promptSetsDirectory = under(configuration.dataDirectory, configuration.registry.promptSetsDirectory)
         configuration.auth = try AuthConfiguration(apiKeys: configuration.auth.apiKeys, required: configuration.auth.required,
                                                    keySources: sources["auth.api_keys"] ?? "default")
+        try configuration.registry.checkPrecisionByModel()
         configuration.sources = sources
         return configuration
     }

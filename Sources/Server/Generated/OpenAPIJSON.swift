@@ -1420,6 +1420,18 @@ enum OpenAPIJSON {
           "loaded": {
             "type": "boolean"
           },
+          "precision": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "enum": [
+              "f32",
+              "bf16",
+              null
+            ],
+            "description": "Precision of its weight products (see Model.precision)."
+          },
           "prompt_set": {
             "type": [
               "string",
@@ -1434,6 +1446,7 @@ enum OpenAPIJSON {
           "dtype",
           "image_size",
           "loaded",
+          "precision",
           "prompt_set"
         ]
       },
@@ -1468,13 +1481,23 @@ enum OpenAPIJSON {
               "blas_threads": {
                 "type": "integer",
                 "minimum": 1
+              },
+              "onednn": {
+                "type": "string",
+                "description": "oneDNN's version and the instruction set its kernels use."
+              },
+              "bf16_kernels": {
+                "type": "boolean",
+                "description": "Whether this CPU has bf16 kernels (AVX512_BF16 or AMX); without them bf16 models serve f32."
               }
             },
             "required": [
               "configuration",
               "compiler",
               "blas",
-              "blas_threads"
+              "blas_threads",
+              "onednn",
+              "bf16_kernels"
             ]
           },
           "ready": {
@@ -1571,6 +1594,28 @@ enum OpenAPIJSON {
             },
             "description": "Prompt sets bound to its weights."
           },
+          "precision": {
+            "type": "string",
+            "enum": [
+              "f32",
+              "bf16"
+            ],
+            "description": "Precision of its weight products: what serves when loaded, else what loading will ask for (`models.precision`, `models.precision_by_model`)."
+          },
+          "precision_note": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "Why a model asked for in bf16 serves f32 (this CPU has no bf16 kernels)."
+          },
+          "weight_products": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "What runs its weight products once loaded, e.g. `oneDNN 2.6.3 gemm:jit (avx2)`."
+          },
           "error": {
             "type": [
               "string",
@@ -1591,6 +1636,9 @@ enum OpenAPIJSON {
           "default",
           "default_prompt_set",
           "prompt_sets",
+          "precision",
+          "precision_note",
+          "weight_products",
           "error"
         ]
       },

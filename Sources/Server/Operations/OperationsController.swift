@@ -21,6 +21,8 @@ struct OperationsController {
             let compiler: String
             let blas: String
             let blas_threads: Int
+            let onednn: String
+            let bf16_kernels: Bool
         }
         let name: String
         let version: String
@@ -60,7 +62,8 @@ struct OperationsController {
         Info(
             name: BuildInfo.name, version: BuildInfo.version,
             build: .init(configuration: BuildInfo.configuration, compiler: BuildInfo.compiler,
-                         blas: BuildInfo.blas, blas_threads: Compute.BLAS.threads),
+                         blas: BuildInfo.blas, blas_threads: Compute.BLAS.threads,
+                         onednn: "\(OneDNN.version) (\(OneDNN.isa))", bf16_kernels: OneDNN.hasNativeBF16),
             ready: readiness.isReady, limits: configuration.limits, batching: configuration.batching,
             model: await defaultModel?(), authRequired: configuration.auth.isEnabled)
     }

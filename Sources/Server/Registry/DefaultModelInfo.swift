@@ -5,10 +5,11 @@ public struct DefaultModelInfo: Encodable, Sendable {
     let dtype: String?
     let imageSize: Int?
     let loaded: Bool
+    let precision: String?
     let promptSet: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, dtype, loaded
+        case id, dtype, loaded, precision
         case weightsSHA256 = "weights_sha256"
         case imageSize = "image_size"
         case promptSet = "prompt_set"
@@ -21,6 +22,7 @@ public struct DefaultModelInfo: Encodable, Sendable {
         try c.encode(dtype, forKey: .dtype)
         try c.encode(imageSize, forKey: .imageSize)
         try c.encode(loaded, forKey: .loaded)
+        try c.encode(precision, forKey: .precision)
         try c.encode(promptSet, forKey: .promptSet)
     }
 }
@@ -31,6 +33,6 @@ extension ModelRegistry {
         guard let name = try? await defaultModelName() else { return nil }
         let view = try? await modelView(name: name)
         return DefaultModelInfo(id: name, weightsSHA256: view?.weightsSHA256, dtype: view?.dtype, imageSize: view?.imageSize,
-                                loaded: view?.loaded ?? false, promptSet: view?.defaultPromptSet)
+                                loaded: view?.loaded ?? false, precision: view?.precision, promptSet: view?.defaultPromptSet)
     }
 }

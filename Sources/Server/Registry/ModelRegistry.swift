@@ -64,14 +64,19 @@ public actor ModelRegistry {
             throw RegistryError.modelUnusable(name, problem: folder.problem ?? "unreadable")
         }
         let logger = self.logger
+        let precision = configuration.precision(for: name)
         let task = Task<LoadedEncoder, any Error> {
             try await OffloadedWork.run {
                 let start = ContinuousClock.now
-                let model = try CLIPModel(directory: folder.url)
+                let model = try CLIPModel(directory: folder.url, precision: precision)
                 let digest = try model.weightsDigest()
+                if let note = model.precisionNote {
+                    logger.warning("model precision", metadata: ["model": .string(name), "reason": .string(note)])
+                }
                 logger.info("model loaded", metadata: [
                     "model": .string(name), "seconds": .string(String(format: "%.2f", (ContinuousClock.now - start).seconds)),
-                    "weights_sha256": .string(digest),
+                    "weights_sha256": .string(digest), "precision": .string(model.precision.rawValue),
+                    "weight_products": .string(model.weightProducts),
                 ])
                 return LoadedEncoder(name: name, model: model, digest: digest, dtype: details.dtype)
             }
@@ -327,12 +332,15 @@ public actor ModelRegistry {
         var problem = folder.problem
         var digest: String?
         do { digest = try await self.digest(ofEncoder: name) } catch { problem = problem ?? "\(error)" }
+        let model = loaded[name]?.model
         return ModelView(
             id: name, layout: configuration?.layout.rawValue, dtype: folder.details?.dtype,
             imageSize: configuration?.imageSize, projectionDim: configuration?.projectionDim,
             weightsSHA256: digest, loaded: loaded[name] != nil, isDefault: name == defaultModel,
             defaultPromptSet: try? await defaultPromptSetID(forModel: name),
-            promptSets: await promptSetIDs(boundTo: name), error: problem)
+            promptSets: await promptSetIDs(boundTo: name),
+            precision: model?.precision.rawValue ?? self.configuration.precision(for: name).rawValue,
+            precisionNote: model?.precisionNote, weightProducts: model?.weightProducts, error: problem)
     }
 
     func promptSetViews(model: String?) async throws -> [PromptSetView] {

@@ -14,6 +14,12 @@ struct ModelView: ResponseEncodable, Equatable {
     let isDefault: Bool
     let defaultPromptSet: String?
     let promptSets: [String]
+    /// The precision of its weight products: what serves when loaded, else what loading will ask for.
+    let precision: String
+    /// Why a bf16 model serves f32 (this CPU has no bf16 kernels), when it does.
+    let precisionNote: String?
+    /// What runs its weight products, when loaded: "oneDNN 2.6.3 gemm:jit (avx2)".
+    let weightProducts: String?
     /// Why the folder cannot be served, when it cannot.
     let error: String?
 
@@ -25,6 +31,9 @@ struct ModelView: ResponseEncodable, Equatable {
         case isDefault = "default"
         case defaultPromptSet = "default_prompt_set"
         case promptSets = "prompt_sets"
+        case precision
+        case precisionNote = "precision_note"
+        case weightProducts = "weight_products"
     }
 
     /// Every field is written, absent ones as null, so clients see one shape.
@@ -41,6 +50,9 @@ struct ModelView: ResponseEncodable, Equatable {
         try c.encode(isDefault, forKey: .isDefault)
         try c.encode(defaultPromptSet, forKey: .defaultPromptSet)
         try c.encode(promptSets, forKey: .promptSets)
+        try c.encode(precision, forKey: .precision)
+        try c.encode(precisionNote, forKey: .precisionNote)
+        try c.encode(weightProducts, forKey: .weightProducts)
         try c.encode(error, forKey: .error)
     }
 }
