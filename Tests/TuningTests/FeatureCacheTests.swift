@@ -1,4 +1,4 @@
-import CLIP
+@testable import CLIP
 import Compute
 import Foundation
 import Imaging
@@ -96,6 +96,18 @@ struct FeatureCacheTests {
         #expect(try original.featureKey() != edited.featureKey())
         let root = FileManager.default.temporaryDirectory
         #expect(try FeatureCache(root: root, model: original).directory != FeatureCache(root: root, model: edited).directory)
+    }
+
+    /// Features computed in bf16 are cached apart from float32 ones; a model asked for in bf16 that
+    /// serves f32 (no bf16 kernels) shares the f32 cache, and f32 keys are those of earlier builds.
+    @Test func bf16FeaturesAreCachedApart() throws {
+        let source = Self.fixtures.appendingPathComponent("clip/hf-tiny-f32")
+        let f32 = try CLIPModel(directory: source), asked = try CLIPModel(directory: source, precision: .bf16)
+        let digest = try f32.weightsDigest(), p = f32.preprocess
+        let f32Key = try f32.featureKey(), askedKey = try asked.featureKey()
+        #expect(f32Key == SHA256.hex(Array("\(digest) \(p.shortestEdge) \(p.cropSize) \(p.mean) \(p.std) \(p.cropRule)".utf8)))
+        #expect(CLIPModel.featureKey(weightsDigest: digest, preprocess: p, precision: .bf16) != f32Key)
+        #expect((askedKey == f32Key) == (asked.precision == .f32))
     }
 
     @Test func truncatedCacheFileIsIgnored() throws {

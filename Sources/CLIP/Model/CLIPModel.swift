@@ -78,11 +78,17 @@ public final class CLIPModel: Sendable {
         return digest
     }
 
-    /// What an image's features depend on besides its bytes: the weights and the preprocessing.
-    /// Feature caches are keyed by it, so editing `preprocessor_config.json` never serves stale features.
+    /// What an image's features depend on besides its bytes: the weights, the preprocessing and
+    /// the precision they were computed in. Feature caches are keyed by it, so editing
+    /// `preprocessor_config.json` or serving in bf16 never reads features made otherwise.
     public func featureKey() throws -> String {
-        let p = preprocess
-        return SHA256.hex(Array("\(try weightsDigest()) \(p.shortestEdge) \(p.cropSize) \(p.mean) \(p.std) \(p.cropRule)".utf8))
+        Self.featureKey(weightsDigest: try weightsDigest(), preprocess: preprocess, precision: precision)
+    }
+
+    /// f32 keys are those of the builds before precisions existed, so their caches stay valid.
+    static func featureKey(weightsDigest: String, preprocess p: CLIPPreprocess, precision: Precision) -> String {
+        let base = "\(weightsDigest) \(p.shortestEdge) \(p.cropSize) \(p.mean) \(p.std) \(p.cropRule)"
+        return SHA256.hex(Array((precision == .f32 ? base : base + " \(precision.rawValue)").utf8))
     }
 
     static func readJSON(_ url: URL) throws -> [String: Any] {
