@@ -112,6 +112,7 @@ bench: release
 	.build/release/tagtune bench towers --model .bench/models/vit-b-32
 	.build/release/tagtune bench towers --model .bench/models/vit-b-16
 	.build/release/tagtune bench tune --model .bench/models/vit-b-16
+	.build/release/tagtune bench gemm
 
 # Shapes-LT, the synthetic long-tailed benchmark of the embedded demo (deterministic; ~25 s).
 shapes-lt:
