@@ -1,4 +1,5 @@
 import CPackedGEMM
+import Foundation
 
 /// The number format a model's weight products run in. Layer norms, softmax, activations and
 /// the read-out stay float32 either way; bf16 products accumulate in float32.
@@ -44,8 +45,11 @@ public final class PackedWeight: @unchecked Sendable {
     }
 
     /// Packs W [outFeatures, inFeatures] (row stride `inFeatures`), split for `workers` workers.
+    /// The default is the machine's cores, not `BLAS.threads`: slices set how each column is summed
+    /// in oneDNN's kernels, so they must not follow a thread setting (`--threads`, or a test that
+    /// changes it while a model loads) if the same image is to give the same bits everywhere.
     public init(_ weight: UnsafePointer<Float>, outFeatures n: Int, inFeatures k: Int, precision: Precision,
-                parts: [Range<Int>]? = nil, workers: Int = BLAS.threads) throws {
+                parts: [Range<Int>]? = nil, workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
         let parts = parts ?? [0..<n]
         precondition(parts.first?.lowerBound == 0 && parts.last?.upperBound == n
                      && zip(parts, parts.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound },
@@ -135,11 +139,15 @@ public final class PackedWeight: @unchecked Sendable {
             // The shapes were checked when the weights were packed; what is left is running out of memory.
             precondition(status == 0, Self.text(error))
         }
+        // As many tasks as the engine's threads (set by --threads), each taking every tasks-th slice.
         let flops = 2 * m * outputs.count * inFeatures
-        if chosen.count == 1 || flops < 2 * BLAS.minimumFLOPsPerTask {
+        let tasks = flops < 2 * BLAS.minimumFLOPsPerTask ? 1 : min(BLAS.threads, chosen.count)
+        if tasks <= 1 {
             for slice in chosen { run(slice) }
         } else {
-            Parallel.forTasks(chosen.count) { run(chosen[$0]) }
+            Parallel.forTasks(tasks) { task in
+                for index in stride(from: task, to: chosen.count, by: tasks) { run(chosen[index]) }
+            }
         }
     }
 }

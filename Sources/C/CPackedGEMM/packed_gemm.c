@@ -43,6 +43,19 @@ static __thread size_t thread_bf16_capacity;
 static __thread float *thread_staging;
 static __thread size_t thread_staging_capacity;
 
+// Every thread that creates or runs a primitive keeps oneDNN's OpenMP team at one thread, before
+// anything is created: a primitive made while the default (all cores) is in force partitions its
+// reduction for that many threads, and its sums then differ in the last bits from one made with one.
+static bool prepare_thread(void) {
+    if (thread_stream) return true;
+    omp_set_num_threads(1);
+    if (dnnl_stream_create(&thread_stream, engine, dnnl_stream_default_flags) != dnnl_success) {
+        thread_stream = NULL;
+        return false;
+    }
+    return true;
+}
+
 static void say(char *error, size_t capacity, const char *what, dnnl_status_t status) {
     if (error && capacity) snprintf(error, capacity, "oneDNN: %s failed (status %d)", what, (int)status);
 }
@@ -93,6 +106,7 @@ tt_packed_weight *tt_packed_weight_create(const float *w, long n, long k, long l
                                           char *error, size_t error_capacity) {
     pthread_once(&engine_once, make_engine);
     if (engine_status != dnnl_success) { say(error, error_capacity, "creating the CPU engine", engine_status); return NULL; }
+    if (!prepare_thread()) { if (error) snprintf(error, error_capacity, "oneDNN: creating a stream failed"); return NULL; }
     tt_packed_weight *weight = calloc(1, sizeof *weight);
     dnnl_primitive_desc_t pd = NULL, reorder_pd = NULL;
     dnnl_primitive_t reorder = NULL;
@@ -152,11 +166,9 @@ tt_packed_weight *tt_packed_weight_create(const float *w, long n, long k, long l
     TRY(dnnl_memory_create(&user, &user_md, engine, transposed), "wrapping the checkpoint weights");
     TRY(dnnl_reorder_primitive_desc_create(&reorder_pd, &user_md, engine, &weight->layout, engine, NULL), "a weight reorder");
     TRY(dnnl_primitive_create(&reorder, reorder_pd), "a weight reorder");
-    TRY(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags), "a stream");
-    omp_set_num_threads(1);
     dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, weight->memory}};
-    TRY(dnnl_primitive_execute(reorder, stream, 2, args), "reordering the weights");
-    TRY(dnnl_stream_wait(stream), "reordering the weights");
+    TRY(dnnl_primitive_execute(reorder, thread_stream, 2, args), "reordering the weights");
+    TRY(dnnl_stream_wait(thread_stream), "reordering the weights");
 done:
     if (stream) dnnl_stream_destroy(stream);
     if (reorder) dnnl_primitive_destroy(reorder);
@@ -240,16 +252,9 @@ int tt_packed_matmul(const tt_packed_weight *weight_, long m, const float *src, 
                      float *dst, long ldc, bool accumulate, char *error, size_t error_capacity) {
     tt_packed_weight *weight = (tt_packed_weight *)weight_;   // only its primitive cache changes
     if (m == 0) return 0;
+    if (!prepare_thread()) { if (error) snprintf(error, error_capacity, "oneDNN: creating a stream failed"); return -1; }
     cached_primitive *p = primitive_for(weight, m, lda, ldc, accumulate, bias != NULL, error, error_capacity);
     if (!p) return -1;
-    if (!thread_stream) {
-        omp_set_num_threads(1);
-        if (dnnl_stream_create(&thread_stream, engine, dnnl_stream_default_flags) != dnnl_success) {
-            thread_stream = NULL;
-            if (error) snprintf(error, error_capacity, "oneDNN: creating a stream failed");
-            return -1;
-        }
-    }
     const void *source = src;
     if (weight->precision == TT_BF16) {
         size_t need = (size_t)m * (size_t)weight->k;
