@@ -111,8 +111,8 @@ tt_packed_weight *tt_packed_weight_create(const float *w, long n, long k, long l
     dnnl_primitive_desc_t pd = NULL, reorder_pd = NULL;
     dnnl_primitive_t reorder = NULL;
     dnnl_memory_t user = NULL;
-    dnnl_stream_t stream = NULL;
     float *transposed = NULL;
+    bool packed = false;
     if (!weight) { if (error) snprintf(error, error_capacity, "out of memory"); return NULL; }
     weight->n = n; weight->k = k; weight->precision = precision;
     pthread_mutex_init(&weight->lock, NULL);
@@ -162,26 +162,21 @@ tt_packed_weight *tt_packed_weight_create(const float *w, long n, long k, long l
         for (long j0 = 0; j0 < n; j0 += 32)
             for (long j = j0; j < n && j < j0 + 32; j++)
                 for (long i = i0; i < k && i < i0 + 32; i++) transposed[i * n + j] = w[j * ldw + i];
-    if (plain) goto done;
+    if (plain) { packed = true; goto done; }
     TRY(dnnl_memory_create(&user, &user_md, engine, transposed), "wrapping the checkpoint weights");
     TRY(dnnl_reorder_primitive_desc_create(&reorder_pd, &user_md, engine, &weight->layout, engine, NULL), "a weight reorder");
     TRY(dnnl_primitive_create(&reorder, reorder_pd), "a weight reorder");
     dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, weight->memory}};
     TRY(dnnl_primitive_execute(reorder, thread_stream, 2, args), "reordering the weights");
     TRY(dnnl_stream_wait(thread_stream), "reordering the weights");
-done:
-    if (stream) dnnl_stream_destroy(stream);
-    if (reorder) dnnl_primitive_destroy(reorder);
-    if (reorder_pd) dnnl_primitive_desc_destroy(reorder_pd);
-    if (user) dnnl_memory_destroy(user);
-    dnnl_primitive_desc_destroy(pd);
-    return weight;
+    packed = true;
 fail:
-    if (stream) dnnl_stream_destroy(stream);
+done:
     if (reorder) dnnl_primitive_destroy(reorder);
     if (reorder_pd) dnnl_primitive_desc_destroy(reorder_pd);
     if (user) dnnl_memory_destroy(user);
     if (pd) dnnl_primitive_desc_destroy(pd);
+    if (packed) return weight;
     tt_packed_weight_destroy(weight);
     return NULL;
 }
