@@ -126,18 +126,8 @@ public final class PackedWeight: @unchecked Sendable {
         let chosen = slices.filter { outputs.contains($0.rows.lowerBound) }
         precondition(chosen.reduce(0) { $0 + $1.rows.count } == outputs.count, "outputs \(outputs) are not whole parts")
         func run(_ slice: Slice) {
-            let column = slice.rows.lowerBound - outputs.lowerBound
-            if let plain = slice.plain, !Self.oneDNNIsFaster(rows: m, inFeatures: inFeatures) {
-                gemmSlice(transA: false, transB: false, m: m, n: slice.rows.count, k: inFeatures, alpha: 1,
-                          a: inp, lda: lda, b: plain, ldb: slice.rows.count, beta: accumulate ? 1 : 0,
-                          c: out + column, ldc: ldc, rowBias: bias.map { $0 + slice.rows.lowerBound })
-                return
-            }
-            var error = [CChar](repeating: 0, count: 256)
-            let status = tt_packed_matmul(slice.handle, m, inp, lda, bias.map { $0 + slice.rows.lowerBound },
-                                          out + column, ldc, accumulate, &error, error.count)
-            // The shapes were checked when the weights were packed; what is left is running out of memory.
-            precondition(status == 0, Self.text(error))
+            multiply(slice, out: out + (slice.rows.lowerBound - outputs.lowerBound), ldc: ldc, inp: inp, lda: lda,
+                     rows: m, bias: bias, accumulate: accumulate)
         }
         // As many tasks as the engine's threads (set by --threads), each taking every tasks-th slice.
         let flops = 2 * m * outputs.count * inFeatures
@@ -149,6 +139,33 @@ public final class PackedWeight: @unchecked Sendable {
                 for index in stride(from: task, to: chosen.count, by: tasks) { run(chosen[index]) }
             }
         }
+    }
+
+    /// The whole product (every column) on the calling thread: for callers that split the rows
+    /// over the workers themselves (a convolution's chunks of output pixels).
+    public func forwardOnThisThread(out: UnsafeMutablePointer<Float>, ldc: Int? = nil,
+                                    inp: UnsafePointer<Float>, lda: Int? = nil, rows m: Int,
+                                    bias: UnsafePointer<Float>?, accumulate: Bool = false) {
+        for slice in slices {
+            multiply(slice, out: out + slice.rows.lowerBound, ldc: ldc ?? outFeatures, inp: inp, lda: lda ?? inFeatures,
+                     rows: m, bias: bias, accumulate: accumulate)
+        }
+    }
+
+    /// One slice's columns of the product, on the calling thread, by whichever kernel is faster.
+    private func multiply(_ slice: Slice, out: UnsafeMutablePointer<Float>, ldc: Int, inp: UnsafePointer<Float>, lda: Int,
+                          rows m: Int, bias: UnsafePointer<Float>?, accumulate: Bool) {
+        if let plain = slice.plain, !Self.oneDNNIsFaster(rows: m, inFeatures: inFeatures) {
+            gemmSlice(transA: false, transB: false, m: m, n: slice.rows.count, k: inFeatures, alpha: 1,
+                      a: inp, lda: lda, b: plain, ldb: slice.rows.count, beta: accumulate ? 1 : 0,
+                      c: out, ldc: ldc, rowBias: bias.map { $0 + slice.rows.lowerBound })
+            return
+        }
+        var error = [CChar](repeating: 0, count: 256)
+        let status = tt_packed_matmul(slice.handle, m, inp, lda, bias.map { $0 + slice.rows.lowerBound },
+                                      out, ldc, accumulate, &error, error.count)
+        // The shapes were checked when the weights were packed; what is left is running out of memory.
+        precondition(status == 0, Self.text(error))
     }
 }
 

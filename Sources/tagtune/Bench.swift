@@ -32,7 +32,8 @@ struct BenchTowers: ParsableCommand {
         let loadSeconds = (ContinuousClock.now - start).seconds
         let cfg = clip.configuration
         let peak = sgemmPeak()
-        let gflopPerImage = Self.visionFLOPs(cfg) / 1e9
+        let flops = clip.vision.flopsPerImage
+        let gflopPerImage = flops.written / 1e9
 
         // (tower, batch, items/s, ms per batch, ms per batch of the layers' projections alone)
         var rows: [(String, Int, Double, Double, Double?)] = []
@@ -40,8 +41,9 @@ struct BenchTowers: ParsableCommand {
             var rng = SplitMix64(seed: 1)
             let pixels = (0..<(batch * 3 * cfg.imageSize * cfg.imageSize)).map { _ in rng.nextGaussian() }
             let perBatch = measure { _ = try? clip.encodeImages(pixels: pixels, count: batch) }
-            let projections = measure { clip.vision.benchmarkProjections(batch: batch) }
-            rows.append(("vision", batch, Double(batch) / perBatch, perBatch * 1000, projections * 1000))
+            // The ViT's layers' projections alone (no such split for a ResNet).
+            let projections = (clip.vision as? VisionTower).map { vit in measure { vit.benchmarkProjections(batch: batch) } }
+            rows.append(("vision", batch, Double(batch) / perBatch, perBatch * 1000, projections.map { $0 * 1000 }))
         }
         if textBatch > 0 {
             let captions = (0..<textBatch).map { "a photo of \($0 % 7 + 1) small red stars above a blue ring on a table number \($0)" }
@@ -59,7 +61,9 @@ struct BenchTowers: ParsableCommand {
             print(#"{"model":\#(quote(model)),"threads":\#(BLAS.threads),"precision":"\#(clip.precision.rawValue)","weight_products":\#(quote(clip.weightProducts)),"sgemm_gflops":\#(String(format: "%.1f", peak)),"load_seconds":\#(String(format: "%.3f", loadSeconds)),"peak_rss_mib":\#(peakMiB),"vision_gflop_per_image":\#(String(format: "%.2f", gflopPerImage)),"cases":[\#(cases.joined(separator: ","))]}"#)
             return
         }
-        print("model \(model): vision \(cfg.vision.layers)x\(cfg.vision.width) patch \(cfg.patchSize) @\(cfg.imageSize)px (\(String(format: "%.2f", gflopPerImage)) GFLOP/image; \(String(format: "%.2f", Self.visionFLOPsPerformed(cfg) / 1e9)) performed, the last layer for the class token alone), text \(cfg.text.layers)x\(cfg.text.width)")
+        let tower = cfg.resnet.map { "ResNet \($0.blocks.map(String.init).joined(separator: "-")) width \($0.width)" }
+            ?? "ViT \(cfg.vision.layers)x\(cfg.vision.width) patch \(cfg.patchSize)"
+        print("model \(model): vision \(tower) @\(cfg.imageSize)px (\(String(format: "%.2f", gflopPerImage)) GFLOP/image; \(String(format: "%.2f", flops.performed / 1e9)) performed, the read-out for one token alone), text \(cfg.text.layers)x\(cfg.text.width)")
         print("BLAS: \(BLAS.configuration), \(BLAS.threads) threads; sgemm peak now \(String(format: "%.1f", peak)) GFLOP/s")
         print("weight products: \(clip.weightProducts), \(clip.precision.rawValue)")
         print(String(format: "load %.2f s, peak RSS %d MiB", loadSeconds, peakMiB))
@@ -72,26 +76,6 @@ struct BenchTowers: ParsableCommand {
     }
 
     func measure(_ body: () -> Void) -> Double { measureSeconds(seconds, body) }
-
-    /// Multiply-adds × 2 of one image through the vision tower (patch GEMM, layers, projection).
-    /// FLOPs of one image through the model as written (multiply-adds counted twice): what other
-    /// engines compute, and what the GFLOP/s column divides by.
-    static func visionFLOPs(_ cfg: CLIPConfiguration) -> Double {
-        let c = Double(cfg.vision.width), f = Double(cfg.vision.mlpWidth)
-        let p = Double(cfg.patchCount), t = p + 1, k = Double(3 * cfg.patchSize * cfg.patchSize)
-        let perLayer = 2 * t * (3 * c * c + c * c + 2 * c * f) + 2 * 2 * t * t * c
-        return 2 * p * k * c + Double(cfg.vision.layers) * perLayer + 2 * c * Double(cfg.projectionDim)
-    }
-
-    /// FLOPs this engine performs per image: its last layer computes keys and values for every
-    /// token but the rest for the class token alone (the only row read out).
-    static func visionFLOPsPerformed(_ cfg: CLIPConfiguration) -> Double {
-        let c = Double(cfg.vision.width), f = Double(cfg.vision.mlpWidth), t = Double(cfg.patchCount + 1)
-        let full = 2 * t * (3 * c * c + c * c + 2 * c * f) + 2 * 2 * t * t * c
-        let readOut = 2 * t * 2 * c * c + 2 * (c * c + c * c + 2 * c * f) + 2 * 2 * t * c
-        return visionFLOPs(cfg) - (cfg.vision.layers > 0 ? full - readOut : 0)
-    }
-
 }
 
 /// The process's peak resident set (VmHWM), in MiB.

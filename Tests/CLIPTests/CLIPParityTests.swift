@@ -104,7 +104,8 @@ struct CLIPParityTests {
         // streams that must equal those rows of the full forward, causal or not.
         let model = try CLIPModel(directory: Self.root.appendingPathComponent("openclip-tiny-gelu-f32"))
         var random = SplitMix64(seed: 7)
-        for (stack, causal) in [(model.vision.transformer, false), (model.text.transformer, true)] {
+        let vit = try #require(model.vision as? VisionTower)
+        for (stack, causal) in [(vit.transformer, false), (model.text.transformer, true)] {
             let (batch, tokens, width) = (3, 9, stack.configuration.width)
             let input = (0..<(batch * tokens * width)).map { _ in random.nextGaussian() }
             var full = input, readOut = input

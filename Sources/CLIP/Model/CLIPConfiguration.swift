@@ -21,6 +21,21 @@ public enum TextPooling: String, Sendable, Equatable {
     case firstEOS = "first_eos"
 }
 
+/// open_clip's ModifiedResNet image tower: a three-convolution stem of `width` channels, four
+/// stages of Bottleneck blocks (stage i: planes width·2^i, outputs 4·width·2^i, strides 1, 2, 2, 2),
+/// and an attention pool over the final grid (embed width 32·width, `heads` heads).
+public struct ResNetConfiguration: Sendable, Equatable {
+    public var width: Int
+    /// Bottleneck blocks per stage (four stages).
+    public var blocks: [Int]
+    public var heads: Int
+
+    /// Channels of the last stage, the attention pool's width.
+    public var embedWidth: Int { width * 32 }
+    /// The tower's total stride: the stem's 4 and three stages' 2.
+    public static let stride = 32
+}
+
 /// Everything that decides a CLIP model's computation, read from a checkpoint's configuration.
 public struct CLIPConfiguration: Sendable, Equatable {
     public enum Layout: String, Sendable { case huggingFace = "huggingface", openCLIP = "open_clip" }
@@ -35,6 +50,11 @@ public struct CLIPConfiguration: Sendable, Equatable {
     public var vision: TowerConfiguration
     public var imageSize: Int
     public var patchSize: Int
+    /// Set when the image tower is a ResNet (open_clip's ModifiedResNet) rather than a ViT. Then
+    /// `vision` holds the attention pool's width and heads and the number of Bottleneck blocks as
+    /// `layers`, and `patchSize` is the tower's total stride (32), so `patchesPerSide` is the side
+    /// of the grid the attention pool reads.
+    public var resnet: ResNetConfiguration? = nil
 
     public var patchesPerSide: Int { imageSize / patchSize }
     public var patchCount: Int { patchesPerSide * patchesPerSide }
@@ -103,9 +123,6 @@ extension CLIPConfiguration {
         guard let vision = model["vision_cfg"] as? [String: Any], let text = model["text_cfg"] as? [String: Any] else {
             throw CLIPError.config("model_cfg needs vision_cfg and text_cfg objects")
         }
-        if vision["layers"] is [Any] {
-            throw CLIPError.unsupported("vision_cfg.layers is a list: this is a ResNet (ModifiedResNet) CLIP; only ViT towers are supported for now")
-        }
         for key in ["timm_model_name", "attentional_pool", "ls_init_value"] where !(vision[key] == nil || vision[key] is NSNull || (vision[key] as? Bool) == false) {
             throw CLIPError.unsupported("vision_cfg.\(key) is set: this open_clip variant is not supported")
         }
@@ -123,6 +140,7 @@ extension CLIPConfiguration {
         if (text["proj_bias"] as? Bool) == true { throw CLIPError.unsupported("text_cfg.proj_bias is set") }
 
         let activation: Activation = (model["quick_gelu"] as? Bool) == true ? .quickGELU : .gelu
+        let resnet = try resNet(vision)
         let visionWidth = try int(vision, "width", prefix: "vision_cfg", default: 768)
         let headWidth = try int(vision, "head_width", prefix: "vision_cfg", default: 64)
         let visionMLP = try number(vision, "mlp_ratio", prefix: "vision_cfg", default: 4)
@@ -137,7 +155,7 @@ extension CLIPConfiguration {
         } else {
             imageSize = try int(vision, "image_size", prefix: "vision_cfg", default: 224)
         }
-        let configuration = CLIPConfiguration(
+        var configuration = CLIPConfiguration(
             layout: .openCLIP,
             projectionDim: try int(model, "embed_dim", prefix: "model_cfg", default: 512),
             text: TowerConfiguration(
@@ -151,14 +169,37 @@ extension CLIPConfiguration {
             pooling: .argmax, eosTokenID: nil,
             vision: TowerConfiguration(
                 width: visionWidth,
-                layers: try int(vision, "layers", prefix: "vision_cfg", default: 12),
+                layers: try resnet.map { $0.blocks.reduce(0, +) } ?? int(vision, "layers", prefix: "vision_cfg", default: 12),
                 heads: visionWidth / headWidth,
                 mlpWidth: Int(Double(visionWidth) * visionMLP),
                 layerNormEps: 1e-5, activation: activation),
             imageSize: imageSize,
             patchSize: try int(vision, "patch_size", prefix: "vision_cfg", default: 16))
+        if let resnet {
+            configuration.resnet = resnet
+            configuration.vision = TowerConfiguration(width: resnet.embedWidth, layers: resnet.blocks.reduce(0, +),
+                                                      heads: resnet.heads, mlpWidth: resnet.embedWidth,
+                                                      layerNormEps: 1e-5, activation: activation)
+            configuration.patchSize = ResNetConfiguration.stride
+        }
         try configuration.validate()
         return configuration
+    }
+
+    /// The ResNet tower of a `vision_cfg` whose `layers` is a list (open_clip's ModifiedResNet, as
+    /// in RN50, RN101, RN50x4, RN50x16, RN50x64); nil for a ViT. Heads are width·32 / head_width.
+    private static func resNet(_ vision: [String: Any]) throws -> ResNetConfiguration? {
+        guard let layers = vision["layers"] as? [Any] else { return nil }
+        let blocks = layers.compactMap { ($0 as? Int) ?? ($0 as? Double).flatMap { $0 == $0.rounded() ? Int($0) : nil } }
+        guard blocks.count == 4, layers.count == 4, blocks.allSatisfy({ $0 > 0 }) else {
+            throw CLIPError.config("vision_cfg.layers \(layers): a ResNet tower needs four positive block counts")
+        }
+        let width = try int(vision, "width", prefix: "vision_cfg", default: 64)
+        let headWidth = try int(vision, "head_width", prefix: "vision_cfg", default: 64)
+        guard width > 0, headWidth > 0, (width * 32) % headWidth == 0 else {
+            throw CLIPError.config("vision_cfg: width \(width) · 32 must be a positive multiple of head_width \(headWidth)")
+        }
+        return ResNetConfiguration(width: width, blocks: blocks, heads: width * 32 / headWidth)
     }
 }
 
@@ -172,6 +213,11 @@ extension CLIPConfiguration {
             }
             guard tower.width % tower.heads == 0 else {
                 throw CLIPError.config("\(name) tower: width \(tower.width) is not divisible by \(tower.heads) heads")
+            }
+        }
+        if let resnet {
+            guard resnet.width % 2 == 0, imageSize >= ResNetConfiguration.stride, imageSize % ResNetConfiguration.stride == 0 else {
+                throw CLIPError.config("a ResNet tower needs an even width (found \(resnet.width)) and an image size that is a multiple of 32 (found \(imageSize))")
             }
         }
         guard patchSize > 0, imageSize > 0, imageSize % patchSize == 0 else {

@@ -9,7 +9,8 @@ public final class CLIPModel: Sendable {
     public let configuration: CLIPConfiguration
     public let tokenizer: CLIPTokenizer
     public let preprocess: CLIPPreprocess
-    public let vision: VisionTower
+    /// The image encoder: a ViT (`VisionTower`) or a ResNet (`ResNetTower`).
+    public let vision: any ImageTower
     public let text: TextTower
     /// exp(logit_scale): the factor applied to cosine similarities (≈ 100 for OpenAI's models).
     public let logitScale: Float
@@ -59,9 +60,11 @@ public final class CLIPModel: Sendable {
         precision = bf16Problem == nil ? requested : .f32
         precisionNote = bf16Problem.map { "bf16 was asked for, serving f32: \($0)" }
         let packing: Precision? = precision == .bf16 ? .bf16 : (f32Problem == nil ? .f32 : nil)
-        vision = try VisionTower(loader: loader, configuration: configuration, packing: packing)
+        vision = configuration.resnet == nil
+            ? try VisionTower(loader: loader, configuration: configuration, packing: packing)
+            : try ResNetTower(loader: loader, configuration: configuration, packing: packing)
         text = try TextTower(loader: loader, configuration: configuration, packing: packing == .bf16 ? .bf16 : nil)
-        weightProducts = vision.packedPatchWeight.map { "oneDNN \(OneDNN.version) \($0.implementation) (\(OneDNN.isa))" }
+        weightProducts = vision.packedImplementation.map { "oneDNN \(OneDNN.version) \($0) (\(OneDNN.isa))" }
             ?? "OpenBLAS (oneDNN: \(f32Problem ?? "not used"))"
         let scale = try loader.load(CheckpointLayout.source(.logitScale, layout: configuration.layout), shape: [])
         logitScale = Foundation.exp(scale.pointer[0])

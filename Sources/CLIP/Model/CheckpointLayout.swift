@@ -130,3 +130,44 @@ public enum CheckpointLayout {
         }
     }
 }
+
+// MARK: - ResNet image towers
+
+/// Where a ResNet tower's tensors are. Only open_clip (OpenAI) checkpoints have ResNet towers:
+///
+/// | TagTune                          | open_clip / OpenAI                                              |
+/// |----------------------------------|-----------------------------------------------------------------|
+/// | stem convolution i (1…3)         | `visual.conv{i}.weight`, batch norm `visual.bn{i}.*`            |
+/// | stage s (1…4), block b, conv i   | `visual.layer{s}.{b}.conv{i}.weight`, batch norm `….bn{i}.*`    |
+/// | block's shortcut convolution     | `visual.layer{s}.{b}.downsample.0.weight`, batch norm `….downsample.1.*` |
+/// | attention pool                   | `visual.attnpool.positional_embedding`, `….{q,k,v,c}_proj.{weight,bias}` |
+///
+/// A batch norm's tensors are `weight`, `bias`, `running_mean` and `running_var` (its
+/// `num_batches_tracked` is not read). Convolutions have no bias.
+extension CheckpointLayout {
+    public enum ResNetConvolution: Sendable, Equatable {
+        case stem(Int)
+        case block(stage: Int, block: Int, convolution: Int)
+        case shortcut(stage: Int, block: Int)
+
+        /// The convolution's weight tensor and the prefix of the batch norm that follows it.
+        public var names: (weight: String, batchNorm: String) {
+            switch self {
+            case .stem(let i): ("visual.conv\(i).weight", "visual.bn\(i).")
+            case .block(let s, let b, let i): ("visual.layer\(s).\(b).conv\(i).weight", "visual.layer\(s).\(b).bn\(i).")
+            case .shortcut(let s, let b): ("visual.layer\(s).\(b).downsample.0.weight", "visual.layer\(s).\(b).downsample.1.")
+            }
+        }
+    }
+
+    public enum AttentionPoolPart: String, CaseIterable, Sendable {
+        case positions = "visual.attnpool.positional_embedding"
+        case queryWeight = "visual.attnpool.q_proj.weight", queryBias = "visual.attnpool.q_proj.bias"
+        case keyWeight = "visual.attnpool.k_proj.weight", keyBias = "visual.attnpool.k_proj.bias"
+        case valueWeight = "visual.attnpool.v_proj.weight", valueBias = "visual.attnpool.v_proj.bias"
+        case outputWeight = "visual.attnpool.c_proj.weight", outputBias = "visual.attnpool.c_proj.bias"
+    }
+
+    /// The batch norm statistics and affine parameters, in the order folding reads them.
+    public static let batchNormTensors = ["weight", "bias", "running_mean", "running_var"]
+}

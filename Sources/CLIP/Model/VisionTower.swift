@@ -3,7 +3,7 @@ import Compute
 /// CLIP's ViT image encoder (forward only; the encoder is frozen):
 /// patchify as one GEMM → [class; patches] + positions → ln_pre → layers → ln_post(class token) → projection.
 /// With `packing`, the patch embedding and the layers' matrices are held only packed for oneDNN.
-public final class VisionTower: Sendable {
+public final class VisionTower: ImageTower {
     public let configuration: CLIPConfiguration
     let patchWeight: Tensor?       // [C, 3·p·p] (the conv kernel [C, 3, p, p] flattened), when not packed
     let packedPatchWeight: PackedWeight?
@@ -92,6 +92,20 @@ public final class VisionTower: Sendable {
                            rows: batch, inFeatures: c, outFeatures: cfg.projectionDim)
         }
         return features
+    }
+
+    public var packedImplementation: String? { packedPatchWeight?.implementation }
+
+    /// Written: patch GEMM, every layer for every token, projection. Performed: the last layer
+    /// computes keys and values for every token but the rest for the class token alone.
+    public var flopsPerImage: (written: Double, performed: Double) {
+        let cfg = configuration
+        let c = Double(cfg.vision.width), f = Double(cfg.vision.mlpWidth)
+        let p = Double(cfg.patchCount), t = p + 1, k = Double(3 * cfg.patchSize * cfg.patchSize)
+        let perLayer = 2 * t * (3 * c * c + c * c + 2 * c * f) + 2 * 2 * t * t * c
+        let written = 2 * p * k * c + Double(cfg.vision.layers) * perLayer + 2 * c * Double(cfg.projectionDim)
+        let readOut = 2 * t * 2 * c * c + 2 * (c * c + c * c + 2 * c * f) + 2 * 2 * t * c
+        return (written, written - (cfg.vision.layers > 0 ? perLayer - readOut : 0))
     }
 
     /// For benchmarks: the layers' projections alone for `batch` images (see `projectionsOnly`).

@@ -1,0 +1,176 @@
+import Compute
+import Foundation
+
+/// CLIP's ResNet image encoder (open_clip's ModifiedResNet; forward only, the encoder is frozen):
+/// stem (3×3 stride-2, 3×3, 3×3 convolutions, then 2×2 average pooling) → four stages of
+/// Bottleneck blocks → attention pooling. Activations are channels-last throughout, so every 1×1
+/// convolution is a plain product and the last feature map is already a token sequence.
+///
+/// Batch norms (eval mode: running statistics) are folded into the convolutions before them at load:
+/// W′ = W · γ/√(σ² + ε) per output channel and b′ = β − μ · γ/√(σ² + ε).
+public final class ResNetTower: ImageTower {
+    public let configuration: CLIPConfiguration
+    let stem: [Convolution]          // 3 → width/2 (stride 2), width/2 → width/2, width/2 → width
+    let stages: [[Bottleneck]]
+    let pool: AttentionPool
+
+    /// One Bottleneck: 1×1 → 3×3 → (average pooling when strided) → 1×1 to 4·planes, plus a
+    /// shortcut that is the input, or (average pooling when strided →) 1×1 convolution. The
+    /// stride is the anti-aliased one of OpenAI's ResNets: pooling, never a strided convolution.
+    struct Bottleneck: Sendable {
+        let reduce: Convolution, spatial: Convolution, expand: Convolution
+        let shortcut: Convolution?
+        let stride: Int
+
+        /// y [B, H/stride, W/stride, 4·planes] = relu(expand(pool(relu(spatial(relu(reduce(x)))))) + shortcut(x)).
+        func forward(_ x: Tensor, batch: Int, height h: Int, width w: Int) -> Tensor {
+            let planes = reduce.outChannels
+            let reduced = Tensor(zeros: [batch, h, w, planes])
+            reduce.forward(out: reduced.pointer, inp: x.pointer, batch: batch, height: h, width: w, relu: true)
+            var mixed = Tensor(zeros: [batch, h, w, planes])
+            spatial.forward(out: mixed.pointer, inp: reduced.pointer, batch: batch, height: h, width: w, relu: true)
+            let (oh, ow) = (h / stride, w / stride)
+            if stride > 1 { mixed = pooled(mixed, batch: batch, height: h, width: w, size: stride) }
+            let y = Tensor(zeros: [batch, oh, ow, expand.outChannels])
+            if let shortcut {
+                let source = stride > 1 ? pooled(x, batch: batch, height: h, width: w, size: stride) : x
+                shortcut.forward(out: y.pointer, inp: source.pointer, batch: batch, height: oh, width: ow, relu: false)
+            } else {
+                y.pointer.update(from: x.pointer, count: y.count)
+            }
+            expand.forward(out: y.pointer, inp: mixed.pointer, batch: batch, height: oh, width: ow, relu: true, accumulate: true)
+            return y
+        }
+    }
+
+    init(loader: WeightLoader, configuration: CLIPConfiguration, packing: Precision?) throws {
+        guard let resnet = configuration.resnet else { preconditionFailure("not a ResNet configuration") }
+        self.configuration = configuration
+        func folded(_ conv: CheckpointLayout.ResNetConvolution, in cin: Int, out cout: Int, kernel: Int,
+                    stride: Int = 1) throws -> Convolution {
+            try Self.foldedConvolution(loader: loader, conv, in: cin, out: cout, kernel: kernel, stride: stride, packing: packing)
+        }
+        let width = resnet.width
+        stem = [try folded(.stem(1), in: 3, out: width / 2, kernel: 3, stride: 2),
+                try folded(.stem(2), in: width / 2, out: width / 2, kernel: 3),
+                try folded(.stem(3), in: width / 2, out: width, kernel: 3)]
+        var stages: [[Bottleneck]] = []
+        var inChannels = width
+        for (s, count) in resnet.blocks.enumerated() {
+            let planes = width << s
+            var blocks: [Bottleneck] = []
+            for b in 0..<count {
+                let stride = s > 0 && b == 0 ? 2 : 1
+                let needsShortcut = stride > 1 || inChannels != 4 * planes
+                blocks.append(Bottleneck(
+                    reduce: try folded(.block(stage: s + 1, block: b, convolution: 1), in: inChannels, out: planes, kernel: 1),
+                    spatial: try folded(.block(stage: s + 1, block: b, convolution: 2), in: planes, out: planes, kernel: 3),
+                    expand: try folded(.block(stage: s + 1, block: b, convolution: 3), in: planes, out: 4 * planes, kernel: 1),
+                    shortcut: needsShortcut ? try folded(.shortcut(stage: s + 1, block: b), in: inChannels, out: 4 * planes, kernel: 1) : nil,
+                    stride: stride))
+                inChannels = 4 * planes
+            }
+            stages.append(blocks)
+        }
+        self.stages = stages
+        pool = try AttentionPool(loader: loader, width: resnet.embedWidth, heads: resnet.heads,
+                                 grid: configuration.patchesPerSide, outputWidth: configuration.projectionDim, packing: packing)
+    }
+
+    /// A convolution (no bias in the checkpoint) with the batch norm after it folded in; 3×3 kernels
+    /// get padding 1, as every one in these towers has. The scale is computed in double precision.
+    static func foldedConvolution(loader: WeightLoader, _ conv: CheckpointLayout.ResNetConvolution,
+                                  in cin: Int, out cout: Int, kernel: Int, stride: Int, packing: Precision?) throws -> Convolution {
+        let names = conv.names
+        let weight = try loader.load(.tensor(names.weight), shape: [cout, cin, kernel, kernel])
+        let norm = try CheckpointLayout.batchNormTensors.map { try loader.load(.tensor(names.batchNorm + $0), shape: [cout]) }
+        let (gamma, beta, mean, variance) = (norm[0].array, norm[1].array, norm[2].array, norm[3].array)
+        let bias = Tensor(zeros: [cout])
+        let perChannel = cin * kernel * kernel
+        for o in 0..<cout {
+            guard variance[o] >= 0 else {
+                throw CLIPError.checkpoint("\(names.batchNorm)running_var[\(o)] is negative (\(variance[o]))")
+            }
+            let scale = Double(gamma[o]) / (Double(variance[o]) + batchNormEpsilon).squareRoot()
+            for i in 0..<perChannel { weight.pointer[o * perChannel + i] = Float(Double(weight.pointer[o * perChannel + i]) * scale) }
+            bias.pointer[o] = Float(Double(beta[o]) - Double(mean[o]) * scale)
+        }
+        return try withExtendedLifetime((weight, bias)) {
+            try Convolution(weight: weight.pointer, bias: bias.pointer, outChannels: cout, inChannels: cin,
+                            kernel: kernel, stride: stride, padding: kernel / 2, packing: packing)
+        }
+    }
+
+    /// PyTorch's BatchNorm2d default, which open_clip's ResNets keep.
+    static let batchNormEpsilon = 1e-5
+
+    public func encode(pixels: UnsafePointer<Float>, batch: Int) -> [Float] {
+        var (x, h, w) = stemForward(pixels: pixels, batch: batch)
+        for stage in stages {
+            for block in stage {
+                x = block.forward(x, batch: batch, height: h, width: w)
+                (h, w) = (h / block.stride, w / block.stride)
+            }
+        }
+        return pool.forward(x.pointer, batch: batch, positionCount: h * w)
+    }
+
+    /// The stem's output [B, S/4, S/4, width] of pixels [B, 3, S, S] (channels-first, as preprocessed).
+    func stemForward(pixels: UnsafePointer<Float>, batch: Int) -> (Tensor, Int, Int) {
+        let s = configuration.imageSize
+        let channelsLast = Tensor(zeros: [batch, s, s, 3])
+        for b in 0..<batch {
+            for c in 0..<3 {
+                let plane = pixels + (b * 3 + c) * s * s, out = channelsLast.pointer + b * s * s * 3 + c
+                for i in 0..<(s * s) { out[3 * i] = plane[i] }
+            }
+        }
+        var x = channelsLast, (h, w) = (s, s)
+        for conv in stem {
+            let (oh, ow) = conv.outputSize(height: h, width: w)
+            let y = Tensor(zeros: [batch, oh, ow, conv.outChannels])
+            conv.forward(out: y.pointer, inp: x.pointer, batch: batch, height: h, width: w, relu: true)
+            (x, h, w) = (y, oh, ow)
+        }
+        return (pooled(x, batch: batch, height: h, width: w, size: 2), h / 2, w / 2)
+    }
+
+    public var packedImplementation: String? { stem[0].implementation }
+
+    /// Bytes of weights the tower holds.
+    public var bytes: Int {
+        stem.reduce(0) { $0 + $1.bytes } + pool.bytes + stages.joined().reduce(0) { total, block in
+            total + block.reduce.bytes + block.spatial.bytes + block.expand.bytes + (block.shortcut?.bytes ?? 0)
+        }
+    }
+
+    public var flopsPerImage: (written: Double, performed: Double) {
+        var total = 0.0, (h, w) = (configuration.imageSize, configuration.imageSize)
+        func add(_ conv: Convolution, _ h: Int, _ w: Int) {
+            let (oh, ow) = conv.outputSize(height: h, width: w)
+            total += 2 * Double(oh * ow * conv.outChannels * conv.kernel * conv.kernel * conv.inChannels)
+        }
+        for conv in stem {
+            add(conv, h, w)
+            (h, w) = conv.outputSize(height: h, width: w)
+        }
+        (h, w) = (h / 2, w / 2)
+        for block in stages.joined() {
+            add(block.reduce, h, w)
+            add(block.spatial, h, w)
+            (h, w) = (h / block.stride, w / block.stride)
+            add(block.expand, h, w)
+            if let shortcut = block.shortcut { add(shortcut, h, w) }
+        }
+        let pooling = pool.flops(positionCount: h * w)
+        return (total + pooling.written, total + pooling.performed)
+    }
+}
+
+/// Average pooling into a new tensor (see `AveragePool`).
+private func pooled(_ x: Tensor, batch: Int, height h: Int, width w: Int, size: Int) -> Tensor {
+    let channels = x.count / (batch * h * w)
+    let y = Tensor(zeros: [batch, h / size, w / size, channels])
+    AveragePool.forward(out: y.pointer, inp: x.pointer, batch: batch, height: h, width: w, channels: channels, size: size)
+    return y
+}
