@@ -1,3 +1,5 @@
+import Foundation
+
 /// A 2-D convolution on channels-last activations, [B, H, W, Cin] → [B, Ho, Wo, Cout], computed as
 /// GEMMs over chunks of output pixels: each pixel's receptive field is unfolded into a row ordered
 /// (ky, kx, cin) (im2col; a 1×1 convolution with stride 1 reads its input rows as they are) and
@@ -54,6 +56,7 @@ public final class Convolution: Sendable {
     /// Floats of unfolded input one chunk may hold (2 MiB): large enough that OpenBLAS's packing of
     /// the weight for each chunk is small next to the product, small enough to stay in the cache.
     static let chunkFloats = 1 << 19
+    static let cores = ProcessInfo.processInfo.activeProcessorCount
 
     /// out [B, Ho, Wo, Cout] = conv(inp [B, H, W, Cin]) + bias, then max(·, 0) when `relu`.
     /// With `accumulate` the result is added to what `out` holds (a residual) before the clamp.
@@ -63,10 +66,12 @@ public final class Convolution: Sendable {
         let rows = batch * oh * ow, k = kernel * kernel * inChannels, cout = outChannels
         guard rows > 0 else { return }
         let direct = kernel == 1 && stride == 1 && padding == 0
-        let workers = BLAS.threads
-        let chunk = min(direct ? rows : max(16, Self.chunkFloats / k), (rows + workers - 1) / workers)
+        // Chunks follow the machine's cores, not BLAS.threads, so that a thread setting never
+        // changes how rows are grouped into products (and so the last bits of a result).
+        let cores = Self.cores
+        let chunk = min(direct ? rows : max(16, Self.chunkFloats / k), (rows + cores - 1) / cores)
         let chunks = (rows + chunk - 1) / chunk
-        let tasks = 2 * rows * k * cout < 2 * BLAS.minimumFLOPsPerTask ? 1 : min(workers, chunks)
+        let tasks = 2 * rows * k * cout < 2 * BLAS.minimumFLOPsPerTask ? 1 : min(BLAS.threads, chunks)
         Parallel.forTasks(tasks) { task in
             let unfolded = direct ? nil : UnsafeMutablePointer<Float>.allocate(capacity: chunk * k)
             defer { unfolded?.deallocate() }
