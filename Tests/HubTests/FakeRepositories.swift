@@ -12,6 +12,9 @@ enum FakeRepositories {
         [UInt8](FileManager.default.contents(atPath: fixtures.appendingPathComponent("\(folder)/\(name)").path)!)
     }
 
+    /// The ResNet CLIP fixtures (Tests/Fixtures/resnet).
+    static let resnetFixtures = fixtures.deletingLastPathComponent().appendingPathComponent("resnet")
+
     /// A deterministic stand-in for a pickle or other framework's weights.
     static func filler(_ count: Int, seed: UInt8) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31) &+ seed } }
 
@@ -55,6 +58,23 @@ enum FakeRepositories {
         return .init(id: id, commit: commit(id), files: files, lfs: ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"])
     }
 
+    /// An open_clip ResNet CLIP (timm/resnet50_clip.openai's layout), with openclip-rn-tiny-f32's files.
+    static let resNetFiles = ["open_clip_config.json", "open_clip_model.safetensors", "vocab.json", "merges.txt"]
+    static func resNet(id: String = "tiny-org/clip-rn") -> FakeHub.Repository {
+        var files: [String: [UInt8]] = ["open_clip_pytorch_model.bin": filler(40_000, seed: 7), "README.md": noise["README.md"]!]
+        for name in resNetFiles {
+            files[name] = [UInt8](FileManager.default.contents(atPath: resnetFixtures.appendingPathComponent("openclip-rn-tiny-f32/\(name)").path)!)
+        }
+        return .init(id: id, commit: commit(id), files: files, lfs: ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"])
+    }
+
+    /// An open_clip model with a timm image tower (ConvNeXt), which the engine does not run.
+    static func timmTower(id: String = "tiny-org/clip-convnext") -> FakeHub.Repository {
+        var files = openCLIP(id: id).files
+        files["open_clip_config.json"] = Array(#"{"model_cfg": {"embed_dim": 32, "vision_cfg": {"timm_model_name": "convnext_base", "image_size": 32}, "text_cfg": {"width": 64, "heads": 4, "layers": 2}}}"#.utf8)
+        return .init(id: id, commit: commit(id), files: files, lfs: ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"])
+    }
+
     /// A CLIP repository from before safetensors: PyTorch pickle weights only.
     static func pickleOnly(id: String = "tiny-org/clip-bin-only") -> FakeHub.Repository {
         var files: [String: [UInt8]] = ["pytorch_model.bin": filler(50_000, seed: 6)]
@@ -71,6 +91,7 @@ enum FakeRepositories {
     }
 
     static func all() -> [FakeHub.Repository] {
-        [huggingFace(), sharded(), openCLIP(), pickleOnly(), notCLIP(), huggingFace(id: "tiny-org/clip-private", token: "hf_secret")]
+        [huggingFace(), sharded(), openCLIP(), resNet(), timmTower(), pickleOnly(), notCLIP(),
+         huggingFace(id: "tiny-org/clip-private", token: "hf_secret")]
     }
 }

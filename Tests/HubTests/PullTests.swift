@@ -262,6 +262,32 @@ struct PullTests {
         #expect(!FileManager.default.fileExists(atPath: models.appendingPathComponent(".partial/tiny-org--bert-tiny").path))
     }
 
+    @Test func resNetRepositoryIsPulledAndLoads() async throws {
+        let hub = FakeHub(FakeRepositories.all())
+        let models = try Self.modelsFolder()
+        _ = try await hub.serve { endpoint in
+            try await Self.pull("tiny-org/clip-rn", models: models, endpoint: endpoint).run()
+        }
+        let folder = models.appendingPathComponent("tiny-org--clip-rn")
+        #expect(try Self.contents(folder) == Set(FakeRepositories.resNetFiles + [PullRecord.fileName]))
+        let model = try CLIPModel(directory: folder)
+        #expect(model.configuration.resnet?.blocks == [2, 1, 1, 2])
+        #expect(model.vision is ResNetTower)
+    }
+
+    @Test func timmImageTowerIsRefusedBeforeItsWeights() async throws {
+        let hub = FakeHub(FakeRepositories.all())
+        let models = try Self.modelsFolder()
+        let error = await #expect(throws: HubError.self) {
+            try await hub.serve { endpoint in
+                try await Self.pull("tiny-org/clip-convnext", models: models, endpoint: endpoint).run()
+            }
+        }
+        #expect("\(String(describing: error))".contains("timm_model_name"))
+        #expect(hub.requests(for: "open_clip_model.safetensors").isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: models.appendingPathComponent("tiny-org--clip-convnext").path))
+    }
+
     @Test func shardedWeightsArriveWithTheirIndex() async throws {
         let hub = FakeHub(FakeRepositories.all())
         let models = try Self.modelsFolder()
