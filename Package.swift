@@ -106,7 +106,7 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "ComputeTests", dependencies: ["Compute", "CElementwise"]),
+        .testTarget(name: "ComputeTests", dependencies: ["Compute", "CElementwise", "CPackedGEMM"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "CLIPTests", dependencies: ["CLIP"]),
         .testTarget(

@@ -24,9 +24,14 @@ struct BenchTowers: ParsableCommand {
     @Option(help: "Seconds to measure each case (after one warm-up pass).") var seconds: Double = 5
     @Option(help: "Threads for matrix products (default: all cores).") var threads: Int?
     @Option(help: "Precision of the weight products: f32 or bf16 (f32 on CPUs without AVX-512).") var precision: Precision = .f32
+    @Option(help: "A ResNet's convolutions: onednn (oneDNN's convolution where it has one) or gemm (im2col + GEMM).")
+    var convolution: ConvolutionKernel = .onednn
     @Flag(help: "Print one JSON object instead of a table.") var json = false
 
+    enum ConvolutionKernel: String, ExpressibleByArgument { case onednn, gemm }
+
     func run() throws {
+        Convolution.prefersOneDNN = convolution == .onednn
         let start = ContinuousClock.now
         let clip = try loadModel(model, threads: threads, precision: precision)
         let loadSeconds = (ContinuousClock.now - start).seconds

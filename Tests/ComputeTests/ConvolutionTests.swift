@@ -1,3 +1,4 @@
+import CPackedGEMM
 import Testing
 @testable import Compute
 
@@ -44,13 +45,15 @@ struct ConvolutionTests {
         let weight = (0..<(cout * cin * k * k)).map { _ in random.nextGaussian() }
         let bias = (0..<cout).map { _ in random.nextGaussian() }
         let expected = Self.direct(x, weight, bias, batch: batch, height: h, width: w, cin: cin, cout: cout, kernel: k, stride: s, padding: p)
-        for packing in [Precision.f32, nil] {
+        // oneDNN's convolution for this input size, im2col + the packed GEMM, im2col + OpenBLAS.
+        for (packing, oneDNN) in [(Precision.f32, true), (.f32, false), (nil, false)] {
             let conv = try weight.withUnsafeBufferPointer { wp in
                 try bias.withUnsafeBufferPointer { bp in
                     try Convolution(weight: wp.baseAddress!, bias: bp.baseAddress!, outChannels: cout, inChannels: cin,
-                                    kernel: k, stride: s, padding: p, packing: packing)
+                                    kernel: k, stride: s, padding: p, packing: packing, inputSize: oneDNN ? (h, w) : nil)
                 }
             }
+            #expect((conv.packedConvolution != nil) == oneDNN, "\(shape): oneDNN has a convolution for it")
             let (oh, ow) = conv.outputSize(height: h, width: w)
             #expect(oh * ow * cout * batch == expected.count)
             var y = [Float](repeating: .nan, count: expected.count)
@@ -58,7 +61,7 @@ struct ConvolutionTests {
                 y.withUnsafeMutableBufferPointer { conv.forward(out: $0.baseAddress!, inp: xp.baseAddress!, batch: batch, height: h, width: w, relu: false) }
             }
             let error = Self.maxError(y, expected)
-            #expect(error < 1e-5, "\(shape) packing \(String(describing: packing)): \(error)")
+            #expect(error < 1e-5, "\(shape) packing \(String(describing: packing)), oneDNN \(oneDNN): \(error)")
 
             // ReLU and a residual: y = max(r + conv(x), 0).
             let residual = (0..<expected.count).map { _ in random.nextGaussian() }
@@ -71,15 +74,19 @@ struct ConvolutionTests {
         }
     }
 
-    @Test func theSameResultOnAnyNumberOfThreads() throws {
-        // Rows are split over the workers, never a sum: the bits may not depend on the thread count.
-        let (batch, h, w, cin, cout) = (2, 24, 24, 32, 64)
+    @Test(arguments: [(1, false), (2, false), (1, true), (5, true)])
+    func theSameResultOnAnyNumberOfThreads(batch: Int, oneDNN: Bool) throws {
+        // Rows, bands and images are split over the workers, never a sum, and by the machine's
+        // cores: the bits may not depend on the thread count.
+        let (h, w, cin, cout) = (24, 24, 32, 64)
         var random = SplitMix64(seed: 5)
         let x = (0..<(batch * h * w * cin)).map { _ in random.nextGaussian() }
         let weight = (0..<(cout * cin * 9)).map { _ in random.nextGaussian() }
         let conv = try weight.withUnsafeBufferPointer {
-            try Convolution(weight: $0.baseAddress!, bias: nil, outChannels: cout, inChannels: cin, kernel: 3, padding: 1, packing: .f32)
+            try Convolution(weight: $0.baseAddress!, bias: nil, outChannels: cout, inChannels: cin, kernel: 3, padding: 1,
+                            packing: .f32, inputSize: oneDNN ? (h, w) : nil)
         }
+        #expect((conv.packedConvolution != nil) == oneDNN)
         let saved = BLAS.threads
         defer { BLAS.setThreads(saved) }
         var results: [[Float]] = []
@@ -92,6 +99,39 @@ struct ConvolutionTests {
             results.append(y)
         }
         #expect(results[0] == results[1] && results[1] == results[2])
+    }
+
+    @Test func oneDNNsBandsOfRowsEqualWholeImages() throws {
+        // A batch smaller than the cores is split into bands of output rows, each with its own
+        // padding; those must give what one call over whole images gives, image by image.
+        let (batch, h, w, cin, cout) = (3, 13, 11, 16, 24)
+        var random = SplitMix64(seed: 9)
+        let x = (0..<(batch * h * w * cin)).map { _ in random.nextGaussian() }
+        let weight = (0..<(cout * cin * 9)).map { _ in random.nextGaussian() }
+        let bias = (0..<cout).map { _ in random.nextGaussian() }
+        let conv = try weight.withUnsafeBufferPointer { wp in
+            try bias.withUnsafeBufferPointer {
+                try Convolution(weight: wp.baseAddress!, bias: $0.baseAddress!, outChannels: cout, inChannels: cin, kernel: 3,
+                                stride: 2, padding: 1, packing: .f32, inputSize: (h, w))
+            }
+        }
+        let packed = try #require(conv.packedConvolution)
+        let (oh, ow) = conv.outputSize(height: h, width: w)
+        let expected = Self.direct(x, weight, bias, batch: batch, height: h, width: w, cin: cin, cout: cout, kernel: 3, stride: 2, padding: 1)
+        for bands in [1, 2, 3, oh] {
+            var y = [Float](repeating: .nan, count: batch * oh * ow * cout)
+            x.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    for band in 0..<bands {
+                        var error = [CChar](repeating: 0, count: 256)
+                        let status = tt_packed_conv_forward(packed.handle, batch, oh * band / bands, oh * (band + 1) / bands,
+                                                            xp.baseAddress!, yp.baseAddress!, false, false, &error, error.count)
+                        #expect(status == 0, "\(PackedWeight.text(error))")
+                    }
+                }
+            }
+            #expect(Self.maxError(y, expected) < 1e-5, "\(bands) bands")
+        }
     }
 
     @Test(arguments: [(1, 8, 8, 3, 2), (2, 7, 9, 5, 2), (1, 6, 6, 4, 3), (2, 4, 4, 2, 1)])

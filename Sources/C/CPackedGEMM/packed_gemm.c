@@ -1,5 +1,6 @@
 // oneDNN's matmul with weights reordered once (see CPackedGEMM.h).
 #include "CPackedGEMM.h"
+#include "onednn_shared.h"
 
 #include <oneapi/dnnl/dnnl.h>
 #include <pthread.h>
@@ -30,14 +31,14 @@ struct tt_packed_weight {
     int cached, capacity;
 };
 
-static dnnl_engine_t engine;
-static dnnl_status_t engine_status;
-static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
-static void make_engine(void) { engine_status = dnnl_engine_create(&engine, dnnl_cpu, 0); }
+dnnl_engine_t engine;
+dnnl_status_t engine_status;
+pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+void make_engine(void) { engine_status = dnnl_engine_create(&engine, dnnl_cpu, 0); }
 
 // The calling thread's stream, OpenMP team size and bf16 staging buffer. Worker threads live as
 // long as the process, so these are made once per thread and never freed.
-static __thread dnnl_stream_t thread_stream;
+__thread dnnl_stream_t thread_stream;
 static __thread uint16_t *thread_bf16;
 static __thread size_t thread_bf16_capacity;
 static __thread float *thread_staging;
@@ -46,7 +47,7 @@ static __thread size_t thread_staging_capacity;
 // Every thread that creates or runs a primitive keeps oneDNN's OpenMP team at one thread, before
 // anything is created: a primitive made while the default (all cores) is in force partitions its
 // reduction for that many threads, and its sums then differ in the last bits from one made with one.
-static bool prepare_thread(void) {
+bool prepare_thread(void) {
     if (thread_stream) return true;
     omp_set_num_threads(1);
     if (dnnl_stream_create(&thread_stream, engine, dnnl_stream_default_flags) != dnnl_success) {
@@ -56,7 +57,7 @@ static bool prepare_thread(void) {
     return true;
 }
 
-static void say(char *error, size_t capacity, const char *what, dnnl_status_t status) {
+void say(char *error, size_t capacity, const char *what, dnnl_status_t status) {
     if (error && capacity) snprintf(error, capacity, "oneDNN: %s failed (status %d)", what, (int)status);
 }
 
@@ -66,7 +67,7 @@ static void say(char *error, size_t capacity, const char *what, dnnl_status_t st
         if (s_ != dnnl_success) { say(error, error_capacity, what, s_); goto fail; } \
     } while (0)
 
-static dnnl_data_type_t data_type(tt_precision p) { return p == TT_BF16 ? dnnl_bf16 : dnnl_f32; }
+dnnl_data_type_t data_type(tt_precision p) { return p == TT_BF16 ? dnnl_bf16 : dnnl_f32; }
 
 // The matmul's descriptor for `m` rows; weights as `weights` (a fixed layout, or any).
 static dnnl_status_t describe(dnnl_primitive_desc_t *pd, long m, long n, long k, long lda, long ldc,
@@ -96,7 +97,7 @@ static dnnl_status_t describe(dnnl_primitive_desc_t *pd, long m, long n, long k,
     return s;
 }
 
-static const char *implementation_of(const_dnnl_primitive_desc_t pd) {
+const char *implementation_of(const_dnnl_primitive_desc_t pd) {
     const char *name = "unknown";
     dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name);
     return name;
@@ -235,12 +236,13 @@ static cached_primitive *primitive_for(tt_packed_weight *weight, long m, long ld
     return found;
 }
 
-// Round to nearest even, as PyTorch's .to(torch.bfloat16); NaN stays NaN.
-static inline uint16_t to_bf16(float x) {
-    uint32_t u;
-    memcpy(&u, &x, 4);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);
-    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1)) >> 16);
+uint16_t *thread_bf16_buffer(size_t count) {
+    if (count > thread_bf16_capacity) {
+        free(thread_bf16);
+        thread_bf16 = aligned_alloc(64, (count * 2 + 63) / 64 * 64);
+        thread_bf16_capacity = thread_bf16 ? count : 0;
+    }
+    return thread_bf16;
 }
 
 int tt_packed_matmul(const tt_packed_weight *weight_, long m, const float *src, long lda, const float *bias,
@@ -252,12 +254,9 @@ int tt_packed_matmul(const tt_packed_weight *weight_, long m, const float *src, 
     if (!p) return -1;
     const void *source = src;
     if (weight->precision == TT_BF16) {
-        size_t need = (size_t)m * (size_t)weight->k;
-        if (need > thread_bf16_capacity) {
-            free(thread_bf16);
-            thread_bf16 = aligned_alloc(64, (need * 2 + 63) / 64 * 64);
-            thread_bf16_capacity = thread_bf16 ? need : 0;
-            if (!thread_bf16) { if (error) snprintf(error, error_capacity, "out of memory"); return -1; }
+        if (!thread_bf16_buffer((size_t)m * (size_t)weight->k)) {
+            if (error) snprintf(error, error_capacity, "out of memory");
+            return -1;
         }
         for (long r = 0; r < m; r++)
             for (long i = 0; i < weight->k; i++) thread_bf16[r * weight->k + i] = to_bf16(src[r * lda + i]);

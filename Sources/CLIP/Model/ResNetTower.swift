@@ -46,29 +46,34 @@ public final class ResNetTower: ImageTower {
     init(loader: WeightLoader, configuration: CLIPConfiguration, packing: Precision?) throws {
         guard let resnet = configuration.resnet else { preconditionFailure("not a ResNet configuration") }
         self.configuration = configuration
+        // Each convolution is made for the size of the feature map it sees (oneDNN's kernels are).
         func folded(_ conv: CheckpointLayout.ResNetConvolution, in cin: Int, out cout: Int, kernel: Int,
-                    stride: Int = 1) throws -> Convolution {
-            try Self.foldedConvolution(loader: loader, conv, in: cin, out: cout, kernel: kernel, stride: stride, packing: packing)
+                    stride: Int = 1, at size: Int) throws -> Convolution {
+            try Self.foldedConvolution(loader: loader, conv, in: cin, out: cout, kernel: kernel, stride: stride,
+                                       inputSize: size, packing: packing)
         }
-        let width = resnet.width
-        stem = [try folded(.stem(1), in: 3, out: width / 2, kernel: 3, stride: 2),
-                try folded(.stem(2), in: width / 2, out: width / 2, kernel: 3),
-                try folded(.stem(3), in: width / 2, out: width, kernel: 3)]
+        let width = resnet.width, s = configuration.imageSize
+        stem = [try folded(.stem(1), in: 3, out: width / 2, kernel: 3, stride: 2, at: s),
+                try folded(.stem(2), in: width / 2, out: width / 2, kernel: 3, at: s / 2),
+                try folded(.stem(3), in: width / 2, out: width, kernel: 3, at: s / 2)]
         var stages: [[Bottleneck]] = []
-        var inChannels = width
-        for (s, count) in resnet.blocks.enumerated() {
-            let planes = width << s
+        var inChannels = width, size = s / 4
+        for (stage, count) in resnet.blocks.enumerated() {
+            let planes = width << stage
             var blocks: [Bottleneck] = []
             for b in 0..<count {
-                let stride = s > 0 && b == 0 ? 2 : 1
+                let stride = stage > 0 && b == 0 ? 2 : 1
                 let needsShortcut = stride > 1 || inChannels != 4 * planes
+                let conv = { (i: Int) in CheckpointLayout.ResNetConvolution.block(stage: stage + 1, block: b, convolution: i) }
                 blocks.append(Bottleneck(
-                    reduce: try folded(.block(stage: s + 1, block: b, convolution: 1), in: inChannels, out: planes, kernel: 1),
-                    spatial: try folded(.block(stage: s + 1, block: b, convolution: 2), in: planes, out: planes, kernel: 3),
-                    expand: try folded(.block(stage: s + 1, block: b, convolution: 3), in: planes, out: 4 * planes, kernel: 1),
-                    shortcut: needsShortcut ? try folded(.shortcut(stage: s + 1, block: b), in: inChannels, out: 4 * planes, kernel: 1) : nil,
+                    reduce: try folded(conv(1), in: inChannels, out: planes, kernel: 1, at: size),
+                    spatial: try folded(conv(2), in: planes, out: planes, kernel: 3, at: size),
+                    expand: try folded(conv(3), in: planes, out: 4 * planes, kernel: 1, at: size / stride),
+                    shortcut: needsShortcut ? try folded(.shortcut(stage: stage + 1, block: b), in: inChannels, out: 4 * planes,
+                                                         kernel: 1, at: size / stride) : nil,
                     stride: stride))
                 inChannels = 4 * planes
+                size /= stride
             }
             stages.append(blocks)
         }
@@ -80,7 +85,8 @@ public final class ResNetTower: ImageTower {
     /// A convolution (no bias in the checkpoint) with the batch norm after it folded in; 3×3 kernels
     /// get padding 1, as every one in these towers has. The scale is computed in double precision.
     static func foldedConvolution(loader: WeightLoader, _ conv: CheckpointLayout.ResNetConvolution,
-                                  in cin: Int, out cout: Int, kernel: Int, stride: Int, packing: Precision?) throws -> Convolution {
+                                  in cin: Int, out cout: Int, kernel: Int, stride: Int, inputSize: Int,
+                                  packing: Precision?) throws -> Convolution {
         let names = conv.names
         let weight = try loader.load(.tensor(names.weight), shape: [cout, cin, kernel, kernel])
         let norm = try CheckpointLayout.batchNormTensors.map { try loader.load(.tensor(names.batchNorm + $0), shape: [cout]) }
@@ -97,7 +103,8 @@ public final class ResNetTower: ImageTower {
         }
         return try withExtendedLifetime((weight, bias)) {
             try Convolution(weight: weight.pointer, bias: bias.pointer, outChannels: cout, inChannels: cin,
-                            kernel: kernel, stride: stride, padding: kernel / 2, packing: packing)
+                            kernel: kernel, stride: stride, padding: kernel / 2, packing: packing,
+                            inputSize: (inputSize, inputSize))
         }
     }
 

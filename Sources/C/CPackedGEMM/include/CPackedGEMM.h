@@ -38,6 +38,25 @@ int tt_packed_matmul(const tt_packed_weight *weight, long m, const float *src, l
                      float *dst, long ldc, bool accumulate, char *error, size_t error_capacity);
 
 // The library: its version ("2.6.3") and the instruction set its kernels use ("avx2", "avx512_core_bf16").
+// A 2-D convolution on channels-last (NHWC) float32 activations of a fixed height and width, with
+// weights w [cout, cin, kernel, kernel] (PyTorch's OIHW) and bias [cout] (NULL: zero) reordered once
+// into the layout oneDNN's convolution picks for this CPU and precision. NULL when oneDNN has only
+// its reference convolution for it (the message says why).
+typedef struct tt_packed_conv tt_packed_conv;
+tt_packed_conv *tt_packed_conv_create(const float *w, const float *bias, long cin, long cout, long kernel, long stride,
+                                      long pad, long height, long width, tt_precision precision,
+                                      char *error, size_t error_capacity);
+void tt_packed_conv_destroy(tt_packed_conv *conv);
+size_t tt_packed_conv_bytes(const tt_packed_conv *conv);
+const char *tt_packed_conv_implementation(const tt_packed_conv *conv);
+// Output rows [row0, row1) of `n` images: dst = relu?(conv(src) + bias (+ dst when accumulate)).
+// src and dst point at the first image of whole NHWC tensors. Runs on the calling thread (one
+// primitive per shape of call, made on first use); 0 on success.
+// Floats of one image's input (false) or output (true).
+long tt_packed_conv_image_floats(const tt_packed_conv *conv, bool output);
+int tt_packed_conv_forward(const tt_packed_conv *conv, long n, long row0, long row1, const float *src, float *dst,
+                           bool accumulate, bool relu, char *error, size_t error_capacity);
+
 const char *tt_onednn_version(void);
 const char *tt_onednn_isa(void);
 // Whether this CPU runs bfloat16 matmuls natively (AVX512_BF16 or AMX), not emulated.
