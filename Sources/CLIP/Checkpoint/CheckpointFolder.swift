@@ -97,11 +97,35 @@ public struct CheckpointFolder: Sendable, Equatable {
     }
 
     /// The folder's tokenizer, refused when it has more ids than the model's embedding has rows.
+    /// An open_clip folder without tokenizer files gets CLIP's standard vocabulary, which the
+    /// binary carries (open_clip itself ships it and saves no tokenizer files beside its models).
     public static func tokenizer(in folder: URL, for configuration: CLIPConfiguration) throws -> CLIPTokenizer {
-        let tokenizer = try CLIPTokenizer(directory: folder)
+        let tokenizer: CLIPTokenizer
+        if configuration.layout == .openCLIP && CLIPTokenizer.files(in: folder) == nil {
+            if let reason = standardVocabularyRefusal(for: configuration) {
+                throw CLIPError.tokenizer("\(folder.path) has no tokenizer files (vocab.json + merges.txt, or \(CLIPTokenizer.mergesArchiveName)), "
+                                          + "and \(reason)")
+            }
+            tokenizer = try CLIPTokenizer.standard()
+        } else {
+            tokenizer = try CLIPTokenizer(directory: folder)
+        }
         guard tokenizer.vocabularySize <= configuration.vocabularySize else {
             throw CLIPError.tokenizer("the tokenizer has \(tokenizer.vocabularySize) ids but the model's embedding has \(configuration.vocabularySize) rows")
         }
         return tokenizer
+    }
+
+    /// Why CLIP's standard vocabulary cannot stand in for an open_clip model's missing tokenizer
+    /// files; nil when it can.
+    public static func standardVocabularyRefusal(for configuration: CLIPConfiguration) -> String? {
+        if let name = configuration.hubTokenizerName {
+            return "text_cfg.hf_tokenizer_name names the Hugging Face tokenizer '\(name)', which is not bundled; add its vocab.json and merges.txt"
+        }
+        if configuration.vocabularySize != CLIPTokenizer.standardVocabularySize {
+            return "text_cfg.vocab_size is \(configuration.vocabularySize), not the \(CLIPTokenizer.standardVocabularySize) of CLIP's standard vocabulary "
+                + "(the one bundled); add the model's own tokenizer files"
+        }
+        return nil
     }
 }

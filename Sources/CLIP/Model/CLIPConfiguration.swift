@@ -55,6 +55,9 @@ public struct CLIPConfiguration: Sendable, Equatable {
     /// `layers`, and `patchSize` is the tower's total stride (32), so `patchesPerSide` is the side
     /// of the grid the attention pool reads.
     public var resnet: ResNetConfiguration? = nil
+    /// open_clip's `text_cfg.hf_tokenizer_name`: the model tokenizes with that Hugging Face
+    /// tokenizer, not CLIP's standard vocabulary.
+    public var hubTokenizerName: String? = nil
 
     public var patchesPerSide: Int { imageSize / patchSize }
     public var patchCount: Int { patchesPerSide * patchesPerSide }
@@ -175,6 +178,7 @@ extension CLIPConfiguration {
                 layerNormEps: 1e-5, activation: activation),
             imageSize: imageSize,
             patchSize: try int(vision, "patch_size", prefix: "vision_cfg", default: 16))
+        if let name = text["hf_tokenizer_name"] as? String, !name.isEmpty { configuration.hubTokenizerName = name }
         if let resnet {
             configuration.resnet = resnet
             configuration.vision = TowerConfiguration(width: resnet.embedWidth, layers: resnet.blocks.reduce(0, +),

@@ -6,35 +6,75 @@ extension CLIPTokenizer {
     /// CLIP reads at most this many merges from its archive (49152 - 256 - 2).
     public static let archiveMergeCount = 48_894
 
+    /// The tokenizer files a folder holds, in the order they are preferred.
+    public enum Files: Sendable, Equatable {
+        /// Hugging Face `vocab.json` + `merges.txt`.
+        case huggingFace
+        /// open_clip's merges archive (`bpe_simple_vocab_16e6.txt.gz`, or a folder's single `*.txt.gz`).
+        case mergesArchive(String)
+    }
+
+    /// Which tokenizer files `directory` has; nil when it has none.
+    public static func files(in directory: URL) -> Files? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        if names.contains("vocab.json") && names.contains("merges.txt") { return .huggingFace }
+        let archives = names.filter { $0.hasSuffix(".txt.gz") }.sorted()
+        if archives.contains(mergesArchiveName) { return .mergesArchive(mergesArchiveName) }
+        return archives.count == 1 ? .mergesArchive(archives[0]) : nil
+    }
+
     /// Loads whichever tokenizer files `directory` has: Hugging Face `vocab.json` + `merges.txt`
     /// (preferred), else open_clip's `bpe_simple_vocab_16e6.txt.gz` (or a single `*.txt.gz`).
     public convenience init(directory: URL) throws {
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        if files.contains("vocab.json") && files.contains("merges.txt") {
+        switch Self.files(in: directory) {
+        case .huggingFace:
             try self.init(vocabularyFile: directory.appendingPathComponent("vocab.json"),
                           mergesFile: directory.appendingPathComponent("merges.txt"))
-            return
+        case .mergesArchive(let name):
+            try self.init(mergesArchive: directory.appendingPathComponent(name))
+        case nil:
+            throw CLIPError.tokenizer("no tokenizer files (vocab.json + merges.txt, or \(Self.mergesArchiveName)) in \(directory.path)")
         }
-        let archives = files.filter { $0.hasSuffix(".txt.gz") }.sorted()
-        if let archive = archives.contains(Self.mergesArchiveName) ? Self.mergesArchiveName
-            : (archives.count == 1 ? archives[0] : nil) {
-            try self.init(mergesArchive: directory.appendingPathComponent(archive))
-            return
-        }
-        throw CLIPError.tokenizer("no tokenizer files (vocab.json + merges.txt, or \(Self.mergesArchiveName)) in \(directory.path)")
     }
+
+    /// The number of ids of CLIP's standard vocabulary: 256 bytes, the same with "</w>", 48,894
+    /// merges and the two special tokens.
+    public static let standardVocabularySize = 49_408
+
+    /// CLIP's standard vocabulary, carried in the binary (what open_clip ships and uses for every
+    /// model without a Hugging Face tokenizer): built once, on first use, and shared.
+    public static func standard() throws -> CLIPTokenizer {
+        try standardTokenizer.get()
+    }
+
+    private static let standardTokenizer: Result<CLIPTokenizer, CLIPError> = {
+        guard let packed = Data(base64Encoded: GeneratedStandardVocabulary.gzipBase64, options: .ignoreUnknownCharacters) else {
+            return .failure(.tokenizer("the bundled vocabulary is not valid base64"))
+        }
+        do {
+            return .success(try CLIPTokenizer(mergesText: try Gzip.decompress([UInt8](packed)), name: "the bundled vocabulary"))
+        } catch let error as CLIPError {
+            return .failure(error)
+        } catch {
+            return .failure(.tokenizer("the bundled vocabulary: \(error)"))
+        }
+    }()
 
     /// Loads open_clip's gzip merges archive and builds the vocabulary as CLIP does: the 256
     /// byte symbols, the same with "</w>", each merge joined (lines 1 ... 48894 at most; line 0 is
     /// a header), then "<start_of_text>" and "<end_of_text>" (open_clip's names, which it also
     /// recognises in text).
     public convenience init(mergesArchive url: URL) throws {
-        let text = try Gzip.decompress(Self.readFile(url))
+        try self.init(mergesText: try Gzip.decompress(Self.readFile(url)), name: url.lastPathComponent)
+    }
+
+    /// The same from the archive's decompressed text; `name` says where it came from in errors.
+    convenience init(mergesText text: [UInt8], name: String) throws {
         let lines = text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        guard lines.count >= 2 else { throw CLIPError.tokenizer("\(url.lastPathComponent) has no merges") }
+        guard lines.count >= 2 else { throw CLIPError.tokenizer("\(name) has no merges") }
         let merges = lines[1..<min(lines.count, Self.archiveMergeCount + 1)].map(Self.splitOnWhitespace)
         guard merges.contains(where: { $0.count == 2 }) else {
-            throw CLIPError.tokenizer("\(url.lastPathComponent) has no merges")
+            throw CLIPError.tokenizer("\(name) has no merges")
         }
         // Python builds dict(zip(vocab, range(len(vocab)))): a repeated token keeps its last id.
         var tokens = ByteLevelAlphabet.bytesInVocabularyOrder.map { ByteLevelAlphabet.symbol(for: $0, endOfWord: false) }
