@@ -7,11 +7,16 @@ enum CheckpointCheck {
     /// The configuration alone (`CLIPConfiguration`): run as soon as it arrives, so a repository that
     /// is not a CLIP (or a variant the engine does not run) is refused before its weights are fetched.
     static func configuration(in folder: URL, plan: CheckpointFilePlan, repository: String) throws -> CLIPConfiguration {
+        let configuration: CLIPConfiguration
         do {
-            return try plan.checkpoint.configuration(in: folder)
+            configuration = try plan.checkpoint.configuration(in: folder)
         } catch {
             throw HubError.notACheckpoint(repository: repository, reason: "\(plan.configFile): \(error)")
         }
+        if plan.usesStandardVocabulary, let reason = CheckpointFolder.standardVocabularyRefusal(for: configuration) {
+            throw HubError.notACheckpoint(repository: repository, reason: "it has no tokenizer files, and \(reason)")
+        }
+        return configuration
     }
 
     /// The complete folder: configuration, tokenizer and the weight files' safetensors headers.

@@ -16,6 +16,8 @@ public struct CheckpointFilePlan: Sendable, Equatable {
     public private(set) var files: [String]
     /// The index of sharded safetensors weights, whose `weight_map` names the shards.
     public let shardIndex: String?
+    /// An open_clip repository without tokenizer files: it is served with CLIP's standard vocabulary.
+    public let usesStandardVocabulary: Bool
 
     static let indexWeights = CheckpointFolder.indexWeights
     /// Read by the tokenizer when present (special tokens), or kept so the folder also serves transformers.
@@ -52,6 +54,8 @@ public struct CheckpointFilePlan: Sendable, Equatable {
             tokenizer = ["vocab.json", "merges.txt"]
         } else if names.contains(bpeArchive) {
             tokenizer = [bpeArchive]
+        } else if layout == .openCLIP {
+            tokenizer = []   // CLIP's standard vocabulary, bundled; CheckpointCheck refuses a configuration it cannot serve
         } else {
             throw HubError.notACheckpoint(
                 repository: repository, reason: "it has no tokenizer files (vocab.json + merges.txt, or \(bpeArchive))")
@@ -63,7 +67,7 @@ public struct CheckpointFilePlan: Sendable, Equatable {
         files += tokenizer
         if let shardIndex { files.append(shardIndex) }
         files += weights
-        return CheckpointFilePlan(checkpoint: folder, files: files, shardIndex: shardIndex)
+        return CheckpointFilePlan(checkpoint: folder, files: files, shardIndex: shardIndex, usesStandardVocabulary: tokenizer.isEmpty)
     }
 
     /// Adds the shards that a downloaded index names, after checking each is a plain safetensors

@@ -71,4 +71,15 @@ struct CheckpointFilePlanTests {
         }
         #expect(noTokenizer?.description.contains("no tokenizer files") == true)
     }
+
+    @Test func openCLIPWithoutTokenizerFilesPlansTheBundledVocabulary() throws {
+        let plan = try CheckpointFilePlan.choose(from: ["open_clip_config.json", "open_clip_model.safetensors", "README.md"],
+                                                 repository: "x/y")
+        #expect(plan.usesStandardVocabulary)
+        #expect(plan.files == ["open_clip_config.json", "open_clip_model.safetensors"])
+        let withArchive = try CheckpointFilePlan.choose(
+            from: ["open_clip_config.json", "open_clip_model.safetensors", "bpe_simple_vocab_16e6.txt.gz"], repository: "x/y")
+        #expect(!withArchive.usesStandardVocabulary)
+        #expect(withArchive.files.contains("bpe_simple_vocab_16e6.txt.gz"))
+    }
 }
