@@ -43,7 +43,7 @@ struct CLIPParityTests {
         return a.flatMap { x in b.map { y in scale * zip(x, y).reduce(0) { $0 + $1.0 * $1.1 } } }
     }
 
-    @Test(arguments: ["hf-tiny-f32", "hf-tiny-sharded", "openclip-tiny-f32", "openclip-tiny-gelu-f32", "hf-tiny-f16", "hf-tiny-bf16"])
+    @Test(arguments: ["hf-tiny-f32", "hf-tiny-sharded", "openclip-tiny-f32", "openclip-tiny-gelu-f32", "hf-tiny-f16", "hf-tiny-bf16", "openclip-standard-vocab-f16"])
     func embeddingsAndLogitsMatchReference(folder: String) throws {
         let model = try CLIPModel(directory: Self.root.appendingPathComponent(folder))
         let reference = try Reference(folder)
@@ -78,7 +78,7 @@ struct CLIPParityTests {
     }
 
     @Test func tokenizerOfTheCheckpointGivesTheReferenceIDs() throws {
-        for folder in ["hf-tiny-f32", "openclip-tiny-gelu-f32"] {
+        for folder in ["hf-tiny-f32", "openclip-tiny-gelu-f32", "openclip-standard-vocab-f16"] {
             let model = try CLIPModel(directory: Self.root.appendingPathComponent(folder))
             let json = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.root.appendingPathComponent("\(folder)/reference.json"))) as! [String: Any]
             let texts = json["texts"] as! [String]
