@@ -47,6 +47,7 @@ struct AppComponents: Sendable {
     let models: ModelRegistry
     let batcher: InferenceBatcher
     let tagger: Tagger
+    let embedder: Embedder
     let tuning: TuningBackend?
     /// Why the datasets and jobs routes are not served, when `tuning` is nil for a reason.
     let tuningUnavailable: APIError?
@@ -58,9 +59,9 @@ struct AppComponents: Sendable {
         self.models = models
         batcher = InferenceBatcher(configuration: configuration.batching, metrics: InferenceMetrics(registry: dependencies.registry),
                                    observer: dependencies.inferenceObserver)
-        tagger = Tagger(registry: models, batcher: batcher, zeroShot: ZeroShotFeatureCache(),
-                        decodeLimits: DecodeLimits(maxEncodedBytes: configuration.limits.maxBodyBytes,
-                                                   maxPixelCount: configuration.limits.maxImagePixels))
+        let decodeLimits = DecodeLimits(maxEncodedBytes: configuration.limits.maxBodyBytes, maxPixelCount: configuration.limits.maxImagePixels)
+        tagger = Tagger(registry: models, batcher: batcher, zeroShot: ZeroShotFeatureCache(), decodeLimits: decodeLimits)
+        embedder = Embedder(registry: models, batcher: batcher, decodeLimits: decodeLimits)
         switch dependencies.tuning {
         case .given(let backend):
             (tuning, tuningUnavailable) = (backend, nil)
@@ -172,6 +173,8 @@ func buildRouter(
     ModelsController(registry: inference.models).register(on: table)
     PromptSetsController(registry: inference.models).register(on: table)
     TagController(tagger: inference.tagger, reader: TagRequestReader(maxImages: configuration.limits.maxImagesPerRequest))
+        .register(on: table)
+    EmbeddingsController(embedder: inference.embedder, reader: EmbeddingsRequestReader(maxImages: configuration.limits.maxImagesPerRequest))
         .register(on: table)
     inference.tuning?.register(on: table)
     OpenAPIController(keysConfigured: configuration.auth.isEnabled).register(on: table)
