@@ -186,6 +186,7 @@ struct OpenAPIDocumentTests {
             try await Self.operationsRoutes(client)
             try await Self.registryRoutes(client)
             try await Self.taggingRoute(client)
+            try await Self.embeddingsRoute(client)
             try await Self.datasetAndJobRoutes(client, raw: raw)
             return client.covered
         }
@@ -255,6 +256,26 @@ struct OpenAPIDocumentTests {
         #expect(try await client.call(.post, "/v1/tag", "/v1/tag?prompt_set=nope", contentType: "image/png", body: png).status == .notFound)
         #expect(try await client.call(.post, "/v1/tag", contentType: "application/json", body: Array("[".utf8)).status == .badRequest)
         #expect(try await client.call(.post, "/v1/tag", contentType: "image/png", body: png, authorized: false).status == .unauthorized)
+    }
+
+    static func embeddingsRoute(_ client: OpenAPIDocumentedClient) async throws {
+        let png = try TagFixtures.image("png_rgb.png")
+        let json = try await client.call(.post, "/v1/embeddings", json: [
+            "input": ["a cat", ["image": Data(png).base64EncodedString()], ["text": "a dog"]], "encoding_format": "base64",
+        ])
+        #expect(json.status == .ok)
+        #expect(json.body?["data"]?.arrayValue?.count == 3)
+        #expect(try await client.call(.post, "/v1/embeddings", json: ["input": "a cat", "normalize": false]).status == .ok)
+        var form = MultipartBody()
+        form.addFile(name: "image", filename: "a.png", type: "image/png", data: png)
+        form.addField(name: "input", value: "a cat")
+        #expect(try await client.call(.post, "/v1/embeddings", contentType: form.contentType, body: form.finished()).status == .ok)
+
+        #expect(try await client.call(.post, "/v1/embeddings", json: ["input": [[1, 2]]]).status == .unprocessableContent)
+        #expect(try await client.call(.post, "/v1/embeddings", json: ["input": "a", "model": "nope"]).status == .notFound)
+        #expect(try await client.call(.post, "/v1/embeddings", contentType: "text/plain", body: Array("a".utf8)).status == .unsupportedMediaType)
+        #expect(try await client.call(.post, "/v1/embeddings", contentType: "application/json", body: Array("[".utf8)).status == .badRequest)
+        #expect(try await client.call(.post, "/v1/embeddings", json: ["input": "a"], authorized: false).status == .unauthorized)
     }
 
     static func datasetAndJobRoutes(_ client: OpenAPIDocumentedClient,

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""The datasets and tuning-jobs API end to end, against a running `tagtune serve`.
+"""The datasets, tuning-jobs and embeddings API end to end, against a running `tagtune serve`.
 
-Uploads a small dataset zip (fixture photos, made-up labels), starts a tuning job on the tiny
+Embeds texts and images (checking an open_clip folder without tokenizer files against its PyTorch
+reference), uploads a small dataset zip (fixture photos, made-up labels), starts a tuning job on the tiny
 fixture encoder, polls it to `succeeded`, reads its events, cancels a second job, and checks that
 bad inputs get the right status in the error shape: a zip with a `../` path (422), an unknown
 dataset (404), an unknown hyper-parameter (422), cancelling a finished job (409).
@@ -11,8 +12,11 @@ Standard library only (urllib, zipfile), so it runs wherever Python 3 does:
     python3 scripts/e2e/api_flow.py --base-url http://127.0.0.1:8080 --model hf-tiny-f32
 """
 import argparse
+import base64
 import io
 import json
+import math
+import struct
 import sys
 import time
 import urllib.error
@@ -78,6 +82,51 @@ class Checks:
         return condition
 
 
+def read_safetensors(path, name):
+    """One float32 tensor of a safetensors file, as rows (standard library only)."""
+    data = path.read_bytes()
+    size = struct.unpack("<Q", data[:8])[0]
+    info = json.loads(data[8:8 + size])[name]
+    assert info["dtype"] == "F32", info
+    start, end = info["data_offsets"]
+    values = struct.unpack(f"<{(end - start) // 4}f", data[8 + size + start:8 + size + end])
+    width = info["shape"][-1]
+    return [list(values[i:i + width]) for i in range(0, len(values), width)]
+
+
+def embeddings_flow(client, check, model, fixtures):
+    """POST /v1/embeddings: texts and images in order, unit length, base64 equal to floats, an open_clip
+    folder without tokenizer files equal to PyTorch's embeddings, and a refused body."""
+    png = base64.b64encode((fixtures / "png_rgb.png").read_bytes()).decode()
+    inputs = ["a photo of a forklift", {"image": png}, {"text": "a pallet"}]
+    status, body = client.json("POST", "/v1/embeddings", {"model": model, "input": inputs})
+    data = body.get("data", [])
+    check.expect(status == 200 and body.get("object") == "list" and [d.get("index") for d in data] == [0, 1, 2],
+                 "embed two texts and an image → 200, in input order", f"{status} {body}"[:300])
+    norms = [math.sqrt(sum(v * v for v in d["embedding"])) for d in data]
+    check.expect(norms and all(abs(n - 1) < 1e-4 for n in norms), "unit-length vectors", norms)
+    check.expect(body.get("usage", {}).get("images") == 1 and body.get("usage", {}).get("prompt_tokens", 0) > 0, "usage counts", body.get("usage"))
+    status, packed = client.json("POST", "/v1/embeddings", {"model": model, "input": inputs, "encoding_format": "base64"})
+    raw = [base64.b64decode(d["embedding"]) for d in packed.get("data", []) if isinstance(d.get("embedding"), str)]
+    unpacked = [list(struct.unpack(f"<{len(b) // 4}f", b)) for b in raw]
+    # JSON floats carry float32 values exactly once read back as float32.
+    floats = [[struct.unpack("<f", struct.pack("<f", v))[0] for v in d["embedding"]] for d in data]
+    check.expect(status == 200 and unpacked == floats, "base64 encoding gives the same float32 values", status)
+    status, body = client.json("POST", "/v1/embeddings", {"model": model, "input": [[49406, 320, 49407]]})
+    check.expect(status == 422 and body.get("error", {}).get("param") == "input[0]", "token ids → 422 naming the input", f"{status} {body}")
+
+    folder = REPOSITORY / "Tests/Fixtures/clip/openclip-standard-vocab-f16"
+    texts = json.loads((folder / "reference.json").read_text())["texts"]
+    expected = read_safetensors(folder / "reference.safetensors", "text.embeds")
+    status, body = client.json("POST", "/v1/embeddings", {"model": folder.name, "input": texts, "normalize": False})
+    got = [d["embedding"] for d in body.get("data", [])]
+    scale = max(abs(v) for row in expected for v in row)
+    error = max((abs(a - b) for g, e in zip(got, expected) for a, b in zip(g, e)), default=math.inf) / scale
+    check.expect(status == 200 and len(got) == len(texts) and error < 1e-4,
+                 f"open_clip folder without tokenizer files: {len(texts)} texts equal PyTorch's (relative error {error:.1e})",
+                 f"{status} {str(body)[:300]}")
+
+
 def wait_for(client, job_id, done, timeout):
     deadline = time.monotonic() + timeout
     while True:
@@ -107,6 +156,8 @@ def main():
     status, body = client.request("GET", "/healthz")
     if status != 200:
         sys.exit(f"no server answering at {args.base_url}: {status} {body}")
+
+    embeddings_flow(client, check, args.model, args.fixtures)
 
     # Upload.
     status, dataset = client.request("POST", "/v1/datasets?name=e2e", make_zip(args.fixtures), "application/zip")

@@ -32,6 +32,10 @@ enum OpenAPIJSON {
       "description": "Labels for images."
     },
     {
+      "name": "embeddings",
+      "description": "Vectors of texts and images in the model's shared space, for search and de-duplication."
+    },
+    {
       "name": "datasets",
       "description": "Uploaded training datasets."
     },
@@ -600,6 +604,112 @@ enum OpenAPIJSON {
           },
           "409": {
             "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "422": {
+            "$ref": "#/components/responses/UnprocessableContent"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      }
+    },
+    "/v1/embeddings": {
+      "post": {
+        "operationId": "createEmbeddings",
+        "tags": [
+          "embeddings"
+        ],
+        "summary": "Embed texts and images with one model.",
+        "description": "OpenAI's embeddings shape. Texts go through the text tower (cut to the model's 77-token context, as open_clip does), images through the vision tower in the same batches as tagging; both land in one space, so a text finds images and an image finds its near-duplicates. Vectors are unit length unless `normalize` is false. 404: unknown model. 413: more than `limits.max_images_per_request` images, more than 256 texts, too many pixels, or the body is too large. 415: a content type other than JSON or multipart, or an image that is not JPEG or PNG. 422: a wrong field, token ids, bad base64, a broken image (`param` names the input). 429 (`queue_full`) beyond `batching.max_queue`. 503 (`no_default`) when no model is named and there is no default.",
+        "requestBody": {
+          "required": true,
+          "description": "JSON, or multipart/form-data whose parts are embedded in their order: every part with a filename or an image Content-Type is an image, every `input` field a text; the other fields are options.",
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/EmbeddingsRequest"
+              }
+            },
+            "multipart/form-data": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "input": {
+                    "type": "array",
+                    "items": {
+                      "type": "string",
+                      "maxLength": 10000
+                    },
+                    "description": "Texts, one field each."
+                  },
+                  "image": {
+                    "type": "array",
+                    "items": {
+                      "type": "string",
+                      "contentMediaType": "image/*"
+                    },
+                    "description": "Images: any part with a filename (JPEG or PNG)."
+                  },
+                  "model": {
+                    "type": "string",
+                    "minLength": 1,
+                    "pattern": "\\S"
+                  },
+                  "encoding_format": {
+                    "type": "string",
+                    "enum": [
+                      "float",
+                      "base64"
+                    ]
+                  },
+                  "normalize": {
+                    "type": "boolean"
+                  },
+                  "user": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One vector per input, in input order.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/EmbeddingList"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
           },
           "413": {
             "$ref": "#/components/responses/ContentTooLarge"
@@ -2192,6 +2302,171 @@ enum OpenAPIJSON {
           "results",
           "timings"
         ]
+      },
+      "EmbeddingsRequest": {
+        "type": "object",
+        "description": "Texts and images to embed, with one model.",
+        "properties": {
+          "input": {
+            "description": "One text, or a list of inputs: each a text, `{\"text\": …}` or `{\"image\": base64 or a data: URL}`. Token ids are not accepted.",
+            "oneOf": [
+              {
+                "type": "string",
+                "maxLength": 10000
+              },
+              {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                  "oneOf": [
+                    {
+                      "type": "string",
+                      "maxLength": 10000
+                    },
+                    {
+                      "type": "object",
+                      "properties": {
+                        "text": {
+                          "type": "string",
+                          "maxLength": 10000
+                        }
+                      },
+                      "required": [
+                        "text"
+                      ],
+                      "additionalProperties": false
+                    },
+                    {
+                      "type": "object",
+                      "properties": {
+                        "image": {
+                          "type": "string",
+                          "minLength": 1,
+                          "description": "The image's bytes (JPEG or PNG), base64; a `data:` URL is accepted."
+                        }
+                      },
+                      "required": [
+                        "image"
+                      ],
+                      "additionalProperties": false
+                    }
+                  ]
+                }
+              }
+            ]
+          },
+          "model": {
+            "type": "string",
+            "minLength": 1,
+            "pattern": "\\S",
+            "description": "Model to encode with (default: `models.default`)."
+          },
+          "encoding_format": {
+            "type": "string",
+            "enum": [
+              "float",
+              "base64"
+            ],
+            "default": "float",
+            "description": "`base64`: each vector's float32 values, little-endian, in base64."
+          },
+          "normalize": {
+            "type": "boolean",
+            "default": true,
+            "description": "Unit-length vectors (for cosine similarity); false gives the raw projections."
+          },
+          "user": {
+            "type": "string",
+            "description": "Accepted for OpenAI compatibility, not used."
+          }
+        },
+        "required": [
+          "input"
+        ],
+        "additionalProperties": false
+      },
+      "EmbeddingList": {
+        "type": "object",
+        "properties": {
+          "object": {
+            "const": "list"
+          },
+          "data": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "properties": {
+                "object": {
+                  "const": "embedding"
+                },
+                "index": {
+                  "type": "integer",
+                  "minimum": 0
+                },
+                "embedding": {
+                  "oneOf": [
+                    {
+                      "type": "array",
+                      "items": {
+                        "type": "number"
+                      }
+                    },
+                    {
+                      "type": "string",
+                      "description": "base64 of float32, little-endian"
+                    }
+                  ]
+                }
+              },
+              "required": [
+                "object",
+                "index",
+                "embedding"
+              ],
+              "additionalProperties": false
+            }
+          },
+          "model": {
+            "type": "string"
+          },
+          "weights_sha256": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{64}$",
+            "description": "Digest of the weights the vectors came from: vectors of other weights are not comparable."
+          },
+          "usage": {
+            "type": "object",
+            "properties": {
+              "prompt_tokens": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Text tokens read, start and end tokens included."
+              },
+              "total_tokens": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "images": {
+                "type": "integer",
+                "minimum": 0
+              }
+            },
+            "required": [
+              "prompt_tokens",
+              "total_tokens",
+              "images"
+            ],
+            "additionalProperties": false
+          }
+        },
+        "required": [
+          "object",
+          "data",
+          "model",
+          "weights_sha256",
+          "usage"
+        ],
+        "additionalProperties": false
       },
       "Dataset": {
         "type": "object",
