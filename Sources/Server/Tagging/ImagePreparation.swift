@@ -16,22 +16,20 @@ struct PreparedImage: Sendable {
 /// each with the decoder's own message and the image as `param`.
 enum ImagePreparation {
     static func prepare(_ images: [UploadedImage], for encoder: LoadedEncoder, limits: DecodeLimits) async throws -> [PreparedImage] {
-        let preprocess = encoder.model.preprocess   // its crop matches the model: CLIPModel checks at load
-        let options = DecodeOptions(limits: limits)
-        return try await OffloadedWork.run {
-            try images.map { image in
-                let start = ContinuousClock.now
-                let decoded: RGBImage
-                do {
-                    decoded = try ImageDecoder.decode(image.bytes, options: options)
-                } catch let error as ImagingError {
-                    throw apiError(error, image: image)
-                }
-                let pixels = preprocess.apply(decoded)
-                return PreparedImage(pixels: pixels, width: decoded.width, height: decoded.height,
-                                     decodeDuration: ContinuousClock.now - start)
-            }
+        return try await OffloadedWork.run { try images.map { try prepareNow($0, for: encoder, limits: limits) } }
+    }
+
+    /// One image, on the calling thread (blocking): for callers already off the cooperative pool.
+    static func prepareNow(_ image: UploadedImage, for encoder: LoadedEncoder, limits: DecodeLimits) throws -> PreparedImage {
+        let start = ContinuousClock.now
+        let decoded: RGBImage
+        do {
+            decoded = try ImageDecoder.decode(image.bytes, options: DecodeOptions(limits: limits))
+        } catch let error as ImagingError {
+            throw apiError(error, image: image)
         }
+        let pixels = encoder.model.preprocess.apply(decoded)   // its crop matches the model: CLIPModel checks at load
+        return PreparedImage(pixels: pixels, width: decoded.width, height: decoded.height, decodeDuration: ContinuousClock.now - start)
     }
 
     static func apiError(_ error: ImagingError, image: UploadedImage) -> APIError {

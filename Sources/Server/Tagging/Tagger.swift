@@ -1,6 +1,7 @@
 import CLIP
 import Compute
 import Imaging
+import Tuning
 
 /// Tags the images of one request: finds the prompt set (or zero-shot classes) and its
 /// encoder, decodes and preprocesses the images, has the batcher encode them with other
@@ -13,23 +14,57 @@ struct Tagger: Sendable {
 
     func tag(_ input: TagInput) async throws -> TagResponse {
         let start = ContinuousClock.now
-        let options = input.options
         if input.images.count > batcher.configuration.maxQueue {
             throw APIError(.contentTooLarge, code: "too_many_images",
                            message: "\(input.images.count) images can never fit the encoder queue (batching.max_queue = \(batcher.configuration.maxQueue))",
                            param: "images")
         }
-        if let classes = options.classes {
-            let encoder = try await registry.encoder(named: try await modelName(options))
-            let prepared = try await ImagePreparation.prepare(input.images, for: encoder, limits: decodeLimits)
-            let classFeatures = try await zeroShotFeatures(classes: classes, encoder: encoder)
-            let encoded = try await batcher.encode(prepared.map(\.pixels), with: encoder)
-            let labels = try ZeroShotClassifier(classNames: classes, classFeatures: classFeatures, logitScale: encoder.model.logitScale)
-                .labels(imageFeatures: encoded.flatMap(\.features), threshold: options.threshold, topK: options.topK)
-            return response(encoder: encoder, promptSet: nil, input: input, prepared: prepared, encoded: encoded,
-                            labels: labels, start: start)
+        let plan = try await plan(input.options)
+        let prepared = try await ImagePreparation.prepare(input.images, for: plan.encoder, limits: decodeLimits)
+        let encoded = try await batcher.encode(prepared.map(\.pixels), with: plan.encoder)
+        let labels = plan.labels(encoded.flatMap(\.features), options: input.options)
+        return response(encoder: plan.encoder, promptSet: plan.promptSet, input: input, prepared: prepared, encoded: encoded,
+                        labels: labels, start: start)
+    }
+
+    /// What scores the images of a request (or of a batch job): the encoder and either a prompt set
+    /// or zero-shot classes, resolved and checked before any image is decoded.
+    struct Plan: Sendable {
+        let encoder: LoadedEncoder
+        /// The prompt set's id; nil for zero-shot.
+        let promptSet: String?
+        let scorer: Scorer
+        enum Scorer: Sendable {
+            case promptSet(PromptSet)
+            case zeroShot(ZeroShotClassifier)
         }
 
+        /// Labels per image of `features` (rows of the encoder's projection).
+        func labels(_ features: [Float], options: TagOptions) -> [[ImageLabel]] {
+            switch scorer {
+            case .promptSet(let set):
+                set.labels(imageFeatures: features, logitScale: encoder.model.logitScale, threshold: options.threshold, topK: options.topK)
+            case .zeroShot(let classifier):
+                classifier.labels(imageFeatures: features, threshold: options.threshold, topK: options.topK)
+            }
+        }
+
+        /// The classes scored, in the prompt set's (or the request's) order.
+        var classNames: [String] {
+            switch scorer {
+            case .promptSet(let set): set.manifest.classes
+            case .zeroShot(let classifier): classifier.classNames
+            }
+        }
+    }
+
+    func plan(_ options: TagOptions) async throws -> Plan {
+        if let classes = options.classes {
+            let encoder = try await registry.encoder(named: try await modelName(options))
+            let classFeatures = try await zeroShotFeatures(classes: classes, encoder: encoder)
+            let classifier = try ZeroShotClassifier(classNames: classes, classFeatures: classFeatures, logitScale: encoder.model.logitScale)
+            return Plan(encoder: encoder, promptSet: nil, scorer: .zeroShot(classifier))
+        }
         let promptSet: LoadedPromptSet
         if let id = options.promptSet {
             promptSet = try await registry.promptSet(id: id)
@@ -49,12 +84,7 @@ struct Tagger: Sendable {
                 model: model, modelDigest: try await registry.weightsDigest(ofModel: model))
         }
         let encoder = try await registry.encoder(named: promptSet.encoderName)
-        let prepared = try await ImagePreparation.prepare(input.images, for: encoder, limits: decodeLimits)
-        let encoded = try await batcher.encode(prepared.map(\.pixels), with: encoder)
-        let labels = promptSet.promptSet.labels(imageFeatures: encoded.flatMap(\.features), logitScale: encoder.model.logitScale,
-                                                threshold: options.threshold, topK: options.topK)
-        return response(encoder: encoder, promptSet: promptSet.id, input: input, prepared: prepared, encoded: encoded,
-                        labels: labels, start: start)
+        return Plan(encoder: encoder, promptSet: promptSet.id, scorer: .promptSet(promptSet.promptSet))
     }
 
     /// The model the request names, else the default one.
