@@ -25,7 +25,8 @@ final class ZipDatasetArchive: Sendable {
     }
 
     /// Opens and checks `url`; nil (with the reasons in `problems`) when the archive is refused.
-    static func open(_ url: URL, limits: ZipLimits,
+    /// `findsManifest` false: the archive's top is the root (a zip of images, no manifest).
+    static func open(_ url: URL, limits: ZipLimits, findsManifest: Bool = true,
                      problems: inout DatasetProblemCollector) -> ZipDatasetArchive? {
         let name = url.lastPathComponent
         let archive: Archive
@@ -87,7 +88,7 @@ final class ZipDatasetArchive: Sendable {
             refuse(nil, "overall compression ratio \(ratioText(totalUncompressed, totalCompressed)) is above the "
                    + "limit \(limits.maximumCompressionRatio) (zip bomb?)")
         }
-        guard let root = findRoot(Array(entries.keys), archiveName: name, problems: &problems) else { return nil }
+        guard let root = findsManifest ? findRoot(Array(entries.keys), archiveName: name, problems: &problems) : "" else { return nil }
         if refused { return nil }
         return ZipDatasetArchive(url: url, root: root, state: State(archive: archive, entries: entries))
     }
@@ -119,6 +120,12 @@ final class ZipDatasetArchive: Sendable {
 
     private static func ratioText(_ inflated: UInt64, _ deflated: UInt64) -> String {
         deflated == 0 ? "infinite" : String(Int((Double(inflated) / Double(deflated)).rounded()))
+    }
+
+    /// Every file's path relative to the root, sorted.
+    var paths: [String] {
+        let root = self.root
+        return state.withLock { $0.entries.keys.filter { $0.hasPrefix(root) }.map { String($0.dropFirst(root.count)) }.sorted() }
     }
 
     /// Declared inflated size of the file at `path` (relative to the dataset root), nil when absent.
