@@ -81,6 +81,7 @@ struct AppComponents: Sendable {
                 (tuning, tuningUnavailable) = (nil, OutOfSpace.apiError)
             }
         }
+        tuning?.tagging.connect(tagger)
     }
 }
 

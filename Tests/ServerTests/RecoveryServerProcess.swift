@@ -24,7 +24,7 @@ final class RecoveryServerProcess: @unchecked Sendable {
     let base: URL
 
     /// Starts `tagtune serve` over `folder` (data, models and prompt-sets inside it) and waits until it answers.
-    init(folder: URL) async throws {
+    init(folder: URL, arguments: [String] = []) async throws {
         port = try Self.freePort()
         base = URL(string: "http://127.0.0.1:\(port)")!
         process.executableURL = Self.binary
@@ -33,7 +33,7 @@ final class RecoveryServerProcess: @unchecked Sendable {
             "--data-dir", folder.appendingPathComponent("data").path,
             "--set", "models.dir=\(folder.appendingPathComponent("models").path)",
             "--set", "prompt_sets.dir=\(folder.appendingPathComponent("prompt-sets").path)",
-        ]
+        ] + arguments
         process.currentDirectoryURL = DatasetFixtures.repository
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TAGTUNE_") }
         let log = folder.appendingPathComponent("server-\(port).log")
@@ -113,12 +113,13 @@ final class RecoveryServerProcess: @unchecked Sendable {
         try await request(method, path, body: try JSONSerialization.data(withJSONObject: object), contentType: "application/json")
     }
 
-    /// Polls a job until `done` holds.
-    func waitForJob(_ id: String, until done: ([String: Any]) -> Bool = { ["succeeded", "failed", "cancelled"].contains($0["status"] as? String) })
+    /// Polls a job (or, with `collection` "batches", a batch) until `done` holds.
+    func waitForJob(_ id: String, collection: String = "tuning/jobs",
+                    until done: ([String: Any]) -> Bool = { ["succeeded", "failed", "cancelled"].contains($0["status"] as? String) })
         async throws -> [String: Any] {
         let deadline = ContinuousClock.now + .seconds(300)
         while true {
-            let (status, job) = try await request("GET", "/v1/tuning/jobs/\(id)")
+            let (status, job) = try await request("GET", "/v1/\(collection)/\(id)")
             try #require(status == 200, "\(job)")
             if done(job) { return job }
             try #require(ContinuousClock.now < deadline, "job \(id) is stuck: \(job)")
@@ -126,12 +127,12 @@ final class RecoveryServerProcess: @unchecked Sendable {
         }
     }
 
-    /// Every event of a job, newest first, following the `after` cursor page by page.
-    func allEvents(of id: String) async throws -> [[String: Any]] {
+    /// Every event of a job (or batch), newest first, following the `after` cursor page by page.
+    func allEvents(of id: String, collection: String = "tuning/jobs") async throws -> [[String: Any]] {
         var events: [[String: Any]] = []
         var after = ""
         while true {
-            let (status, page) = try await request("GET", "/v1/tuning/jobs/\(id)/events?limit=100" + (after.isEmpty ? "" : "&after=\(after)"))
+            let (status, page) = try await request("GET", "/v1/\(collection)/\(id)/events?limit=100" + (after.isEmpty ? "" : "&after=\(after)"))
             try #require(status == 200, "\(page)")
             let data = page["data"] as? [[String: Any]] ?? []
             events += data

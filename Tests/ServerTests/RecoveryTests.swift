@@ -88,6 +88,63 @@ struct RecoveryTests {
         #expect(restarted.stop() == 0, "SIGTERM shuts down cleanly")
     }
 
+    /// A batch killed mid-way (SIGKILL, no shutdown code) goes on after a restart from the rows it
+    /// had written: its results equal those of a batch never interrupted, each image once, none lost.
+    @Test func killedServerFinishesTheBatchWithoutRepeatsOrGaps() async throws {
+        let folder = try TemporaryFolder()
+        _ = try DatasetFixtures.configuration(in: folder.url)
+        // One image per encoder call: results are then bit-identical whatever else runs.
+        let arguments = ["--set", "batching.max_batch_size=1"]
+        var server: RecoveryServerProcess? = try await RecoveryServerProcess(folder: folder.url, arguments: arguments)
+        let count = 48
+        let (uploaded, dataset) = try await server!.request("POST", "/v1/datasets", body: try DatasetFixtures.zip(try DatasetFixtures.datasetFiles(count: count)),
+                                                           contentType: "application/zip")
+        #expect(uploaded == 201, "\(dataset)")
+        let request: [String: Any] = ["dataset": try #require(dataset["id"] as? String), "classes": ["cat", "dog", "traffic light"], "model": "tiny"]
+        func rows(_ id: String) throws -> [[String: Any]] {
+            let text = try String(contentsOf: folder.url.appendingPathComponent("data/batches/\(id)/results.jsonl"), encoding: .utf8)
+            return try text.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        }
+
+        // The reference: the same batch, never interrupted.
+        let (_, first) = try await server!.json("POST", "/v1/batches", request)
+        let firstID = try #require(first["id"] as? String)
+        #expect(try await server!.waitForJob(firstID, collection: "batches")["status"] as? String == "succeeded")
+        let reference = try rows(firstID)
+
+        // Killed once some rows, not all, are on disk (the frozen-process windows of the job test).
+        let (_, second) = try await server!.json("POST", "/v1/batches", request)
+        let secondID = try #require(second["id"] as? String)
+        let partial = folder.url.appendingPathComponent("data/batches/\(secondID)/results.partial.jsonl")
+        let deadline = ContinuousClock.now + .seconds(120)
+        var writtenAtKill = 0
+        server!.pause()
+        while writtenAtKill == 0 {
+            let lines = ((try? String(contentsOf: partial, encoding: .utf8)) ?? "").filter { $0 == "\n" }.count
+            if lines > 0 {
+                try #require(lines < count, "the batch finished before it could be killed")
+                writtenAtKill = lines
+                server!.killHard()
+            } else {
+                try #require(ContinuousClock.now < deadline, "no row of batch \(secondID) appeared")
+                server!.resume()
+                usleep(200)
+                server!.pause()
+            }
+        }
+        server = nil
+
+        let restarted = try await RecoveryServerProcess(folder: folder.url, arguments: arguments)
+        let resumed = try await restarted.waitForJob(secondID, collection: "batches")
+        #expect(resumed["status"] as? String == "succeeded", "\(resumed)")
+        let messages = try await restarted.allEvents(of: secondID, collection: "batches").compactMap { $0["message"] as? String }
+        #expect(messages.contains("resumed after the \(writtenAtKill) images already written"), "\(messages)")
+        let results = try rows(secondID)
+        #expect(results.map { $0["index"] as? Int } == Array(0..<count), "every image once, in order")
+        #expect(NSArray(array: results).isEqual(to: reference), "the same rows as the batch never interrupted")
+        #expect(restarted.stop() == 0)
+    }
+
     /// Every file of a folder, by name.
     static func files(in folder: URL) throws -> [String: Data] {
         var files: [String: Data] = [:]

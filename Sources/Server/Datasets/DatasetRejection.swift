@@ -6,6 +6,8 @@ import Tuning
 /// field (or file), plus `problems` listing every problem with its file, line and field.
 struct DatasetRejection {
     let error: DatasetValidationError
+    /// `invalid_dataset`; a batch's zip of images is `invalid_archive`.
+    var code = "invalid_dataset"
 
     private struct Body: Encodable {
         /// The API's error shape (`APIError`'s, with its explicit null `param`) and the problems.
@@ -27,7 +29,7 @@ struct DatasetRejection {
 
     func response() throws -> Response {
         let first = error.problems.first
-        let shape = APIError.Body.Detail(message: error.description, type: "invalid_request_error", code: "invalid_dataset",
+        let shape = APIError.Body.Detail(message: error.description, type: "invalid_request_error", code: code,
                                          param: first?.field ?? first?.file)
         let body = Body(error: .init(shape: shape, problems: error.problems, totalProblems: error.totalProblemCount))
         let encoder = JSONEncoder()

@@ -15,18 +15,32 @@ enum JobRecovery {
                     $0.finishedAt = unixNow()
                     $0.etaSeconds = nil
                 }
-                try? FileManager.default.removeItem(at: folder)
+                try? FileManager.default.removeItem(at: job.kind == .batch ? layout.batch(job.id) : folder)
                 continue
             }
-            let checkpoint = try? JobCheckpoint.load(from: folder, jobID: job.id)
-            let plan = checkpoint.map { "resumes from the checkpoint of epoch \($0.state.epochsDone)/\(job.epochs)" }
-                ?? "starts again (no epoch had finished)"
+            let plan: String
+            switch job.kind {
+            case .tuning:
+                let checkpoint = try? JobCheckpoint.load(from: folder, jobID: job.id)
+                plan = checkpoint.map { "resumes from the checkpoint of epoch \($0.state.epochsDone)/\(job.epochs)" }
+                    ?? "starts again (no epoch had finished)"
+            case .batch:
+                plan = "goes on after the images whose results were written"
+            }
             try database.updateJob(job.id, events: [.message(
                 "the server restarted while the job was \(job.status.rawValue); queued again, it \(plan)", level: .warn)]) {
                 $0.status = .queued
                 $0.etaSeconds = nil
             }
             logger.warning("job re-queued after a restart", metadata: ["job": .string(job.id), "plan": .string(plan)])
+        }
+    }
+
+    /// Batch folders without a job row (a crash between receiving a zip and recording the batch) go.
+    static func removeOrphanBatchFolders(database: TuningDatabase, layout: DataLayout) throws {
+        let known = try database.pool.read { try String.fetchSet($0, sql: "SELECT id FROM job WHERE kind = 'batch'") }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.batches.path)) ?? [] where !known.contains(name) {
+            try FileManager.default.removeItem(at: layout.batches.appendingPathComponent(name))
         }
     }
 }

@@ -1,12 +1,13 @@
 import Logging
 import ServiceLifecycle
 
-/// The background service that runs queued jobs in the order they were created, `concurrency`
-/// at a time. On graceful shutdown (SIGTERM/SIGINT) a running job stops at its next step and is
+/// The background service that runs queued jobs (tuning and batch tagging) in the order they were
+/// created, `concurrency` at a time. On graceful shutdown (SIGTERM/SIGINT) a running job stops at its next step and is
 /// queued again, to resume from its last checkpoint at the next start.
 public struct JobWorker: Service {
     let database: TuningDatabase
     let runner: JobRunner
+    let batches: BatchRunner
     let signal: JobQueueSignal
     let concurrency: Int
     let logger: Logger
@@ -20,6 +21,7 @@ public struct JobWorker: Service {
             }
         } onGracefulShutdown: {
             runner.beginShutdown()
+            batches.beginShutdown()
             signal.close()
         }
     }
@@ -31,7 +33,10 @@ public struct JobWorker: Service {
             do {
                 let database = self.database
                 if let job = try await OffloadedWork.run({ try database.claimNextQueuedJob() }) {
-                    await runner.run(job)
+                    switch job.kind {
+                    case .tuning: await runner.run(job)
+                    case .batch: await batches.run(job)
+                    }
                     continue
                 }
             } catch {

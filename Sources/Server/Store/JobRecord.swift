@@ -17,7 +17,14 @@ public enum JobStatus: String, Codable, Sendable, CaseIterable, DatabaseValueCon
     static let unfinished: [JobStatus] = [.validatingFiles, .queued, .running]
 }
 
-/// A row of `job`: one tuning job, its state, progress and outcome.
+/// What a job does: tune a prompt set, or tag every image of a dataset or an uploaded zip.
+enum JobKind: String, Codable, Sendable, DatabaseValueConvertible {
+    case tuning
+    case batch
+}
+
+/// A row of `job`: one tuning or batch job, its state, progress and outcome. A batch's progress
+/// is in `step`/`steps` (images written / in all) and its settings in `options`.
 struct JobRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
     static let databaseTableName = "job"
 
@@ -48,9 +55,12 @@ struct JobRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
     var errorMessage: String?
     var errorParam: String?
     var cancelRequested: Bool = false
+    var kind: JobKind = .tuning
+    /// `BatchOptions` as JSON (batch jobs).
+    var options: String?
 
     enum CodingKeys: String, CodingKey {
-        case seq, id, status, model, method, hyperparameters, seed, suffix, epoch, epochs, step, steps, metrics
+        case seq, id, status, model, method, hyperparameters, seed, suffix, epoch, epochs, step, steps, metrics, kind, options
         case createdAt = "created_at"
         case startedAt = "started_at"
         case finishedAt = "finished_at"

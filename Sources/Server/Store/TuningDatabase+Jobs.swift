@@ -38,17 +38,22 @@ extension TuningDatabase {
         try await pool.read { try JobRecord.filter(Column("id") == id).fetchOne($0) }
     }
 
-    /// Jobs newest first, those created before `after`; nil when `after` names no job.
-    func jobs(after: String?, limit: Int) async throws -> Page<JobRecord>? {
+    /// A job of one kind (a batch id never answers as a tuning job, nor the reverse).
+    func job(_ id: String, kind: JobKind) async throws -> JobRecord? {
+        try await job(id).flatMap { $0.kind == kind ? $0 : nil }
+    }
+
+    /// Jobs of `kind` newest first, those created before `after`; nil when `after` names no such job.
+    func jobs(after: String?, limit: Int, kind: JobKind = .tuning) async throws -> Page<JobRecord>? {
         try await pool.read { db in
             var bound = Int64.max
             if let after {
-                guard let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM job WHERE id = ?", arguments: [after])
+                guard let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM job WHERE id = ? AND kind = ?", arguments: [after, kind])
                 else { return nil }
                 bound = seq
             }
             let rows = try JobRecord.fetchAll(
-                db, sql: "SELECT * FROM job WHERE seq < ? ORDER BY seq DESC LIMIT ?", arguments: [bound, limit + 1])
+                db, sql: "SELECT * FROM job WHERE kind = ? AND seq < ? ORDER BY seq DESC LIMIT ?", arguments: [kind, bound, limit + 1])
             return Page(fetched: rows, limit: limit)
         }
     }
@@ -136,10 +141,10 @@ extension TuningDatabase {
         }
     }
 
-    /// Jobs in each status, every status present (zero when none).
+    /// Tuning jobs in each status, every status present (zero when none): the `tagtune_tuning_jobs` gauge.
     private static func jobCountsByStatus(_ db: Database) throws -> [JobStatus: Int] {
         var counts = Dictionary(uniqueKeysWithValues: JobStatus.allCases.map { ($0, 0) })
-        for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM job GROUP BY status") {
+        for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM job WHERE kind = 'tuning' GROUP BY status") {
             if let status = JobStatus(rawValue: row["status"]) { counts[status] = row["n"] }
         }
         return counts

@@ -92,6 +92,14 @@ public final class TuningDatabase: Sendable {
         migrator.registerMigration("v2: no prompt_set table") { db in
             try db.drop(table: "prompt_set")
         }
+        // Batch tagging jobs share the job table, its queue, events and recovery with tuning jobs.
+        migrator.registerMigration("v3: job kinds (tuning, batch) and batch options") { db in
+            try db.alter(table: "job") { t in
+                t.add(column: "kind", .text).notNull().defaults(to: JobKind.tuning.rawValue)
+                t.add(column: "options", .text)              // BatchOptions as JSON, batch jobs only
+            }
+            try db.create(index: "job_by_kind", on: "job", columns: ["kind", "seq"])
+        }
         return migrator
     }
 }
