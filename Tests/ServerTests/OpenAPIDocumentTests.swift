@@ -188,6 +188,7 @@ struct OpenAPIDocumentTests {
             try await Self.taggingRoute(client)
             try await Self.embeddingsRoute(client)
             try await Self.datasetAndJobRoutes(client, raw: raw)
+            try await Self.batchRoutes(client, raw: raw)
             return client.covered
         }
         for operation in try Self.operations(document) {
@@ -276,6 +277,48 @@ struct OpenAPIDocumentTests {
         #expect(try await client.call(.post, "/v1/embeddings", contentType: "text/plain", body: Array("a".utf8)).status == .unsupportedMediaType)
         #expect(try await client.call(.post, "/v1/embeddings", contentType: "application/json", body: Array("[".utf8)).status == .badRequest)
         #expect(try await client.call(.post, "/v1/embeddings", json: ["input": "a"], authorized: false).status == .unauthorized)
+    }
+
+    static func batchRoutes(_ client: OpenAPIDocumentedClient, raw: any TestClientProtocol) async throws {
+        let upload = try await client.call(.post, "/v1/datasets", contentType: "application/zip",
+                                           body: [UInt8](try DatasetFixtures.zip(try DatasetFixtures.datasetFiles(count: 4))))
+        let dataset = try #require(upload.body?["id"]?.stringValue)
+        let batches = "/v1/batches", batch = "/v1/batches/{id}"
+        let fromDataset = try await client.call(.post, batches, json: ["dataset": dataset, "classes": ["cat", "dog"], "top_k": 1])
+        #expect(fromDataset.status == .created)
+        let zip = [UInt8](try DatasetFixtures.zip([("a.png", try DatasetFixtures.image("png_rgb.png")), ("b.png", Data([1, 2, 3]))]))
+        let fromZip = try await client.call(.post, batches, "\(batches)?prompt_set=shapes", contentType: "application/zip", body: zip)
+        #expect(fromZip.status == .created)
+        let id = try #require(fromDataset.body?["id"]?.stringValue), zipID = try #require(fromZip.body?["id"]?.stringValue)
+        #expect(try await client.call(.post, batches, json: ["dataset": "ds-nope"]).status == .notFound)
+        #expect(try await client.call(.post, batches, json: ["dataset": dataset, "colour": "red"]).status == .unprocessableContent)
+        #expect(try await client.call(.post, batches, contentType: "application/zip", body: Array("no zip".utf8)).status == .unprocessableContent)
+        #expect(try await client.call(.post, batches, json: ["dataset": dataset], authorized: false).status == .unauthorized)
+
+        _ = try await raw.waitForBatch(id)
+        let finished = try await raw.waitForBatch(zipID)
+        #expect(finished["image_counts"] as? [String: Int] == ["total": 2, "completed": 1, "failed": 1])
+        #expect(try await client.call(.get, batch, "\(batches)/\(zipID)").body?["results"]?["csv"] != nil)
+        #expect(try await client.call(.get, batches, "\(batches)?limit=1").status == .ok)
+        #expect(try await client.call(.get, batch, "\(batches)/batch-nope").status == .notFound)
+        let events = try await client.call(.get, "/v1/batches/{id}/events", "\(batches)/\(id)/events")
+        #expect(events.status == .ok && events.body?["data"]?.arrayValue?.isEmpty == false)
+        let results = "/v1/batches/{id}/results"
+        #expect(try await client.call(.get, results, "\(batches)/\(zipID)/results").status == .ok)
+        #expect(try await client.call(.get, results, "\(batches)/\(zipID)/results?format=csv").status == .ok)
+        #expect(try await client.call(.get, results, "\(batches)/\(zipID)/results?format=xml").status == .unprocessableContent)
+        #expect(try await client.call(.post, "/v1/batches/{id}/cancel", "\(batches)/\(zipID)/cancel").status == .conflict)
+
+        // A batch queued behind a long tuning job (one job at a time): cancelled at once, no results.
+        let long = try await client.call(.post, "/v1/tuning/jobs", json: JobRoutesTests.longJob(dataset: dataset))
+        let queued = try await client.call(.post, batches, json: ["dataset": dataset, "prompt_set": "shapes"])
+        let queuedID = try #require(queued.body?["id"]?.stringValue)
+        let cancelled = try await client.call(.post, "/v1/batches/{id}/cancel", "\(batches)/\(queuedID)/cancel")
+        #expect(cancelled.status == .ok && cancelled.body?["status"]?.stringValue == "cancelled")
+        #expect(try await client.call(.get, results, "\(batches)/\(queuedID)/results").status == .conflict)
+        let longID = try #require(long.body?["id"]?.stringValue)
+        _ = try await client.call(.post, "/v1/tuning/jobs/{id}/cancel", "/v1/tuning/jobs/\(longID)/cancel")
+        _ = try await raw.waitForJob(longID)
     }
 
     static func datasetAndJobRoutes(_ client: OpenAPIDocumentedClient,

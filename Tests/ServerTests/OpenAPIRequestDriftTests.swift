@@ -34,6 +34,8 @@ struct OpenAPIRequestDriftTests {
                 (.post, "/v1/embeddings", "/v1/embeddings", ["input": [["text": "a cat", "image": image]]],
                  ["input": ["a cat", ["image": image]]]),
                 (.post, "/v1/embeddings", "/v1/embeddings", ["input": [[101, 102]]], ["input": [["text": "a cat"]]]),
+                (.post, "/v1/batches", "/v1/batches", ["dataset": dataset, "prompt_set": "shapes", "classes": ["cat"]],
+                 ["dataset": dataset, "classes": ["cat"]]),
                 (.post, "/v1/tuning/jobs", "/v1/tuning/jobs",
                  ["model": DatasetFixtures.modelName, "dataset": dataset, "method": "coop",
                   "hyperparameters": hyperparameters.merging(["learning_rate": 0]) { $1 }],

@@ -42,6 +42,10 @@ enum OpenAPIJSON {
     {
       "name": "tuning",
       "description": "Prompt-tuning jobs, shaped like OpenAI's fine-tuning jobs."
+    },
+    {
+      "name": "batches",
+      "description": "Batch tagging jobs: every image of a dataset or of an uploaded zip, tagged in the background, results as JSON Lines or CSV."
     }
   ],
   "paths": {
@@ -1303,6 +1307,479 @@ enum OpenAPIJSON {
           },
           "409": {
             "$ref": "#/components/responses/Conflict"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      }
+    },
+    "/v1/batches": {
+      "post": {
+        "operationId": "createBatch",
+        "tags": [
+          "batches"
+        ],
+        "summary": "Start a batch tagging job.",
+        "description": "JSON names a dataset (`dataset`) and the tagging options of `/v1/tag`; a zip of JPEG/PNG images (raw or a multipart file part) takes the options in the query. The prompt set, model and classes are resolved now: 404 for an unknown dataset, model or prompt set, 409/422 as `/v1/tag` answers. The batch runs on the job queue (`jobs.concurrency`), its images through the same batcher as tagging requests.",
+        "parameters": [
+          {
+            "name": "prompt_set",
+            "in": "query",
+            "required": false,
+            "description": "Prompt set to score with (default: the model's default). Raw and multipart bodies only.",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "pattern": "\\S"
+            }
+          },
+          {
+            "name": "model",
+            "in": "query",
+            "required": false,
+            "description": "Model to encode with (default: `models.default`).",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "pattern": "\\S"
+            }
+          },
+          {
+            "name": "classes",
+            "in": "query",
+            "required": false,
+            "description": "Zero-shot classes, comma-separated, instead of a prompt set (not together with `prompt_set`).",
+            "schema": {
+              "type": "string",
+              "pattern": "^[^,]*[^,\\s][^,]*(,[^,]*[^,\\s][^,]*)*$"
+            }
+          },
+          {
+            "name": "top_k",
+            "in": "query",
+            "required": false,
+            "description": "Return only the k highest-scoring labels per image.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          },
+          {
+            "name": "threshold",
+            "in": "query",
+            "required": false,
+            "description": "One decision threshold for every class, in [0, 1].",
+            "schema": {
+              "type": "number",
+              "minimum": 0,
+              "maximum": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CreateBatchRequest"
+              }
+            },
+            "application/zip": {},
+            "application/x-zip-compressed": {},
+            "application/octet-stream": {},
+            "multipart/form-data": {
+              "schema": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                  "file": {
+                    "type": "string",
+                    "contentMediaType": "application/zip",
+                    "description": "The zip of images: one file part."
+                  }
+                },
+                "required": [
+                  "file"
+                ]
+              }
+            }
+          }
+        },
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "responses": {
+          "201": {
+            "description": "The queued batch.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Batch"
+                }
+              }
+            },
+            "links": {
+              "GetBatch": {
+                "operationId": "getBatch",
+                "parameters": {
+                  "id": "$response.body#/id"
+                }
+              },
+              "ListBatchEvents": {
+                "operationId": "listBatchEvents",
+                "parameters": {
+                  "id": "$response.body#/id"
+                }
+              },
+              "CancelBatch": {
+                "operationId": "cancelBatch",
+                "parameters": {
+                  "id": "$response.body#/id"
+                }
+              },
+              "GetBatchResults": {
+                "operationId": "getBatchResults",
+                "parameters": {
+                  "id": "$response.body#/id"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "422": {
+            "description": "The zip is refused (`invalid_archive`, with every problem: unsafe paths, links, sizes, no image), or an option is invalid (plain error shape).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "anyOf": [
+                    {
+                      "$ref": "#/components/schemas/DatasetRejection"
+                    },
+                    {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      },
+      "get": {
+        "operationId": "listBatches",
+        "tags": [
+          "batches"
+        ],
+        "summary": "Batches, newest first.",
+        "parameters": [
+          {
+            "name": "after",
+            "in": "query",
+            "required": false,
+            "description": "Return the items older than this id (the last id of the previous page).",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "Page size.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 100,
+              "default": 20
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "A page of batches.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/BatchList"
+                }
+              }
+            }
+          },
+          "422": {
+            "$ref": "#/components/responses/UnprocessableContent"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      }
+    },
+    "/v1/batches/{id}": {
+      "get": {
+        "operationId": "getBatch",
+        "tags": [
+          "batches"
+        ],
+        "summary": "One batch: status, progress with ETA, counts, where its results are.",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": "`batch-…`",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The batch.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Batch"
+                }
+              }
+            }
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      }
+    },
+    "/v1/batches/{id}/events": {
+      "get": {
+        "operationId": "listBatchEvents",
+        "tags": [
+          "batches"
+        ],
+        "summary": "A batch's log, newest first.",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": "`batch-…`",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "after",
+            "in": "query",
+            "required": false,
+            "description": "Return the items older than this id (the last id of the previous page).",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "Page size.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 100,
+              "default": 20
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "A page of events.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/TuningJobEventList"
+                }
+              }
+            }
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "422": {
+            "$ref": "#/components/responses/UnprocessableContent"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      }
+    },
+    "/v1/batches/{id}/cancel": {
+      "post": {
+        "operationId": "cancelBatch",
+        "tags": [
+          "batches"
+        ],
+        "summary": "Cancel a batch.",
+        "description": "A queued batch is cancelled at once; a running one stops after the images in flight, and the rows written so far stay downloadable. 409 (`batch_finished`) once finished.",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": "`batch-…`",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The batch.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Batch"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      }
+    },
+    "/v1/batches/{id}/results": {
+      "get": {
+        "operationId": "getBatchResults",
+        "tags": [
+          "batches"
+        ],
+        "summary": "Download a batch's results.",
+        "description": "One row per image in input order, streamed from a file written whole when the batch ended. JSON Lines: `{\"index\", \"image\", \"width\", \"height\", \"labels\": [{\"label\", \"score\", \"threshold\", \"present\"}]}` or, for an image that cannot be read, `{\"index\", \"image\", \"error\": {\"code\", \"message\"}}`. CSV: `index,image,width,height,labels,error` then one score column per class (`labels`: the present ones, `;`-separated). 409 (`results_not_ready`) until the batch succeeded or was cancelled.",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": "`batch-…`",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "format",
+            "in": "query",
+            "required": false,
+            "description": "`jsonl` (default) or `csv`.",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "jsonl",
+                "csv"
+              ],
+              "default": "jsonl"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The results file.",
+            "content": {
+              "application/jsonl": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "text/csv": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "422": {
+            "$ref": "#/components/responses/UnprocessableContent"
           },
           "429": {
             "$ref": "#/components/responses/TooManyRequests"
@@ -3148,6 +3625,306 @@ enum OpenAPIJSON {
             "type": "array",
             "items": {
               "$ref": "#/components/schemas/TuningJobEvent"
+            }
+          },
+          "has_more": {
+            "type": "boolean",
+            "description": "Whether older items follow: pass the last item's id as `after`."
+          }
+        },
+        "required": [
+          "object",
+          "data",
+          "has_more"
+        ]
+      },
+      "CreateBatchRequest": {
+        "type": "object",
+        "description": "A dataset to tag and the options of `/v1/tag`; `prompt_set` and `classes` not together.",
+        "properties": {
+          "dataset": {
+            "type": "string",
+            "description": "`ds-…`: an uploaded dataset whose images are tagged in manifest order."
+          },
+          "prompt_set": {
+            "type": "string",
+            "description": "Prompt set to score with (default: the model's default prompt set).",
+            "minLength": 1,
+            "pattern": "\\S"
+          },
+          "model": {
+            "type": "string",
+            "description": "Model to encode with (default: `models.default`).",
+            "minLength": 1,
+            "pattern": "\\S"
+          },
+          "classes": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "maxLength": 200,
+              "minLength": 1,
+              "pattern": "\\S"
+            },
+            "minItems": 1,
+            "maxItems": 256,
+            "uniqueItems": true,
+            "description": "Zero-shot classes instead of a prompt set (\"a photo of a {class}.\"); not together with `prompt_set`."
+          },
+          "top_k": {
+            "type": "integer",
+            "description": "Return only the k highest-scoring labels.",
+            "minimum": 1
+          },
+          "threshold": {
+            "type": "number",
+            "description": "One decision threshold for every class instead of the prompt set's own.",
+            "minimum": 0,
+            "maximum": 1
+          }
+        },
+        "required": [
+          "dataset"
+        ],
+        "additionalProperties": false,
+        "not": {
+          "required": [
+            "prompt_set",
+            "classes"
+          ]
+        }
+      },
+      "Batch": {
+        "type": "object",
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "object": {
+            "const": "batch"
+          },
+          "status": {
+            "type": "string",
+            "enum": [
+              "validating_files",
+              "queued",
+              "running",
+              "succeeded",
+              "failed",
+              "cancelled"
+            ]
+          },
+          "created_at": {
+            "type": "integer"
+          },
+          "started_at": {
+            "type": [
+              "integer",
+              "null"
+            ]
+          },
+          "finished_at": {
+            "type": [
+              "integer",
+              "null"
+            ]
+          },
+          "model": {
+            "type": "string"
+          },
+          "mode": {
+            "type": "string",
+            "enum": [
+              "prompt_set",
+              "zero_shot"
+            ]
+          },
+          "prompt_set": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "classes": {
+            "type": [
+              "array",
+              "null"
+            ],
+            "items": {
+              "type": "string"
+            }
+          },
+          "threshold": {
+            "type": [
+              "number",
+              "null"
+            ]
+          },
+          "top_k": {
+            "type": [
+              "integer",
+              "null"
+            ]
+          },
+          "input": {
+            "type": "object",
+            "properties": {
+              "dataset": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "file": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              }
+            },
+            "required": [
+              "dataset",
+              "file"
+            ],
+            "additionalProperties": false
+          },
+          "progress": {
+            "type": "object",
+            "properties": {
+              "images": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "done": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "eta_seconds": {
+                "type": [
+                  "number",
+                  "null"
+                ]
+              }
+            },
+            "required": [
+              "images",
+              "done",
+              "eta_seconds"
+            ],
+            "additionalProperties": false
+          },
+          "image_counts": {
+            "type": [
+              "object",
+              "null"
+            ],
+            "description": "Once finished: images with results, and those that could not be read.",
+            "properties": {
+              "total": {
+                "type": "integer"
+              },
+              "completed": {
+                "type": "integer"
+              },
+              "failed": {
+                "type": "integer"
+              }
+            },
+            "required": [
+              "total",
+              "completed",
+              "failed"
+            ],
+            "additionalProperties": false
+          },
+          "images_per_second": {
+            "type": [
+              "number",
+              "null"
+            ]
+          },
+          "results": {
+            "type": [
+              "object",
+              "null"
+            ],
+            "properties": {
+              "jsonl": {
+                "type": "string"
+              },
+              "csv": {
+                "type": "string"
+              }
+            },
+            "required": [
+              "jsonl",
+              "csv"
+            ],
+            "additionalProperties": false
+          },
+          "error": {
+            "type": [
+              "object",
+              "null"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "param": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              }
+            },
+            "required": [
+              "code",
+              "message",
+              "param"
+            ]
+          },
+          "cancel_requested": {
+            "type": "boolean"
+          }
+        },
+        "required": [
+          "id",
+          "object",
+          "status",
+          "created_at",
+          "started_at",
+          "finished_at",
+          "model",
+          "mode",
+          "prompt_set",
+          "classes",
+          "threshold",
+          "top_k",
+          "input",
+          "progress",
+          "image_counts",
+          "images_per_second",
+          "results",
+          "error",
+          "cancel_requested"
+        ],
+        "additionalProperties": false
+      },
+      "BatchList": {
+        "type": "object",
+        "description": "Batches, newest first.",
+        "properties": {
+          "object": {
+            "const": "list"
+          },
+          "data": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Batch"
             }
           },
           "has_more": {
