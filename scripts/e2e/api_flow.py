@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The datasets, tuning-jobs and embeddings API end to end, against a running `tagtune serve`.
+"""The datasets, tuning-jobs, batch and embeddings API end to end, against a running `tagtune serve`.
 
 Embeds texts and images (checking an open_clip folder without tokenizer files against its PyTorch
 reference), uploads a small dataset zip (fixture photos, made-up labels), starts a tuning job on the tiny
@@ -127,6 +127,73 @@ def embeddings_flow(client, check, model, fixtures):
                  f"{status} {str(body)[:300]}")
 
 
+def image_zip(fixtures, broken=True):
+    """A zip of the fixture photos in a folder, a truncated PNG and a file that is not an image."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in IMAGES:
+            archive.writestr(f"shelf/{name}", (fixtures / name).read_bytes())
+        if broken:
+            archive.writestr("shelf/zz-broken.png", (fixtures / "png_rgb.png").read_bytes()[:100])
+        archive.writestr("notes.txt", "not an image")
+    return buffer.getvalue()
+
+
+def wait_for_batch(client, batch_id, timeout):
+    deadline = time.monotonic() + timeout
+    while True:
+        status, batch = client.request("GET", f"/v1/batches/{batch_id}")
+        if status != 200:
+            raise RuntimeError(f"GET batch {batch_id}: {status} {batch}")
+        if finished(batch):
+            return batch
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"batch {batch_id} did not finish in {timeout} s: {batch}")
+        time.sleep(0.05)
+
+
+def batch_flow(client, check, model, fixtures, dataset_id, prompt_set, timeout):
+    """A zip of images tagged zero-shot and a dataset tagged with a tuned prompt set, results in
+    both formats, per-image errors, and refused requests."""
+    status, batch = client.request("POST", f"/v1/batches?model={model}&classes=forklift,pallet&threshold=0.3",
+                                   image_zip(fixtures), "application/zip")
+    check.expect(status == 201 and batch.get("object") == "batch" and batch.get("progress", {}).get("images") == len(IMAGES) + 1,
+                 f"a zip of {len(IMAGES) + 1} images → 201 batch", f"{status} {batch}")
+    batch = wait_for_batch(client, batch.get("id", ""), timeout)
+    check.expect(batch["status"] == "succeeded" and batch.get("image_counts") == {"total": len(IMAGES) + 1, "completed": len(IMAGES), "failed": 1},
+                 "the batch succeeded; the broken image failed its own row", batch)
+    with urllib.request.urlopen(client.base_url + batch["results"]["jsonl"], timeout=60) as response:
+        rows = [json.loads(line) for line in response.read().decode().splitlines()]
+    check.expect([r["index"] for r in rows] == list(range(len(IMAGES) + 1))
+                 and [r["image"] for r in rows] == sorted(f"shelf/{n}" for n in IMAGES) + ["shelf/zz-broken.png"],
+                 "JSON Lines results, one row per image in path order", [r.get("image") for r in rows])
+    check.expect(rows[-1].get("error", {}).get("code") == "invalid_image", "the broken image's row names the error", rows[-1])
+    # The same scores as /v1/tag gives the image alone.
+    first = rows[0]
+    status, tagged = client.request("POST", f"/v1/tag?model={model}&classes=forklift,pallet&threshold=0.3",
+                                    (fixtures / first["image"].split("/")[-1]).read_bytes(),
+                                    "image/png" if first["image"].endswith(".png") else "image/jpeg")
+    expected = {l["label"]: l["score"] for l in tagged["results"][0]["labels"]}
+    got = {l["label"]: l["score"] for l in first["labels"]}
+    check.expect(status == 200 and expected.keys() == got.keys() and all(abs(expected[k] - got[k]) < 1e-4 for k in got),
+                 "a batch row scores as /v1/tag does", f"{got} vs {expected}")
+    with urllib.request.urlopen(client.base_url + batch["results"]["csv"], timeout=60) as response:
+        table = response.read().decode().split("\r\n")
+    check.expect(table[0] == "index,image,width,height,labels,error,forklift,pallet" and len([r for r in table if r]) == len(IMAGES) + 2,
+                 "CSV results with a score column per class", table[:2])
+
+    status, batch = client.json("POST", "/v1/batches", {"dataset": dataset_id, "prompt_set": prompt_set})
+    batch = wait_for_batch(client, batch.get("id", ""), timeout) if status == 201 else batch
+    check.expect(batch.get("status") == "succeeded" and batch.get("image_counts", {}).get("total") == len(IMAGES),
+                 "a dataset tagged with the tuned prompt set", f"{status} {batch}")
+    status, body = client.json("POST", "/v1/batches", {"dataset": "ds-doesnotexist", "prompt_set": prompt_set})
+    check.expect(status == 404 and body.get("error", {}).get("param") == "dataset", "batch of an unknown dataset → 404", f"{status} {body}")
+    status, body = client.request("POST", "/v1/batches", b"not a zip", "application/zip")
+    check.expect(status == 422 and body.get("error", {}).get("code") == "invalid_archive", "not a zip → 422 invalid_archive", f"{status} {body}")
+    status, body = client.request("POST", f"/v1/batches/{batch.get('id')}/cancel")
+    check.expect(status == 409, "cancel a finished batch → 409", f"{status} {body}")
+
+
 def wait_for(client, job_id, done, timeout):
     deadline = time.monotonic() + timeout
     while True:
@@ -217,6 +284,8 @@ def main():
 
     status, body = client.request("POST", f"/v1/tuning/jobs/{job_id}/cancel")
     check.expect(status == 409, "cancel a finished job → 409", f"{status} {body}")
+
+    batch_flow(client, check, args.model, args.fixtures, dataset_id, job.get("prompt_set", ""), args.timeout)
 
     # Cancel a running job (a preset with no early stop: `auto` may finish a 1000-epoch job early).
     status, long_job = client.json("POST", "/v1/tuning/jobs", {
