@@ -1540,6 +1540,9 @@ enum OpenAPIJSON {
               }
             }
           },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
           "422": {
             "$ref": "#/components/responses/UnprocessableContent"
           },
