@@ -76,6 +76,8 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),   // webhook deliveries
+                "COpenSSL",                                                          // their HMAC-SHA256 signatures
             ],
             // The document a person edits; the build serves it from Generated/OpenAPIJSON.swift.
             exclude: ["OpenAPI/openapi.json"]

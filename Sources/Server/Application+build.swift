@@ -109,7 +109,8 @@ public func buildApplication(
         server: httpServer(configuration.connections, logger: logger),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tagtune",
                              availableConnectionsDelegate: MaximumAvailableConnections(ConnectionBudget.maxConnections, logger: logger)),
-        services: [inference.batcher, warmUp] + (inference.tuning.map { [$0.worker] } ?? []),
+        services: [inference.batcher, warmUp] + (inference.tuning.map { [$0.worker] } ?? [])
+            + (inference.tuning?.webhooks.map { [$0] } ?? []),
         onServerRunning: { channel in
             logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
         },

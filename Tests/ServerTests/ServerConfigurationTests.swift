@@ -56,7 +56,8 @@ struct ServerConfigurationTests {
         var flags: [String: String] = [:]
         for key in ConfigurationKey.all {
             switch key.kind {
-            case .string, .optionalString: flags[key.path] = "/set/\(key.path)"
+            case .string, .optionalString:
+                flags[key.path] = key.path == "webhooks.secret" ? WebhookTests.secret : "/set/\(key.path)"
             case .integer(let range): flags[key.path] = String(range.lowerBound + 1)
             case .number(let range): flags[key.path] = String(range.lowerBound + 0.5)
             case .boolean: flags[key.path] = "false"
@@ -65,6 +66,7 @@ struct ServerConfigurationTests {
                 flags[key.path] = switch key.path {
                 case "auth.api_keys": "0123456789abcdef-set"
                 case "models.precision_by_model": "a=bf16,b=f32"
+                case "webhooks.endpoints": "http://a.example/x,https://b.example/y"
                 default: "a=/x,b=/y"
                 }
             }
@@ -75,6 +77,7 @@ struct ServerConfigurationTests {
             let shown = try configuration.displayValue(key.path)
             switch key.path {
             case "auth.api_keys": #expect(shown == "(1 key, not shown)")
+            case "webhooks.secret": #expect(shown == "(set, not shown)")
             default:
                 if case .number = key.kind { #expect(Double(shown) == Double(flags[key.path]!), "\(key.path)") }
                 else { #expect(shown == flags[key.path], "\(key.path): \(shown)") }

@@ -112,6 +112,16 @@ extension ConfigurationKey {
              "API keys (16+ printable characters) accepted as `Authorization: Bearer <key>` on POST, PATCH and DELETE under /v1",
              display: { $0.isEmpty ? "" : "(\($0.count) key\($0.count == 1 ? "" : "s"), not shown)" }),
         boolean("auth.required", \.auth.required, false, "refuse to start without API keys (true in config/tagtune.production.yaml)"),
+        // Webhooks: set by the operator only.
+        list("webhooks.endpoints", \.webhooks.endpoints,
+             "http(s) URLs told of every finished tuning job and batch (succeeded, failed, cancelled), signed as Standard Webhooks do"),
+        .init(path: "webhooks.secret", kind: .optionalString, defaultValue: "",
+              help: "signing secret, whsec_ + base64 of 16+ random bytes; required with webhooks.endpoints",
+              apply: { $0.webhooks.secret = $1.optionalString ?? "" }, display: { $0.webhooks.secret.isEmpty ? "" : "(set, not shown)" }),
+        integer("webhooks.max_attempts", 1...100, \.webhooks.maxAttempts, 8, "attempts per delivery, the first included"),
+        number("webhooks.initial_backoff_seconds", 0.01...3600, \.webhooks.initialBackoffSeconds, "1",
+               "wait before the second attempt, doubled for each after (capped at 10 minutes)"),
+        number("webhooks.timeout_seconds", 0.1...300, \.webhooks.timeoutSeconds, "10", "one attempt's time limit"),
         // Datasets and tuning jobs.
         integer("jobs.concurrency", 1...64, \.jobsConcurrency, 1, "tuning jobs run at the same time"),
         integer("datasets.max_upload_bytes", 1024...(1 << 40), \.datasetMaxUploadBytes, 1_073_741_824,

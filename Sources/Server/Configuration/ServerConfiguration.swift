@@ -20,6 +20,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var batching: BatchingConfiguration
     /// API keys for mutating routes.
     public var auth: AuthConfiguration
+    /// Signed notifications of finished jobs and batches.
+    public var webhooks: WebhookConfiguration
     /// Tuning jobs run at once (`jobs.concurrency`).
     public var jobsConcurrency: Int
     /// Dataset upload limits: the zip's bytes, and what it may inflate to.
@@ -203,6 +205,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         configuration.auth = try AuthConfiguration(apiKeys: configuration.auth.apiKeys, required: configuration.auth.required,
                                                    keySources: sources["auth.api_keys"] ?? "default")
         try configuration.registry.checkPrecisionByModel()
+        configuration.webhooks = try configuration.webhooks.validated()
         configuration.sources = sources
         return configuration
     }
@@ -216,6 +219,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             registry: RegistryConfiguration(modelsDirectory: "", defaultModel: nil, promptSetsDirectory: "", defaultPromptSet: nil),
             batching: BatchingConfiguration(maxBatchSize: 0, maxWaitMilliseconds: 0, maxQueue: 0),
             auth: try! AuthConfiguration(apiKeys: [], required: false),   // no keys, not required: cannot throw
+            webhooks: WebhookConfiguration(endpoints: [], secret: "", maxAttempts: 0, initialBackoffSeconds: 0, timeoutSeconds: 0),
             jobsConcurrency: 0, datasetMaxUploadBytes: 0, datasetMaxInflatedBytes: 0, examplesDirectory: "", sources: [:])
     }
 }

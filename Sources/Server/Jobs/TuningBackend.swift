@@ -15,6 +15,8 @@ public final class TuningBackend: Sendable {
     let datasets: DatasetsController
     let jobs: JobsController
     let batches: BatchesController
+    /// Posts finished jobs and batches to the configured endpoints; nil without endpoints.
+    let webhooks: WebhookDispatcher?
     /// Batches tag through the application's tagger, connected once it is built.
     let tagging = TaggingLink()
 
@@ -34,6 +36,11 @@ public final class TuningBackend: Sendable {
         try layout.createFolders()
         let metrics = JobMetrics(factory: metricsFactory)
         let database = try TuningDatabase(url: layout.database, jobStatusCounts: { metrics.record(statusCounts: $0) })
+        // Before recovery, which may cancel jobs: their webhooks go out too.
+        let webhooks = configuration.webhooks.isEnabled
+            ? WebhookDispatcher(configuration: configuration.webhooks, database: database, logger: logger) : nil
+        if let webhooks { database.jobFinished.withLockedValue { $0 = { webhooks.notify($0) } } }
+        self.webhooks = webhooks
         let importer = DatasetImporter(layout: layout, database: database, configuration: configuration)
         try importer.removeIncompleteDatasets()
         try JobRecovery.recover(database: database, layout: layout, logger: logger)

@@ -78,8 +78,16 @@ extension TuningDatabase {
             }
             return .requested(job)
         }
-        if case .cancelled = outcome { try publishJobStatusCounts() }
+        if case .cancelled(let job) = outcome {
+            try publishJobStatusCounts()
+            announceFinished(job)
+        }
         return outcome
+    }
+
+    /// Tells the listener (the webhooks) that `job` has finished.
+    func announceFinished(_ job: JobRecord) {
+        if job.status.isFinished, let listener = jobFinished.withLockedValue({ $0 }) { listener(job) }
     }
 
     /// Takes the oldest queued job for a worker, marking it `validating_files` (one transaction,
@@ -111,7 +119,10 @@ extension TuningDatabase {
             for event in events { try event.insert(for: id, db) }
             return (status, job)
         }
-        if before != after.status { try publishJobStatusCounts() }
+        if before != after.status {
+            try publishJobStatusCounts()
+            if !before.isFinished { announceFinished(after) }
+        }
         return after
     }
 
@@ -131,6 +142,7 @@ extension TuningDatabase {
             return job
         }
         try publishJobStatusCounts()
+        announceFinished(job)
         return job
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import NIOConcurrencyHelpers
 
 /// The SQLite database of datasets, tuning jobs and their events, in WAL mode
 /// (readers never wait for the job worker's writes) with its schema kept by GRDB's migrator.
@@ -7,6 +8,9 @@ public final class TuningDatabase: Sendable {
     let pool: DatabasePool
     /// Told the number of jobs in each status after every change of status (the metrics gauge).
     let jobStatusCounts: @Sendable ([JobStatus: Int]) -> Void
+    /// Told each job that has just finished (succeeded, failed, cancelled), after the change is
+    /// committed: the webhooks, set once the dispatcher exists.
+    let jobFinished = NIOLockedValueBox<(@Sendable (JobRecord) -> Void)?>(nil)
 
     /// Opens (creating if needed) the database at `url` and brings its schema up to date.
     public init(url: URL, jobStatusCounts: @escaping @Sendable ([JobStatus: Int]) -> Void = { _ in }) throws {
