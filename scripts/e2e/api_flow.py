@@ -194,6 +194,27 @@ def batch_flow(client, check, model, fixtures, dataset_id, prompt_set, timeout):
     check.expect(status == 409, "cancel a finished batch → 409", f"{status} {body}")
 
 
+def webhook_flow(client, check, receiver, expected):
+    """Every finished job named in `expected` reached the receiver signed, after two 500s, and each
+    attempt is in the job's events."""
+    deadline = time.monotonic() + 60
+    while True:
+        with urllib.request.urlopen(receiver + "/deliveries", timeout=10) as response:
+            deliveries = json.loads(response.read())
+        done = {d["object_id"]: d for d in deliveries if d["status"] == 200}
+        if all(j in done for j in expected) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    for job_id, event_type in expected.items():
+        attempts = [d for d in deliveries if d["object_id"] == job_id]
+        check.expect([d["status"] for d in attempts] == [500, 500, 200] and all(d["valid"] for d in attempts)
+                     and {d["type"] for d in attempts} == {event_type} and len({d["id"] for d in attempts}) == 1,
+                     f"webhook {event_type}: signed, one id, 500 twice then 200", attempts)
+        status, events = client.request("GET", f"/v1/tuning/jobs/{job_id}/events?limit=100")
+        logged = [e["message"] for e in events.get("data", []) if e["message"].startswith(f"webhook {event_type}")]
+        check.expect(len(logged) == 3 and "delivered" in logged[0], f"each {event_type} attempt is a job event", logged)
+
+
 def wait_for(client, job_id, done, timeout):
     deadline = time.monotonic() + timeout
     while True:
@@ -217,6 +238,7 @@ def main():
     parser.add_argument("--model", default="hf-tiny-f32", help="an encoder folder name in the server's models.dir")
     parser.add_argument("--fixtures", type=Path, default=REPOSITORY / "Tests/Fixtures/images")
     parser.add_argument("--timeout", type=float, default=600, help="seconds a job may take")
+    parser.add_argument("--webhook-receiver", help="scripts/e2e/webhook_receiver.py's URL, when the server posts webhooks to it")
     args = parser.parse_args()
     client, check = Client(args.base_url), Checks()
 
@@ -271,7 +293,9 @@ def main():
     status, events = client.request("GET", f"/v1/tuning/jobs/{job_id}/events?limit=100")
     rows = events.get("data", [])
     metrics_rows = [e for e in rows if e.get("type") == "metrics"]
-    check.expect(status == 200 and rows and rows[0]["message"].startswith("succeeded"), "events, newest first", rows[:2])
+    # Webhook attempts are logged after the end, so the newest event that is not one says it succeeded.
+    own = [e for e in rows if not e["message"].startswith("webhook ")]
+    check.expect(status == 200 and own and own[0]["message"].startswith("succeeded"), "events, newest first", rows[:2])
     check.expect(any((e.get("data") or {}).get("validation_map") is not None for e in metrics_rows), "metrics rows with validation mAP",
                  metrics_rows[:2])
     candidates = [e for e in metrics_rows if (e.get("data") or {}).get("candidate") is not None]
@@ -297,6 +321,9 @@ def main():
     check.expect(status == 200, "cancel a running job → 200", f"{status} {body}")
     long_job = wait_for(client, long_id, finished, args.timeout)
     check.expect(long_job["status"] == "cancelled", "it stops as cancelled", long_job)
+
+    if args.webhook_receiver:
+        webhook_flow(client, check, args.webhook_receiver, {job_id: "tuning.job.succeeded", long_id: "tuning.job.cancelled"})
 
     status, jobs = client.request("GET", "/v1/tuning/jobs?limit=1")
     check.expect(jobs.get("object") == "list" and jobs.get("has_more") is True, "job list with cursor pagination", jobs)
