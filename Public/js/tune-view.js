@@ -230,10 +230,16 @@ function follow(jobID) {
   });
 }
 
+// Recent tuning jobs and batch tagging jobs together, newest first; while a batch runs, the list
+// refreshes so its progress moves (batches are started over the API: POST /v1/batches).
+let batchRefresh = null;
+
 async function refreshJobs({ followRunning = false } = {}) {
-  let jobs;
+  let jobs, batches;
   try {
-    jobs = (await get("/v1/tuning/jobs?limit=10"))?.data ?? [];
+    [jobs, batches] = await Promise.all([get("/v1/tuning/jobs?limit=10"), get("/v1/batches?limit=10")]);
+    jobs = jobs?.data ?? [];
+    batches = batches?.data ?? [];
   } catch (error) {
     showError(byId("job-list"), error, "Listing jobs");
     return;
@@ -242,17 +248,42 @@ async function refreshJobs({ followRunning = false } = {}) {
     const running = jobs.find((job) => !TERMINAL.has(job.status));
     if (running) follow(running.id);
   }
-  if (!jobs.length) {
+  clearTimeout(batchRefresh);
+  if (batches.some((batch) => !TERMINAL.has(batch.status)) && !byId("view-tune").hidden) {
+    batchRefresh = setTimeout(() => refreshJobs(), 2000);
+  }
+  const rows = [...jobs, ...batches].sort((a, b) => b.created_at - a.created_at).slice(0, 10);
+  if (!rows.length) {
     replace(byId("job-list"), h("p", { class: "hint" }, "No jobs yet."));
     return;
   }
+  const datasetName = (id) => datasets.find((d) => d.id === id)?.name ?? id;
   replace(byId("job-list"), h("div", { class: "table-wrap" }, h("table", { class: "jobs" },
-    h("thead", {}, h("tr", {}, ["Job", "Status", "Dataset", "Created", "Val. mAP", ""].map((t) => h("th", { scope: "col" }, t)))),
-    h("tbody", {}, jobs.map((job) => h("tr", { "data-job": job.id },
+    h("thead", {}, h("tr", {}, ["Job", "Status", "Input", "Created", "Progress", ""].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, rows.map((job) => job.object === "batch" ? batchRow(job, datasetName) : h("tr", { "data-job": job.id },
       h("td", {}, h("button", { type: "button", class: "link", onclick: () => follow(job.id) }, job.id)),
       h("td", {}, h("span", { class: `badge status-${job.status}` }, STATUS_TEXT[job.status] ?? job.status)),
-      h("td", {}, datasets.find((d) => d.id === job.dataset)?.name ?? job.dataset),
+      h("td", {}, datasetName(job.dataset)),
       h("td", {}, timestamp(job.created_at)),
-      h("td", { class: "num" }, job.metrics ? percent(job.metrics.validation_map) : "—"),
+      h("td", { class: "num" }, job.metrics ? `val. mAP ${percent(job.metrics.validation_map)}` : "—"),
       h("td", {}, job.status === "succeeded" ? h("a", { href: `#results/${encodeURIComponent(job.id)}` }, "results") : "")))))));
+}
+
+// A batch: images done of all (with the time left while it runs), and its results to download.
+function batchRow(batch, datasetName) {
+  const { done, images, eta_seconds: eta } = batch.progress;
+  const progress = TERMINAL.has(batch.status) || eta == null
+    ? `${integer(done)} / ${integer(images)} images`
+    : `${integer(done)} / ${integer(images)} images, ${Math.ceil(eta)} s left`;
+  const failed = batch.image_counts?.failed ? `, ${integer(batch.image_counts.failed)} unreadable` : "";
+  return h("tr", { "data-job": batch.id, "data-kind": "batch" },
+    h("td", {}, h("code", {}, batch.id)),
+    h("td", {}, h("span", { class: `badge status-${batch.status}` }, STATUS_TEXT[batch.status] ?? batch.status)),
+    h("td", {}, batch.input.dataset ? datasetName(batch.input.dataset) : batch.input.file),
+    h("td", {}, timestamp(batch.created_at)),
+    h("td", { class: "num batch-progress" }, h("progress", { max: Math.max(images, 1), value: done, "aria-label": `Batch ${batch.id}` }),
+      ` ${progress}${failed}`),
+    h("td", {}, batch.results ? h("span", {},
+      h("a", { href: batch.results.jsonl, download: `${batch.id}.jsonl` }, "JSONL"), " · ",
+      h("a", { href: batch.results.csv, download: `${batch.id}.csv` }, "CSV")) : ""));
 }

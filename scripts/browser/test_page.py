@@ -306,6 +306,25 @@ class PageTest:
         b.find("details.advanced summary").click()
         return f"{len(shown)} fields from the table; defaults follow the method"
 
+    def step_batch_in_job_list(self):
+        """A batch started over the API appears in the jobs list, with its progress and its results' links."""
+        b = self.browser
+        status, batch = api(self.server, "POST", "/v1/batches", {"dataset": self.dataset, "classes": ["circle", "star", "house"]})
+        check(status == 201, f"POST /v1/batches: {status} {batch}")
+        self.go("tune")
+        row = f'#job-list tr[data-job="{batch["id"]}"]'
+        b.wait(lambda d: d.find_elements(By.CSS_SELECTOR, f"{row} .badge.status-succeeded"), self.job_timeout, "the batch to succeed")
+        images = batch["progress"]["images"]
+        progress = b.find(f"{row} .batch-progress").text
+        check(f"{images} / {images} images" in progress, f"progress shown: {progress!r}")
+        links = {a.text: a.get_attribute("href") for a in b.find_all(f"{row} a")}
+        check(set(links) == {"JSONL", "CSV"} and links["CSV"].endswith(f"/v1/batches/{batch['id']}/results?format=csv"), f"links: {links}")
+        with urllib.request.urlopen(links["CSV"], timeout=60) as response:
+            rows = response.read().decode().split("\r\n")
+        check(rows[0].endswith("circle,star,house") and len([r for r in rows if r]) == images + 1, f"the CSV has {len(rows)} lines")
+        b.screenshot("12-batch-listed.png")
+        return f"{batch['id']}: {images} images listed and downloadable"
+
     def step_run_job(self, epochs=3):
         b = self.browser
         b.find("#job-epochs").clear()
@@ -538,6 +557,7 @@ def main():
             ("thresholds are saved and the prompt set made default", tagging | jobs, test.step_edit_threshold_and_default),
             ("an example is tagged with the new prompt set", tagging | jobs, test.step_tag_with_prompt_set),
             ("a long job is cancelled", jobs, test.step_cancel_job),
+            ("a batch is listed with its progress and results", tagging | jobs, test.step_batch_in_job_list),
         ]
         if not args.url:
             steps.append(("the API key: 401 without, success with", tagging,
