@@ -69,8 +69,8 @@ struct BatchesController: Sendable {
             } catch let error as DatasetValidationError {
                 return try DatasetRejection(error: error, code: "invalid_archive").response()
             }
-            let name = DatasetsController.archiveName(received.fileName)
-            options = BatchOptions(dataset: nil, archiveName: name, options: tagOptions)
+            // The client's own file name (multipart), when it gave one.
+            options = BatchOptions(dataset: nil, archiveName: received.fileName.map { DatasetsController.archiveName($0) }, options: tagOptions)
             images = count
             try files.createDirectory(at: folder, withIntermediateDirectories: true)
             try files.moveItem(at: received.file, to: BatchInput.archive(in: folder))

@@ -56,7 +56,7 @@ struct JobRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
     var errorParam: String?
     var cancelRequested: Bool = false
     var kind: JobKind = .tuning
-    /// `BatchOptions` as JSON (batch jobs).
+    /// A batch job's images and tagging options as JSON (see Batches/).
     var options: String?
 
     enum CodingKeys: String, CodingKey {

@@ -100,7 +100,7 @@ public final class TuningDatabase: Sendable {
         migrator.registerMigration("v3: job kinds (tuning, batch) and batch options") { db in
             try db.alter(table: "job") { t in
                 t.add(column: "kind", .text).notNull().defaults(to: JobKind.tuning.rawValue)
-                t.add(column: "options", .text)              // BatchOptions as JSON, batch jobs only
+                t.add(column: "options", .text)              // a batch job's options as JSON
             }
             try db.create(index: "job_by_kind", on: "job", columns: ["kind", "seq"])
         }
