@@ -178,6 +178,8 @@ struct RecoveryRepairTests {
         try FileManager.default.createDirectory(at: layout.datasets.appendingPathComponent(".staging-ds-x"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: layout.dataset("ds-orphan"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: layout.dataset("ds-a"), withIntermediateDirectories: true)
+        // A batch folder whose zip arrived but whose row was never written.
+        try FileManager.default.createDirectory(at: layout.batch("batch-orphan"), withIntermediateDirectories: true)
 
         let test = try TuningTestApp(folder: folder)
         let database = test.backend.database
@@ -189,5 +191,6 @@ struct RecoveryRepairTests {
         let fresh = try await database.events(jobID: "ftjob-fresh", after: nil, limit: 1)!.items.map(\.message)
         #expect(fresh == ["the server restarted while the job was validating_files; queued again, it starts again (no epoch had finished)"])
         #expect(test.folder.contents("data/datasets") == ["ds-a"])
+        #expect(test.folder.contents("data/batches").isEmpty)
     }
 }

@@ -139,19 +139,6 @@ def image_zip(fixtures, broken=True):
     return buffer.getvalue()
 
 
-def wait_for_batch(client, batch_id, timeout):
-    deadline = time.monotonic() + timeout
-    while True:
-        status, batch = client.request("GET", f"/v1/batches/{batch_id}")
-        if status != 200:
-            raise RuntimeError(f"GET batch {batch_id}: {status} {batch}")
-        if finished(batch):
-            return batch
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"batch {batch_id} did not finish in {timeout} s: {batch}")
-        time.sleep(0.05)
-
-
 def batch_flow(client, check, model, fixtures, dataset_id, prompt_set, timeout):
     """A zip of images tagged zero-shot and a dataset tagged with a tuned prompt set, results in
     both formats, per-image errors, and refused requests."""
@@ -159,7 +146,7 @@ def batch_flow(client, check, model, fixtures, dataset_id, prompt_set, timeout):
                                    image_zip(fixtures), "application/zip")
     check.expect(status == 201 and batch.get("object") == "batch" and batch.get("progress", {}).get("images") == len(IMAGES) + 1,
                  f"a zip of {len(IMAGES) + 1} images → 201 batch", f"{status} {batch}")
-    batch = wait_for_batch(client, batch.get("id", ""), timeout)
+    batch = wait_for(client, batch.get("id", ""), finished, timeout, collection="batches")
     check.expect(batch["status"] == "succeeded" and batch.get("image_counts") == {"total": len(IMAGES) + 1, "completed": len(IMAGES), "failed": 1},
                  "the batch succeeded; the broken image failed its own row", batch)
     with urllib.request.urlopen(client.base_url + batch["results"]["jsonl"], timeout=60) as response:
@@ -183,7 +170,7 @@ def batch_flow(client, check, model, fixtures, dataset_id, prompt_set, timeout):
                  "CSV results with a score column per class", table[:2])
 
     status, batch = client.json("POST", "/v1/batches", {"dataset": dataset_id, "prompt_set": prompt_set})
-    batch = wait_for_batch(client, batch.get("id", ""), timeout) if status == 201 else batch
+    batch = wait_for(client, batch.get("id", ""), finished, timeout, collection="batches") if status == 201 else batch
     check.expect(batch.get("status") == "succeeded" and batch.get("image_counts", {}).get("total") == len(IMAGES),
                  "a dataset tagged with the tuned prompt set", f"{status} {batch}")
     status, body = client.json("POST", "/v1/batches", {"dataset": "ds-doesnotexist", "prompt_set": prompt_set})
@@ -215,10 +202,11 @@ def webhook_flow(client, check, receiver, expected):
         check.expect(len(logged) == 3 and "delivered" in logged[0], f"each {event_type} attempt is a job event", logged)
 
 
-def wait_for(client, job_id, done, timeout):
+def wait_for(client, job_id, done, timeout, collection="tuning/jobs"):
+    """Polls a tuning job (or, with collection "batches", a batch) until `done` holds."""
     deadline = time.monotonic() + timeout
     while True:
-        status, job = client.request("GET", f"/v1/tuning/jobs/{job_id}")
+        status, job = client.request("GET", f"/v1/{collection}/{job_id}")
         if status != 200:
             raise RuntimeError(f"GET job {job_id}: {status} {job}")
         if done(job):

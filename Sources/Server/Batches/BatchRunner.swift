@@ -250,14 +250,7 @@ final class BatchRunner: Sendable {
         logger.error("batch failed", metadata: ["code": .string(failure.code), "message": .string(failure.message)])
         try? FileManager.default.removeItem(at: folder)
         do {
-            try database.updateJob(id, events: [.message("failed: \(failure.message)", level: .error)]) { job in
-                job.status = .failed
-                job.finishedAt = unixNow()
-                job.etaSeconds = nil
-                job.errorCode = failure.code
-                job.errorMessage = failure.message
-                job.errorParam = failure.param
-            }
+            try database.updateJob(id, events: [.message("failed: \(failure.message)", level: .error)]) { $0.markFailed(failure) }
         } catch {
             logger.error("cannot record the batch's failure", metadata: ["error": "\(error)"])
         }

@@ -107,26 +107,13 @@ struct EmbeddingsJSONBody: Decodable {
             case (let text?, nil):
                 input = .text(text)
             case (nil, let image?):
-                input = .image(try Self.image(image, param: "\(param).image"))
+                input = .image(try UploadedImage(base64: image, param: "\(param).image"))
             case (nil, nil):
                 throw APIError(.unprocessableContent, code: "invalid_value", message: "\(param) needs a text or an image field", param: param)
             case (_?, _?):
                 throw APIError(.unprocessableContent, code: "invalid_value", message: "\(param) has both text and image: one input is one of them",
                                param: param)
             }
-        }
-
-        /// Bare base64 or a data URL (`data:image/png;base64,…`).
-        static func image(_ value: String, param: String) throws -> UploadedImage {
-            var text = Substring(value)
-            if text.hasPrefix("data:"), let comma = text.firstIndex(of: ",") { text = text[text.index(after: comma)...] }
-            guard !text.isEmpty else {
-                throw APIError(.unprocessableContent, code: "missing_image", message: "\(param) is empty", param: param)
-            }
-            guard let data = Data(base64Encoded: String(text)) else {
-                throw APIError(.unprocessableContent, code: "invalid_base64", message: "\(param) is not valid base64", param: param)
-            }
-            return UploadedImage(bytes: [UInt8](data), filename: nil, param: param)
         }
     }
 

@@ -19,3 +19,15 @@ enum JobStop: Error, Sendable {
     /// The server is shutting down; the job resumes from its last checkpoint at the next start.
     case shutdown
 }
+
+extension JobRecord {
+    /// Ends the job as failed with `failure` as its error object.
+    mutating func markFailed(_ failure: JobFailure) {
+        status = .failed
+        finishedAt = unixNow()
+        etaSeconds = nil
+        errorCode = failure.code
+        errorMessage = failure.message
+        errorParam = failure.param
+    }
+}

@@ -283,14 +283,7 @@ final class JobRunner: Sendable {
     private func fail(_ id: String, _ failure: JobFailure, logger: Logger) {
         logger.error("job failed", metadata: ["code": .string(failure.code), "message": .string(failure.message)])
         try? FileManager.default.removeItem(at: layout.job(id))
-        func markFailed(_ job: inout JobRecord) {
-            job.status = .failed
-            job.finishedAt = unixNow()
-            job.etaSeconds = nil
-            job.errorCode = failure.code
-            job.errorMessage = failure.message
-            job.errorParam = failure.param
-        }
+        func markFailed(_ job: inout JobRecord) { job.markFailed(failure) }
         do {
             try database.updateJob(id, events: [.message("failed: \(failure.message)", level: .error)], markFailed)
         } catch {

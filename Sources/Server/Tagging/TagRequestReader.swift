@@ -10,6 +10,22 @@ struct UploadedImage: Sendable {
     let param: String
 }
 
+extension UploadedImage {
+    /// An image sent in JSON: bare base64 or a data URL (`data:image/png;base64,…`); empty or
+    /// malformed text is 422 naming `param`.
+    init(base64 value: String, param: String) throws {
+        var text = Substring(value)
+        if text.hasPrefix("data:"), let comma = text.firstIndex(of: ",") { text = text[text.index(after: comma)...] }
+        guard !text.isEmpty else {
+            throw APIError(.unprocessableContent, code: "missing_image", message: "\(param) is empty", param: param)
+        }
+        guard let data = Data(base64Encoded: String(text)) else {
+            throw APIError(.unprocessableContent, code: "invalid_base64", message: "\(param) is not valid base64", param: param)
+        }
+        self.init(bytes: [UInt8](data), filename: nil, param: param)
+    }
+}
+
 /// A tagging request once its body is read: the images and the options.
 struct TagInput: Sendable {
     var images: [UploadedImage]
@@ -114,17 +130,7 @@ struct TagRequestReader {
     private func readJSON(_ body: ByteBuffer) throws -> TagInput {
         let decoded = try JSONRequestBody.decode(TagJSONBody.self, from: body)
         let images = try decoded.images.enumerated().map { index, image in
-            let param = "images[\(index)].base64"
-            var text = Substring(image.base64)
-            // A data URL (data:image/png;base64,...) is accepted as well as bare base64.
-            if text.hasPrefix("data:"), let comma = text.firstIndex(of: ",") { text = text[text.index(after: comma)...] }
-            guard !text.isEmpty else {
-                throw APIError(.unprocessableContent, code: "missing_image", message: "\(param) is empty", param: param)
-            }
-            guard let data = Data(base64Encoded: String(text)) else {
-                throw APIError(.unprocessableContent, code: "invalid_base64", message: "\(param) is not valid base64", param: param)
-            }
-            return UploadedImage(bytes: [UInt8](data), filename: nil, param: param)
+            try UploadedImage(base64: image.base64, param: "images[\(index)].base64")
         }
         return TagInput(images: images, options: decoded.options)
     }
