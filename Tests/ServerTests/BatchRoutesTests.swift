@@ -172,6 +172,7 @@ struct BatchRoutesTests {
                 ("both", ["dataset": dataset, "prompt_set": "shapes", "classes": ["cat"]], .unprocessableContent, "invalid_value", "classes"),
                 ("unknown field", ["dataset": dataset, "colour": "red"], .unprocessableContent, "unknown_parameter", "colour"),
                 ("bad threshold", ["dataset": dataset, "threshold": 2], .unprocessableContent, "invalid_value", "threshold"),
+                ("fractional top_k", ["dataset": dataset, "classes": ["cat"], "top_k": 1.5], .unprocessableContent, "invalid_value", "top_k"),
             ]
             for (name, body, status, code, param) in json {
                 let (got, answer) = try await client.send(.post, "/v1/batches", json: body)

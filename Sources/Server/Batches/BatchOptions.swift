@@ -43,30 +43,11 @@ struct BatchJSONBody: Decodable {
     let dataset: String
     let options: TagOptions
 
-    enum CodingKeys: String, CodingKey {
-        case dataset, model, classes, threshold
-        case promptSet = "prompt_set"
-        case topK = "top_k"
-    }
+    enum CodingKeys: String, CodingKey { case dataset }
 
     init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownFields(allowed: Set(TagOptions.names).union(["dataset"]))
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        dataset = try container.decode(String.self, forKey: .dataset)
-        let topK: Int?
-        if container.contains(.topK), try !container.decodeNil(forKey: .topK) {
-            guard let value = try? container.decode(Int.self, forKey: .topK) else {
-                throw APIError(.unprocessableContent, code: "invalid_value", message: "top_k must be a whole number", param: "top_k")
-            }
-            topK = value
-        } else {
-            topK = nil
-        }
-        options = TagOptions(
-            promptSet: try container.decodeIfPresent(String.self, forKey: .promptSet),
-            model: try container.decodeIfPresent(String.self, forKey: .model),
-            classes: try container.decodeIfPresent([String].self, forKey: .classes),
-            topK: topK,
-            threshold: try container.decodeIfPresent(Double.self, forKey: .threshold).map { Float($0) })
+        dataset = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .dataset)
+        options = try TagOptions(json: decoder)
     }
 }

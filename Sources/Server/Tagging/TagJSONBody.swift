@@ -16,17 +16,26 @@ struct TagJSONBody: Decodable {
     let images: [Image]
     let options: TagOptions
 
-    enum CodingKeys: String, CodingKey {
-        case images, classes, model, threshold
+    enum CodingKeys: String, CodingKey { case images }
+
+    init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownFields(allowed: Set(TagOptions.names).union(["images"]))
+        images = try decoder.container(keyedBy: CodingKeys.self).decode([Image].self, forKey: .images)
+        options = try TagOptions(json: decoder)
+    }
+}
+
+extension TagOptions {
+    private enum JSONKeys: String, CodingKey {
+        case model, classes, threshold
         case promptSet = "prompt_set"
         case topK = "top_k"
     }
 
-    init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownFields(allowed: Set(TagOptions.names).union(["images"]))
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        images = try container.decode([Image].self, forKey: .images)
-        options = TagOptions(
+    /// The option fields of a JSON body (a tag request's, a batch's); the body's own decoder refuses unknown fields.
+    init(json decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: JSONKeys.self)
+        self.init(
             promptSet: try container.decodeIfPresent(String.self, forKey: .promptSet),
             model: try container.decodeIfPresent(String.self, forKey: .model),
             classes: try container.decodeIfPresent([String].self, forKey: .classes),
@@ -36,7 +45,7 @@ struct TagJSONBody: Decodable {
 
     /// A number that is valid JSON but no `Int` (`1.5`, `2^70`) is a bad value of the field: 422
     /// naming it, not 400 "not valid JSON".
-    private static func wholeNumber(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys, _ param: String) throws -> Int? {
+    private static func wholeNumber(_ container: KeyedDecodingContainer<JSONKeys>, _ key: JSONKeys, _ param: String) throws -> Int? {
         guard container.contains(key), try !container.decodeNil(forKey: key) else { return nil }
         if let value = try? container.decode(Int.self, forKey: key) { return value }
         let number = try number(container, key, param)
@@ -45,7 +54,7 @@ struct TagJSONBody: Decodable {
     }
 
     /// A number too large for a Double (`1e400`) is a bad value of the field too.
-    private static func number(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys, _ param: String) throws -> Double? {
+    private static func number(_ container: KeyedDecodingContainer<JSONKeys>, _ key: JSONKeys, _ param: String) throws -> Double? {
         do {
             return try container.decodeIfPresent(Double.self, forKey: key)
         } catch DecodingError.dataCorrupted {
