@@ -144,6 +144,14 @@ struct WebhookTests {
                     try #require(try JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any])["type"] as? String
                 }
                 #expect(types == ["tuning.job.cancelled", "tuning.job.cancelled"])
+
+                // Every payload is the document's WebhookEvent (a batch's and a tuning job's).
+                let document = try OpenAPIDocumentTests.document()
+                let schema = try #require(document["components"]?["schemas"]?["WebhookEvent"])
+                for delivery in receiver.deliveries.withLockedValue({ $0 }) {
+                    let problems = OpenAPISchemaCheck(document: document).problems(try JSONValue.parse(Data(delivery.body)), schema)
+                    #expect(problems.isEmpty, "\(problems)")
+                }
             }
         }
     }

@@ -1797,6 +1797,58 @@ enum OpenAPIJSON {
       }
     }
   },
+  "webhooks": {
+    "jobFinished": {
+      "post": {
+        "summary": "A tuning job or a batch finished.",
+        "description": "Sent to each of `webhooks.endpoints` (set by the operator, never by API callers) when a tuning job or batch succeeds, fails or is cancelled, signed as Standard Webhooks do. Verify `webhook-signature` (HMAC-SHA256 with the key `webhooks.secret` encodes, over `{webhook-id}.{webhook-timestamp}.{body}`, base64, after `v1,`) in constant time and refuse old timestamps. Anything but a 2xx is retried with exponential back-off, under the same `webhook-id`.",
+        "parameters": [
+          {
+            "name": "webhook-id",
+            "in": "header",
+            "required": true,
+            "description": "`msg_…`, the same over the retries of one delivery: de-duplicate on it.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "webhook-timestamp",
+            "in": "header",
+            "required": true,
+            "description": "Unix seconds of this attempt.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "webhook-signature",
+            "in": "header",
+            "required": true,
+            "description": "`v1,<base64 HMAC-SHA256>`.",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/WebhookEvent"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Any 2xx ends the delivery."
+          }
+        }
+      }
+    }
+  },
   "components": {
     "schemas": {
       "Error": {
@@ -3940,6 +3992,43 @@ enum OpenAPIJSON {
           "data",
           "has_more"
         ]
+      },
+      "WebhookEvent": {
+        "type": "object",
+        "properties": {
+          "type": {
+            "type": "string",
+            "enum": [
+              "tuning.job.succeeded",
+              "tuning.job.failed",
+              "tuning.job.cancelled",
+              "batch.succeeded",
+              "batch.failed",
+              "batch.cancelled"
+            ]
+          },
+          "timestamp": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "data": {
+            "oneOf": [
+              {
+                "$ref": "#/components/schemas/TuningJob"
+              },
+              {
+                "$ref": "#/components/schemas/Batch"
+              }
+            ],
+            "description": "The job or batch, as its GET answers it."
+          }
+        },
+        "required": [
+          "type",
+          "timestamp",
+          "data"
+        ],
+        "additionalProperties": false
       }
     },
     "responses": {
