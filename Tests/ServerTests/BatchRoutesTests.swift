@@ -155,6 +155,9 @@ struct BatchRoutesTests {
             #expect(done["image_counts"] as? [String: Int] == ["total": 8, "completed": 8, "failed": 0])
             let rows = try Self.lines(try await client.execute(uri: "/v1/batches/\(id)/results", method: .get))
             #expect(rows.map { $0["index"] as? Int } == Array(0..<8))
+            // The class columns are the prompt set's, in its order, as for a batch that succeeds.
+            let csv = String(buffer: try await client.execute(uri: "/v1/batches/\(id)/results?format=csv", method: .get).body)
+            #expect(csv.hasPrefix("index,image,width,height,labels,error,cat,dog,traffic light\r\n"), "\(csv.prefix(80))")
             #expect(test.folder.contents("data/batches/\(id)") == ["results.csv", "results.jsonl"])
         }
     }

@@ -51,10 +51,12 @@ final class BatchRunner: Sendable {
         logger[metadataKey: "batch"] = .string(job.id)
         let folder = layout.batch(job.id)
         do {
-            try checkStop(job.id)
             try await tag(job, folder: folder, logger: logger)
-        } catch let stop as JobStop {
-            finish(job.id, folder: folder, stop: stop, logger: logger)
+        } catch JobStop.shutdown {
+            requeue(job.id, logger: logger)
+        } catch JobStop.cancelled {
+            // Only before the batch's classes are known (tag() handles a cancel once they are).
+            finishCancelled(job.id, folder: folder, classNames: [], logger: logger)
         } catch let failure as JobFailure {
             fail(job.id, folder: folder, failure, logger: logger)
         } catch where OutOfSpace.matches(error) {
@@ -106,10 +108,17 @@ final class BatchRunner: Sendable {
         var lastEvent = began, lastTenth = done * 10 / max(total, 1)
         let chunk = tagger.batcher.configuration.maxBatchSize
         while done < total {
-            try checkStop(id)
+            let rows: [BatchResultRow]
             let group = done..<min(done + chunk * Self.chunksInFlight, total)
-            let rows = try await tagGroup(group, chunk: chunk, input: input, plan: plan, options: options.tagOptions,
+            do {
+                try checkStop(id)
+                rows = try await tagGroup(group, chunk: chunk, input: input, plan: plan, options: options.tagOptions,
                                           tagger: tagger, jobID: id)
+            } catch JobStop.cancelled {
+                // The rows written so far stay downloadable, with the plan's class columns.
+                finishCancelled(id, folder: folder, classNames: plan.classNames, logger: logger)
+                return
+            }
             try results.append(rows)
             done = group.upperBound
             let elapsed = (clock.now - began).seconds
@@ -205,45 +214,37 @@ final class BatchRunner: Sendable {
         }
     }
 
-    private func finish(_ id: String, folder: URL, stop: JobStop, logger: Logger) {
+    /// Ends a cancelled batch, keeping the rows written so far as its results.
+    private func finishCancelled(_ id: String, folder: URL, classNames: [String], logger: Logger) {
+        let written = try? BatchResultsFile(folder: folder).finish(classNames: classNames)
+        try? FileManager.default.removeItem(at: BatchInput.archive(in: folder))
         do {
-            switch stop {
-            case .cancelled:
-                // The rows written so far stay downloadable.
-                let written = try? BatchResultsFile(folder: folder).finish(classNames: classNames(of: id))
-                try? FileManager.default.removeItem(at: BatchInput.archive(in: folder))
-                let summary = written.map { BatchSummary(images: $0.rows, failed: $0.failed, imagesPerSecond: nil) }
-                let metrics = try summary.map { String(decoding: try JSONEncoder.sortedKeys.encode($0), as: UTF8.self) }
-                try database.updateJob(id, events: [.message("cancelled after \(written?.rows ?? 0) images; their results are kept")]) { job in
-                    job.status = .cancelled
-                    job.finishedAt = unixNow()
-                    job.etaSeconds = nil
-                    job.metrics = metrics
-                }
-                logger.info("batch cancelled")
-            case .shutdown:
-                try database.updateJob(id, events: [.message(
-                    "stopped by a server shutdown; it goes on after the images already written when the server starts again")]) { job in
-                    job.status = .queued
-                    job.etaSeconds = nil
-                }
-                logger.info("batch stopped for shutdown")
+            let summary = written.map { BatchSummary(images: $0.rows, failed: $0.failed, imagesPerSecond: nil) }
+            let metrics = try summary.map { String(decoding: try JSONEncoder.sortedKeys.encode($0), as: UTF8.self) }
+            try database.updateJob(id, events: [.message("cancelled after \(written?.rows ?? 0) images; their results are kept")]) { job in
+                job.status = .cancelled
+                job.finishedAt = unixNow()
+                job.etaSeconds = nil
+                job.metrics = metrics
             }
+            logger.info("batch cancelled")
         } catch {
             logger.error("cannot record the batch's end", metadata: ["error": "\(error)"])
         }
     }
 
-    /// The classes of a batch's results, read back from its rows (for a cancelled batch, whose plan may be gone).
-    private func classNames(of id: String) -> [String] {
-        let partial = BatchResultsFile(folder: layout.batch(id)).partial
-        guard let text = try? String(contentsOf: partial, encoding: .utf8) else { return [] }
-        var names: [String] = [], seen: Set<String> = []
-        for line in text.split(separator: "\n") {
-            guard let row = try? JSONDecoder().decode(BatchResultRow.self, from: Data(line.utf8)) else { continue }
-            for label in row.labels ?? [] where seen.insert(label.label).inserted { names.append(label.label) }
+    /// Queues a batch stopped by a shutdown again; it goes on after its last written row.
+    private func requeue(_ id: String, logger: Logger) {
+        do {
+            try database.updateJob(id, events: [.message(
+                "stopped by a server shutdown; it goes on after the images already written when the server starts again")]) { job in
+                job.status = .queued
+                job.etaSeconds = nil
+            }
+            logger.info("batch stopped for shutdown")
+        } catch {
+            logger.error("cannot record the batch's end", metadata: ["error": "\(error)"])
         }
-        return names
     }
 
     private func fail(_ id: String, folder: URL, _ failure: JobFailure, logger: Logger) {
