@@ -205,6 +205,37 @@ struct BatchRoutesTests {
     }
 }
 
+/// The results file on its own: a torn last line is cut at resume, and rows spanning more than one
+/// read chunk come back whole, in order, in both formats.
+@Suite("Batch results file")
+struct BatchResultsFileTests {
+    @Test func aTornLineIsCutAndLongFilesStreamWhole() throws {
+        let folder = try TemporaryFolder()
+        let results = BatchResultsFile(folder: folder.url.appendingPathComponent("batch"))
+        #expect(try results.resume() == 0)
+        let name = String(repeating: "shelf/", count: 80)   // ~500-byte rows: 3000 of them span two chunks
+        let rows = (0..<3000).map { i in
+            BatchResultRow(index: i, image: "\(name)\(i).png", width: 8, height: 6,
+                           labels: [.init(label: "cat", score: Float(i % 10) / 10, threshold: 0.5, present: i % 10 >= 5)])
+        }
+        try results.append(Array(rows[..<2000]))
+        let handle = try FileHandle(forWritingTo: results.partial)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(#"{"index": 2000, "ima"#.utf8))   // a crash in the middle of a write
+        try handle.close()
+        #expect(try results.resume() == 2000)
+        try results.append(Array(rows[2000...]))
+        let counts = try results.finish(classNames: ["cat", "dog"])
+        #expect(counts.rows == 3000 && counts.failed == 0)
+        let jsonl = try String(contentsOf: BatchResultsFile.jsonl(in: results.folder), encoding: .utf8).split(separator: "\n")
+        #expect(try jsonl.map { try JSONDecoder().decode(BatchResultRow.self, from: Data($0.utf8)) } == rows)
+        let csv = try String(contentsOf: BatchResultsFile.csv(in: results.folder), encoding: .utf8).components(separatedBy: "\r\n")
+        #expect(csv.first == "index,image,width,height,labels,error,cat,dog")
+        #expect(csv.count == 3002 && csv.last == "")
+        #expect(csv[2998] == "2997,\(name)2997.png,8,6,cat,,0.700000,")
+    }
+}
+
 extension TestClientProtocol {
     /// Polls a batch until it is finished (or plainly stuck).
     func waitForBatch(_ id: String) async throws -> [String: Any] {

@@ -35,7 +35,8 @@ struct BatchResultsFile {
     static func jsonl(in folder: URL) -> URL { folder.appendingPathComponent("results.jsonl") }
     static func csv(in folder: URL) -> URL { folder.appendingPathComponent("results.csv") }
 
-    /// Rows already written (complete lines), after cutting a torn last line away.
+    /// Rows already written (complete lines), after cutting a torn last line away. Read in chunks:
+    /// a batch of 100,000 images scored on 1,000 classes writes gigabytes of rows.
     func resume() throws -> Int {
         let files = FileManager.default
         guard files.fileExists(atPath: partial.path) else {
@@ -43,16 +44,26 @@ struct BatchResultsFile {
             files.createFile(atPath: partial.path, contents: nil)
             return 0
         }
-        let data = try Data(contentsOf: partial)
-        let complete = data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
-        if complete < data.count {
-            let handle = try FileHandle(forWritingTo: partial)
-            defer { try? handle.close() }
-            try handle.truncate(atOffset: UInt64(complete))
+        let handle = try FileHandle(forUpdating: partial)
+        defer { try? handle.close() }
+        var lines = 0, size: UInt64 = 0, complete: UInt64 = 0
+        while let chunk = try handle.read(upToCount: Self.chunkBytes), !chunk.isEmpty {
+            chunk.withUnsafeBytes { bytes in
+                for (offset, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
+                    lines += 1
+                    complete = size + UInt64(offset) + 1
+                }
+            }
+            size += UInt64(chunk.count)
+        }
+        if complete < size {
+            try handle.truncate(atOffset: complete)
             try handle.synchronize()
         }
-        return data[..<complete].reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+        return lines
     }
+
+    static let chunkBytes = 1 << 20
 
     /// Appends rows and flushes them to disk.
     func append(_ rows: [BatchResultRow]) throws {
@@ -70,14 +81,17 @@ struct BatchResultsFile {
     }
 
     /// Writes `results.csv` from the rows and renames both files into place; returns the counts
-    /// (rows, rows with an error).
+    /// (rows, rows with an error). Rows are read and the CSV written a chunk at a time.
     func finish(classNames: [String]) throws -> (rows: Int, failed: Int) {
         let decoder = JSONDecoder()
-        var csv = ([ "index", "image", "width", "height", "labels", "error"] + classNames).map(Self.csvField).joined(separator: ",") + "\r\n"
+        let temporary = folder.appendingPathComponent(".results.csv.tmp")
+        FileManager.default.createFile(atPath: temporary.path, contents: nil)
+        let output = try FileHandle(forWritingTo: temporary)
+        defer { try? output.close() }
+        var csv = (["index", "image", "width", "height", "labels", "error"] + classNames).map(Self.csvField).joined(separator: ",") + "\r\n"
         var rows = 0, failed = 0
-        let text = try String(contentsOf: partial, encoding: .utf8)
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            let row = try decoder.decode(BatchResultRow.self, from: Data(line.utf8))
+        try Self.forEachLine(of: partial) { line in
+            let row = try decoder.decode(BatchResultRow.self, from: line)
             rows += 1
             if row.error != nil { failed += 1 }
             let scores = Dictionary((row.labels ?? []).map { ($0.label, $0.score) }, uniquingKeysWith: { a, _ in a })
@@ -86,13 +100,33 @@ struct BatchResultsFile {
                           row.error.map { "\($0.code): \($0.message)" } ?? ""]
             fields += classNames.map { name in scores[name].map { String(format: "%.6f", $0) } ?? "" }
             csv += fields.map(Self.csvField).joined(separator: ",") + "\r\n"
+            if csv.utf8.count >= Self.chunkBytes {
+                try output.write(contentsOf: Data(csv.utf8))
+                csv.removeAll(keepingCapacity: true)
+            }
         }
-        let temporary = folder.appendingPathComponent(".results.csv.tmp")
-        try Data(csv.utf8).write(to: temporary)
-        try Self.flush(temporary)
+        try output.write(contentsOf: Data(csv.utf8))
+        try output.synchronize()
         try Self.replace(Self.csv(in: folder), with: temporary)
         try Self.replace(Self.jsonl(in: folder), with: partial)
         return (rows, failed)
+    }
+
+    /// Calls `body` with each non-empty line of `url`, reading a chunk at a time.
+    static func forEachLine(of url: URL, _ body: (Data) throws -> Void) throws {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        var pending = Data()
+        while let chunk = try handle.read(upToCount: chunkBytes), !chunk.isEmpty {
+            pending.append(chunk)
+            var start = pending.startIndex
+            while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                if newline > start { try body(Data(pending[start..<newline])) }
+                start = newline + 1
+            }
+            pending = Data(pending[start...])
+        }
+        if !pending.isEmpty { try body(pending) }
     }
 
     /// RFC 4180: quoted when it holds a comma, quote or line break; a leading `=`, `+`, `-` or `@`
@@ -102,12 +136,6 @@ struct BatchResultsFile {
         if let first = value.first, "=+-@".contains(first), Double(value) == nil { value = "'" + value }
         guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
-    private static func flush(_ url: URL) throws {
-        let handle = try FileHandle(forWritingTo: url)
-        defer { try? handle.close() }
-        try handle.synchronize()
     }
 
     private static func replace(_ target: URL, with source: URL) throws {
