@@ -200,7 +200,7 @@ final class PackedConvolution: @unchecked Sendable {
                                                     accumulate, relu, &error, error.count)
                 }
                 // The shapes were checked when the weights were packed; what is left is running out of memory.
-                precondition(status == 0, PackedWeight.text(error))
+                if status != 0 { fatalError("oneDNN: \(PackedWeight.text(error))") }   // precondition drops its message in release builds
             }
         }
     }

@@ -165,7 +165,7 @@ public final class PackedWeight: @unchecked Sendable {
         let status = tt_packed_matmul(slice.handle, m, inp, lda, bias.map { $0 + slice.rows.lowerBound },
                                       out, ldc, accumulate, &error, error.count)
         // The shapes were checked when the weights were packed; what is left is running out of memory.
-        precondition(status == 0, Self.text(error))
+        if status != 0 { fatalError("oneDNN: \(Self.text(error))") }   // precondition drops its message in release builds
     }
 }
 

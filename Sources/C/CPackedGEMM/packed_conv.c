@@ -78,12 +78,17 @@ tt_packed_conv *tt_packed_conv_create(const float *w, const float *bias, long ci
     pthread_mutex_init(&c->lock, NULL);
     if (c->out_height < 1 || c->out_width < 1) { if (error) snprintf(error, error_capacity, "the kernel is larger than the padded input"); goto fail; }
 
-    // The layout oneDNN's best convolution wants for these weights, asked for one whole image
-    // (it follows the weights' shape, type and the instruction set; other shapes reuse it).
+    // The layout oneDNN's best convolution wants for these weights, asked for a band of two output
+    // rows inside the image, the shape the workers mostly run (it follows the weights' shape, type,
+    // the instruction set, and on AVX-512 the spatial shape too: brgconv may pick a layout for a
+    // whole image that it has no band kernel for). Other shapes reuse it; see convolve().
     dnnl_memory_desc_t any, user_md;
     dnnl_dims_t dims = {cout, cin, kernel, kernel};
     TRY(dnnl_memory_desc_init_by_tag(&any, 4, dims, data_type(precision), dnnl_format_tag_any), "describing the weights");
-    dnnl_status_t described = describe(&pd, c, 1, height, pad, pad, c->out_height, &any, false, false);
+    long band_in = stride + kernel;   // input rows of two output rows
+    bool banded = c->out_height > 2 && band_in + pad <= height;
+    dnnl_status_t described = banded ? describe(&pd, c, 1, band_in, 0, 0, 2, &any, false, false)
+                                     : describe(&pd, c, 1, height, pad, pad, c->out_height, &any, false, false);
     const char *name = described == dnnl_success ? implementation_of(pd) : "ref";
     if (described == dnnl_unimplemented || strncmp(name, "ref", 3) == 0) {
         if (error) snprintf(error, error_capacity, "oneDNN %s has no fast %s convolution for %ldx%ld kernels on this CPU (instruction set %s)",
@@ -138,8 +143,10 @@ long tt_packed_conv_image_floats(const tt_packed_conv *c, bool output) {
     return output ? c->out_height * c->out_width * c->cout : c->height * c->width * c->cin;
 }
 
+// The primitive for this call's shape, made on first use; a shape oneDNN has only its reference
+// loop for is remembered too, with no primitive (convolve() then splits the call).
 static cached_conv *primitive_for(tt_packed_conv *c, long n, long rows_in, long top, long bottom, long rows_out,
-                                  bool accumulate, bool relu, char *error, size_t error_capacity) {
+                                  bool accumulate, bool relu) {
     pthread_mutex_lock(&c->lock);
     cached_conv *found = NULL;
     for (int i = 0; i < c->cached; i++) {
@@ -147,27 +154,27 @@ static cached_conv *primitive_for(tt_packed_conv *c, long n, long rows_in, long 
         if (e->n == n && e->rows_in == rows_in && e->pad_top == top && e->pad_bottom == bottom && e->rows_out == rows_out
             && e->accumulate == accumulate && e->relu == relu) { found = e; break; }
     }
-    if (!found) {
+    if (!found && c->cached == c->capacity) {
+        int capacity = c->capacity ? 2 * c->capacity : 8;
+        cached_conv *grown = realloc(c->cache, (size_t)capacity * sizeof *grown);
+        if (grown) { c->cache = grown; c->capacity = capacity; }
+    }
+    if (!found && c->cached < c->capacity) {
         dnnl_primitive_desc_t pd = NULL;
         dnnl_primitive_t primitive = NULL;
+        size_t scratchpad_bytes = 0;
         dnnl_status_t s = describe(&pd, c, n, rows_in, top, bottom, rows_out, &c->layout, accumulate, relu);
         if (s == dnnl_success && strncmp(implementation_of(pd), "ref", 3) == 0) s = dnnl_unimplemented;
         if (s == dnnl_success) s = dnnl_primitive_create(&primitive, pd);
-        if (s == dnnl_success && c->cached == c->capacity) {
-            int capacity = c->capacity ? 2 * c->capacity : 8;
-            cached_conv *grown = realloc(c->cache, (size_t)capacity * sizeof *grown);
-            if (grown) { c->cache = grown; c->capacity = capacity; } else s = dnnl_out_of_memory;
-        }
         if (s == dnnl_success) {
-            found = &c->cache[c->cached++];
-            *found = (cached_conv){n, rows_in, top, bottom, rows_out, accumulate, relu, primitive, 0};
-            found->scratchpad_bytes = dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0));
-        } else {
-            if (primitive) dnnl_primitive_destroy(primitive);
-            if (error) snprintf(error, error_capacity, "oneDNN: no convolution for %ld image(s), %ld input rows in the packed layout (status %d)",
-                                n, rows_in, (int)s);
+            scratchpad_bytes = dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0));
+        } else if (primitive) {
+            dnnl_primitive_destroy(primitive);
+            primitive = NULL;
         }
         if (pd) dnnl_primitive_desc_destroy(pd);
+        found = &c->cache[c->cached++];
+        *found = (cached_conv){n, rows_in, top, bottom, rows_out, accumulate, relu, primitive, scratchpad_bytes};
     }
     pthread_mutex_unlock(&c->lock);
     return found;
@@ -215,12 +222,10 @@ done:
     return result;
 }
 
-int tt_packed_conv_forward(const tt_packed_conv *c_, long n, long row0, long row1, const float *src, float *dst,
-                           bool accumulate, bool relu, char *error, size_t error_capacity) {
-    tt_packed_conv *c = (tt_packed_conv *)c_;   // only its primitive cache changes
-    if (n == 0 || row1 <= row0) return 0;
-    if (row0 < 0 || row1 > c->out_height) { if (error) snprintf(error, error_capacity, "output rows out of range"); return -1; }
-    if (!prepare_thread()) { if (error) snprintf(error, error_capacity, "oneDNN: creating a stream failed"); return -1; }
+// Output rows [row0, row1) of `n` images. A shape oneDNN has no fast kernel for in the packed
+// layout is split: several images into one each, then the rows into halves, down to single rows.
+static int convolve(tt_packed_conv *c, long n, long row0, long row1, const float *src, float *dst,
+                    bool accumulate, bool relu, char *error, size_t error_capacity) {
     // The input rows these output rows read, and the padding left above and below them.
     long first = row0 * c->stride - c->pad, last = (row1 - 1) * c->stride - c->pad + c->kernel;   // [first, last)
     long top = first < 0 ? -first : 0, bottom = last > c->height ? last - c->height : 0;
@@ -230,10 +235,33 @@ int tt_packed_conv_forward(const tt_packed_conv *c_, long n, long row0, long row
     long in_image = c->height * c->width * c->cin, out_image = c->out_height * c->out_width * c->cout;
     // All rows: the images are dense and go in one call; some rows: one call per image.
     bool whole = row0 == 0 && row1 == c->out_height;
-    cached_conv *p = primitive_for(c, whole ? n : 1, rows_in, top, bottom, row1 - row0, accumulate, relu, error, error_capacity);
-    if (!p) return -1;
-    if (whole) return run(c, p, n, rows_in, in, out, error, error_capacity);
-    for (long i = 0; i < n; i++)
-        if (run(c, p, 1, rows_in, in + i * in_image, out + i * out_image, error, error_capacity)) return -1;
-    return 0;
+    cached_conv *p = primitive_for(c, whole ? n : 1, rows_in, top, bottom, row1 - row0, accumulate, relu);
+    if (p && p->primitive) {
+        if (whole) return run(c, p, n, rows_in, in, out, error, error_capacity);
+        for (long i = 0; i < n; i++)
+            if (run(c, p, 1, rows_in, in + i * in_image, out + i * out_image, error, error_capacity)) return -1;
+        return 0;
+    }
+    if (whole && n > 1) {
+        for (long i = 0; i < n; i++)
+            if (convolve(c, 1, row0, row1, src + i * in_image, dst + i * out_image, accumulate, relu, error, error_capacity)) return -1;
+        return 0;
+    }
+    if (row1 - row0 > 1) {
+        long middle = (row0 + row1) / 2;
+        if (convolve(c, n, row0, middle, src, dst, accumulate, relu, error, error_capacity)) return -1;
+        return convolve(c, n, middle, row1, src, dst, accumulate, relu, error, error_capacity);
+    }
+    if (error) snprintf(error, error_capacity, "oneDNN: no %s convolution for output row %ld in the packed layout",
+                        c->precision == TT_BF16 ? "bf16" : "f32", row0);
+    return -1;
+}
+
+int tt_packed_conv_forward(const tt_packed_conv *c_, long n, long row0, long row1, const float *src, float *dst,
+                           bool accumulate, bool relu, char *error, size_t error_capacity) {
+    tt_packed_conv *c = (tt_packed_conv *)c_;   // only its primitive cache changes
+    if (n == 0 || row1 <= row0) return 0;
+    if (row0 < 0 || row1 > c->out_height) { if (error) snprintf(error, error_capacity, "output rows out of range"); return -1; }
+    if (!prepare_thread()) { if (error) snprintf(error, error_capacity, "oneDNN: creating a stream failed"); return -1; }
+    return convolve(c, n, row0, row1, src, dst, accumulate, relu, error, error_capacity);
 }

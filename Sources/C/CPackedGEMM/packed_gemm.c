@@ -201,39 +201,51 @@ const float *tt_packed_weight_plain(const tt_packed_weight *weight) {
     return data;
 }
 
-// The primitive for this call's shape, made on first use.
-static cached_primitive *primitive_for(tt_packed_weight *weight, long m, long lda, long ldc, bool accumulate, bool bias,
-                                       char *error, size_t error_capacity) {
+// The primitive for this call's shape, made on first use; a shape oneDNN has only its reference
+// loop for is remembered too, with no primitive (the caller then runs on dense copies).
+static cached_primitive *primitive_for(tt_packed_weight *weight, long m, long lda, long ldc, bool accumulate, bool bias) {
     pthread_mutex_lock(&weight->lock);
     cached_primitive *found = NULL;
     for (int i = 0; i < weight->cached; i++) {
         cached_primitive *c = &weight->cache[i];
         if (c->m == m && c->lda == lda && c->ldc == ldc && c->accumulate == accumulate && c->bias == bias) { found = c; break; }
     }
-    if (!found) {
+    if (!found && weight->cached == weight->capacity) {
+        int capacity = weight->capacity ? 2 * weight->capacity : 16;
+        cached_primitive *grown = realloc(weight->cache, (size_t)capacity * sizeof *grown);
+        if (grown) { weight->cache = grown; weight->capacity = capacity; }
+    }
+    if (!found && weight->cached < weight->capacity) {
         dnnl_primitive_desc_t pd = NULL;
         dnnl_primitive_t primitive = NULL;
+        size_t scratchpad_bytes = 0;
         dnnl_status_t s = describe(&pd, m, weight->n, weight->k, lda, ldc, weight->precision, &weight->layout, accumulate, bias);
         if (s == dnnl_success && strncmp(implementation_of(pd), "ref", 3) == 0) s = dnnl_unimplemented;
         if (s == dnnl_success) s = dnnl_primitive_create(&primitive, pd);
-        if (s == dnnl_success && weight->cached == weight->capacity) {
-            int capacity = weight->capacity ? 2 * weight->capacity : 16;
-            cached_primitive *grown = realloc(weight->cache, (size_t)capacity * sizeof *grown);
-            if (grown) { weight->cache = grown; weight->capacity = capacity; } else s = dnnl_out_of_memory;
-        }
         if (s == dnnl_success) {
-            found = &weight->cache[weight->cached++];
-            *found = (cached_primitive){m, lda, ldc, accumulate, bias, primitive, 0};
-            found->scratchpad_bytes = dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0));
-        } else {
-            if (primitive) dnnl_primitive_destroy(primitive);
-            if (error) snprintf(error, error_capacity, "oneDNN: no %s matmul for %ld x %ld x %ld in the packed layout (status %d)",
-                                weight->precision == TT_BF16 ? "bf16" : "f32", m, weight->n, weight->k, (int)s);
+            scratchpad_bytes = dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0));
+        } else if (primitive) {
+            dnnl_primitive_destroy(primitive);
+            primitive = NULL;
         }
         if (pd) dnnl_primitive_desc_destroy(pd);
+        found = &weight->cache[weight->cached++];
+        *found = (cached_primitive){m, lda, ldc, accumulate, bias, primitive, scratchpad_bytes};
     }
     pthread_mutex_unlock(&weight->lock);
     return found;
+}
+
+// A thread's dense copy of a strided operand: `rows` × `width` floats.
+static __thread float *thread_dense[2];
+static __thread size_t thread_dense_capacity[2];
+static float *dense_buffer(int which, size_t count) {
+    if (count > thread_dense_capacity[which]) {
+        free(thread_dense[which]);
+        thread_dense[which] = aligned_alloc(64, (count * 4 + 63) / 64 * 64);
+        thread_dense_capacity[which] = thread_dense[which] ? count : 0;
+    }
+    return thread_dense[which];
 }
 
 uint16_t *thread_bf16_buffer(size_t count) {
@@ -250,8 +262,36 @@ int tt_packed_matmul(const tt_packed_weight *weight_, long m, const float *src, 
     tt_packed_weight *weight = (tt_packed_weight *)weight_;   // only its primitive cache changes
     if (m == 0) return 0;
     if (!prepare_thread()) { if (error) snprintf(error, error_capacity, "oneDNN: creating a stream failed"); return -1; }
-    cached_primitive *p = primitive_for(weight, m, lda, ldc, accumulate, bias != NULL, error, error_capacity);
-    if (!p) return -1;
+    // oneDNN's fast matmuls on blocked weights (brgemm on AVX-512) take dense rows only: a call with
+    // strided rows (a slice of the output's columns, a row of a wider input) runs on dense copies.
+    long dense_lda = weight->precision == TT_BF16 ? weight->k : lda;   // bf16 rows are converted densely anyway
+    cached_primitive *p = primitive_for(weight, m, dense_lda, ldc, accumulate, bias != NULL);
+    float *wide_dst = NULL;
+    long wide_ldc = ldc;
+    if (p && !p->primitive && (dense_lda != weight->k || ldc != weight->n)) {
+        if (dense_lda != weight->k) {
+            float *copy = dense_buffer(0, (size_t)m * (size_t)weight->k);
+            if (!copy) { if (error) snprintf(error, error_capacity, "out of memory"); return -1; }
+            for (long r = 0; r < m; r++) memcpy(copy + r * weight->k, src + r * lda, (size_t)weight->k * sizeof *src);
+            src = copy;
+            lda = dense_lda = weight->k;
+        }
+        if (ldc != weight->n) {
+            float *copy = dense_buffer(1, (size_t)m * (size_t)weight->n);
+            if (!copy) { if (error) snprintf(error, error_capacity, "out of memory"); return -1; }
+            if (accumulate)
+                for (long r = 0; r < m; r++) memcpy(copy + r * weight->n, dst + r * ldc, (size_t)weight->n * sizeof *dst);
+            wide_dst = dst;
+            dst = copy;
+            ldc = weight->n;
+        }
+        p = primitive_for(weight, m, dense_lda, ldc, accumulate, bias != NULL);
+    }
+    if (!p || !p->primitive) {
+        if (error) snprintf(error, error_capacity, "oneDNN: no %s matmul for %ld x %ld x %ld in the packed layout",
+                            weight->precision == TT_BF16 ? "bf16" : "f32", m, weight->n, weight->k);
+        return -1;
+    }
     const void *source = src;
     if (weight->precision == TT_BF16) {
         if (!thread_bf16_buffer((size_t)m * (size_t)weight->k)) {
@@ -290,6 +330,8 @@ int tt_packed_matmul(const tt_packed_weight *weight_, long m, const float *src, 
     }
     if (dnnl_primitive_execute(p->primitive, thread_stream, count, args) == dnnl_success &&
         dnnl_stream_wait(thread_stream) == dnnl_success) result = 0;
+    if (result == 0 && wide_dst)
+        for (long r = 0; r < m; r++) memcpy(wide_dst + r * wide_ldc, dst + r * weight->n, (size_t)weight->n * sizeof *dst);
 done:
     if (result != 0 && error) snprintf(error, error_capacity, "oneDNN: running a matmul failed");
     for (int i = 0; i < 4; i++) if (memories[i]) dnnl_memory_destroy(memories[i]);
