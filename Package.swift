@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // C: system libraries from Debian's -dev packages (see the Makefile's DEB_PACKAGES) and two C targets, under Sources/C.
@@ -70,7 +71,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "GRDB", package: "GRDB.swift"),          // datasets, jobs, events
+                .product(name: "GRDB", package: "GRDB.swift"),          // datasets, jobs, events (one machine)
+                .product(name: "PostgresNIO", package: "postgres-nio"), // the same, shared by replicas
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 // Connection handlers in the channel pipeline (slow bodies, closing after a refusal).
                 .product(name: "HummingbirdCore", package: "hummingbird"),

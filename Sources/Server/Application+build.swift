@@ -109,7 +109,9 @@ public func buildApplication(
         server: httpServer(configuration.connections, logger: logger),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tagtune",
                              availableConnectionsDelegate: MaximumAvailableConnections(ConnectionBudget.maxConnections, logger: logger)),
-        services: [inference.batcher, warmUp] + (inference.tuning.map { [$0.worker] } ?? [])
+        // The store first: services stop in reverse order, so it closes after the worker has handed its jobs back.
+        services: (inference.tuning?.postgres.map { [$0] } ?? []) + [inference.batcher, warmUp]
+            + (configuration.cluster.role.runsJobs ? (inference.tuning.map { [$0.worker] } ?? []) : [])
             + (inference.tuning?.webhooks.map { [$0] } ?? []),
         onServerRunning: { channel in
             logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
@@ -169,9 +171,15 @@ func buildRouter(
     // Each controller adds its routes once, to the router and the route table together.
     let table = TableRouter(router: router, table: routes)
     let models = inference.models
+    var storeProblem: (@Sendable () -> String?)? = nil
+    if let postgres = inference.tuning?.postgres {
+        storeProblem = { postgres.isReady ? nil : "the database is not migrated and open yet" }
+    }
     OperationsController(configuration: configuration, readiness: dependencies.readiness, registry: dependencies.registry,
-                         defaultModel: { await models.defaultModelInfo() })
+                         defaultModel: { await models.defaultModelInfo() }, storeProblem: storeProblem)
         .register(on: table)
+    // A worker replica trains and answers its operators (health, readiness, metrics, info), nothing else.
+    guard configuration.cluster.role.servesAPI else { return router }
     ModelsController(registry: inference.models).register(on: table)
     PromptSetsController(registry: inference.models).register(on: table)
     TagController(tagger: inference.tagger, reader: TagRequestReader(maxImages: configuration.limits.maxImagesPerRequest))

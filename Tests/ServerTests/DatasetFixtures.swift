@@ -132,7 +132,7 @@ struct TuningTestApp {
     let backend: TuningBackend
 
     init(folder: TemporaryFolder? = nil, configure: (inout ServerConfiguration) -> Void = { _ in },
-         loadEncoder: (@Sendable (String) async throws -> CLIPModel)? = nil, jobFiles: JobFileWriter = .disk) throws {
+         loadEncoder: (@Sendable (String) async throws -> CLIPModel)? = nil, jobFiles: JobWrites = .store) throws {
         let folder = try folder ?? TemporaryFolder()
         var configuration = try DatasetFixtures.configuration(in: folder.url)
         configure(&configuration)

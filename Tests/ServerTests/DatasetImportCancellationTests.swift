@@ -21,6 +21,6 @@ struct DatasetImportCancellationTests {
             _ = try test.backend.datasets.importer.importZip(zip, name: "cancelled", cancelled: cancelled)
         }
         #expect(test.folder.contents("data/datasets").isEmpty, "no dataset and no staging folder")
-        #expect(try test.backend.database.datasetIDs().isEmpty)
+        #expect(try await test.backend.store.datasetIDs().isEmpty)
     }
 }

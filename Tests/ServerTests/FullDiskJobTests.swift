@@ -13,14 +13,14 @@ import Tuning
 @Suite("Jobs on a full disk")
 struct FullDiskJobTests {
     @Test func promptSetWriteOnAFullDiskFailsTheJobAndFreesItsDataset() async throws {
-        let database = NIOLockedValueBox<TuningDatabase?>(nil)
-        let files = JobFileWriter(checkpoint: JobFileWriter.disk.checkpoint, promptSet: { _, _ in
+        let database = NIOLockedValueBox<SQLiteStore?>(nil)
+        let files = JobWrites(checkpoint: JobWrites.store.checkpoint, promptSet: { _, _ in
             // The disk fills up just before the artifact: SQLite cannot grow either.
             try database.withLockedValue { $0 }?.fillUpForTesting()
             throw CocoaError(.fileWriteOutOfSpace)
         })
         let test = try TuningTestApp(jobFiles: files)
-        database.withLockedValue { $0 = test.backend.database }
+        database.withLockedValue { $0 = test.backend.store as? SQLiteStore }
         try await test.application().test(.router) { client in
             let dataset = try await JobRoutesTests.uploadDataset(client, count: 6)
             let (status, created) = try await client.send(.post, "/v1/tuning/jobs",
@@ -39,7 +39,7 @@ struct FullDiskJobTests {
     }
 
     @Test func checkpointWriteOnAFullDiskFailsTheJob() async throws {
-        let files = JobFileWriter(checkpoint: { _, _ in throw POSIXError(.ENOSPC) }, promptSet: JobFileWriter.disk.promptSet)
+        let files = JobWrites(checkpoint: { _, _, _ in throw POSIXError(.ENOSPC) }, promptSet: JobWrites.store.promptSet)
         let test = try TuningTestApp(jobFiles: files)
         try await test.application().test(.router) { client in
             let dataset = try await JobRoutesTests.uploadDataset(client)
@@ -55,7 +55,7 @@ struct FullDiskJobTests {
     }
 }
 
-extension TuningDatabase {
+extension SQLiteStore {
     /// Makes the database as full as on a full disk: it may not grow by a page, and its pages are
     /// filled with events until SQLite answers SQLITE_FULL, so that one more event does not fit.
     func fillUpForTesting() throws {

@@ -83,9 +83,9 @@ struct JobRoutesTests {
             let loaded = try PromptSet.load(from: test.backend.layout.promptSet(promptSet), for: model)
             #expect(loaded.manifest.classes == DatasetFixtures.classes)
             #expect(loaded.manifest.hyperparameters.epochs == 3 && loaded.manifest.seed == 7)
-            #expect(try await test.backend.database.job(id)?.promptSetID == promptSet)
+            #expect(try await test.backend.store.job(id)?.promptSetID == promptSet)
             #expect(test.folder.contents("prompt-sets") == [promptSet], "no staging folder left")
-            #expect(!FileManager.default.fileExists(atPath: test.backend.layout.job(id).path), "the checkpoint goes once the job is done")
+            #expect(try await test.backend.store.checkpoint(jobID: id) == nil, "the checkpoint goes once the job is done")
             #expect(loads.withLockedValue { $0 } == ["tiny"], "the injected encoder loader is used")
 
             // Events: newest first; metrics rows carry epoch, step, loss and (per epoch) validation mAP.
@@ -251,8 +251,7 @@ struct JobRoutesTests {
             let dataset = try await Self.uploadDataset(client)
             let (_, created) = try await client.send(.post, "/v1/tuning/jobs", json: Self.longJob(dataset: dataset))
             let id = try #require(created["id"] as? String)
-            let checkpoint = JobCheckpoint.url(in: first.backend.layout.job(id))
-            while !FileManager.default.fileExists(atPath: checkpoint.path) {
+            while try await first.backend.store.checkpoint(jobID: id) == nil {
                 let job = try await client.waitForJob(id) { $0["status"] as? String != "queued" }
                 // A job that ended has no checkpoint any more: fail rather than wait for one forever.
                 try #require(!["succeeded", "failed", "cancelled"].contains(job["status"] as? String), "\(job)")
@@ -260,7 +259,7 @@ struct JobRoutesTests {
             }
             return (id, dataset)
         }
-        let stopped = try #require(try await first.backend.database.job(jobID))
+        let stopped = try #require(try await first.backend.store.job(jobID))
         #expect(stopped.status == .queued)
         #expect(stopped.epoch >= 1)
 
@@ -269,7 +268,7 @@ struct JobRoutesTests {
             let resumed = try await client.waitForJob(jobID) { ($0["progress"] as? [String: Any])?["step"] as? Int ?? 0 > stopped.step }
             #expect(resumed["status"] as? String == "running")
             let messages = try await client.allEvents(of: jobID).compactMap { $0["message"] as? String }
-            #expect(messages.contains { $0.hasPrefix("stopped by a server shutdown") })
+            #expect(messages.contains { $0.hasPrefix("handed back at a server shutdown") }, "\(messages)")
             #expect(messages.contains { $0.hasPrefix("resumed from the checkpoint of epoch") }, "\(messages)")
             _ = try await client.send(.post, "/v1/tuning/jobs/\(jobID)/cancel")
             #expect(try await client.waitForJob(jobID)["status"] as? String == "cancelled")

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import Tuning
 @testable import Server
@@ -36,15 +37,18 @@ struct RecoveryTests {
         let epochs = 30
         let (_, second) = try await server!.json("POST", "/v1/tuning/jobs", job(epochs: epochs))
         let secondID = try #require(second["id"] as? String)
-        let checkpoint = folder.url.appendingPathComponent("data/jobs/\(secondID)/checkpoint.json")
+        // The checkpoint is in the server's database, read here beside it (WAL: a reader never blocks it).
+        let databaseFile = folder.url.appendingPathComponent("data/tagtune.sqlite")
+        func checkpointEpochs() throws -> Int? {
+            let reader = try DatabaseQueue(path: databaseFile.path, configuration: { var c = Configuration(); c.readonly = true; return c }())
+            return try reader.read { try Int.fetchOne($0, sql: "SELECT epochs_done FROM job_checkpoint WHERE job_id = ?", arguments: [secondID]) }
+        }
         let secondPromptSet = folder.url.appendingPathComponent("prompt-sets/" + JobRunner.promptSetID(jobID: secondID, suffix: nil))
         let deadline = ContinuousClock.now + .seconds(120)
         var killedAfterEpoch = 0
         server!.pause()
         while killedAfterEpoch == 0 {
-            if let data = try? Data(contentsOf: checkpoint),
-               let json = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-               let done = (json["state"] as? [String: Any])?["epochsDone"] as? Int {
+            if let done = try checkpointEpochs() {
                 try #require(done < epochs, "the job finished before it could be killed")
                 killedAfterEpoch = done
                 server!.killHard()
@@ -164,16 +168,19 @@ struct RecoveryRepairTests {
         let layout = DataLayout(configuration: configuration)
         try layout.createFolders()
         do {
-            let database = try TuningDatabase(url: layout.database)
+            let database = try SQLiteStore(url: layout.database)
             try await database.insert(StoreTests.dataset("ds-a"))
             for (id, status, cancel) in [("ftjob-withcheckpoint", JobStatus.running, false), ("ftjob-fresh", .validatingFiles, false),
                                          ("ftjob-cancelling", .running, true), ("ftjob-done", .succeeded, false)] {
                 _ = try await database.createJob(try StoreTests.job(id), datasets: [], event: .message("created"))
-                try database.updateJob(id) { $0.status = status; $0.cancelRequested = cancel }
+                try database.updateJobNow(id) { $0.status = status; $0.cancelRequested = cancel; $0.claimedBy = "r-old" }
             }
-            let state = try StoreTests.trainingState(epochsDone: 2)
-            try JobCheckpoint(jobID: "ftjob-withcheckpoint", state: state).write(to: layout.job("ftjob-withcheckpoint"))
         }
+        // A checkpoint where servers before v4 kept them: moved into the store at start.
+        let state = try StoreTests.trainingState(epochsDone: 2)
+        let legacy = layout.dataDirectory.appendingPathComponent("jobs/ftjob-withcheckpoint/checkpoint.json")
+        try FileManager.default.createDirectory(at: legacy.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try JobCheckpoint(jobID: "ftjob-withcheckpoint", state: state).encoded().write(to: legacy)
         // What a crash in the middle of an upload leaves: a staging folder, and a folder without a row.
         try FileManager.default.createDirectory(at: layout.datasets.appendingPathComponent(".staging-ds-x"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: layout.dataset("ds-orphan"), withIntermediateDirectories: true)
@@ -182,7 +189,7 @@ struct RecoveryRepairTests {
         try FileManager.default.createDirectory(at: layout.batch("batch-orphan"), withIntermediateDirectories: true)
 
         let test = try TuningTestApp(folder: folder)
-        let database = test.backend.database
+        let database = test.backend.store
         let jobs = try await database.jobs(after: nil, limit: 10)!.items
         let status = Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, $0.status) })
         #expect(status == ["ftjob-withcheckpoint": .queued, "ftjob-fresh": .queued, "ftjob-cancelling": .cancelled, "ftjob-done": .succeeded])
@@ -191,6 +198,11 @@ struct RecoveryRepairTests {
         let fresh = try await database.events(jobID: "ftjob-fresh", after: nil, limit: 1)!.items.map(\.message)
         #expect(fresh == ["the server restarted while the job was validating_files; queued again, it starts again (no epoch had finished)"])
         #expect(test.folder.contents("data/datasets") == ["ds-a"])
+        let imported = try #require(try await database.checkpoint(jobID: "ftjob-withcheckpoint"))
+        #expect(try JobCheckpoint.decode(imported.state, jobID: "ftjob-withcheckpoint")?.state.context == state.context)
+        #expect(!FileManager.default.fileExists(atPath: legacy.path), "the old checkpoint folder goes once imported")
+        // Each job the crash interrupted counts one lost attempt (jobs.max_attempts); none is claimed any more.
+        #expect(jobs.filter { $0.status == .queued }.allSatisfy { $0.lostAttempts == 1 && $0.claimedBy == nil })
         #expect(test.folder.contents("data/batches").isEmpty)
     }
 }

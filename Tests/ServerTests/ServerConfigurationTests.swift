@@ -57,7 +57,11 @@ struct ServerConfigurationTests {
         for key in ConfigurationKey.all {
             switch key.kind {
             case .string, .optionalString:
-                flags[key.path] = key.path == "webhooks.secret" ? WebhookTests.secret : "/set/\(key.path)"
+                flags[key.path] = switch key.path {
+                case "webhooks.secret": WebhookTests.secret
+                case "database.url": "postgres://set@db.example:6543/tagtune"
+                default: "/set/\(key.path)"
+                }
             case .integer(let range): flags[key.path] = String(range.lowerBound + 1)
             case .number(let range): flags[key.path] = String(range.lowerBound + 0.5)
             case .boolean: flags[key.path] = "false"

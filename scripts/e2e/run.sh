@@ -2,6 +2,7 @@
 # Starts `tagtune serve` on a free loopback port with a temporary data folder and the tiny fixture
 # checkpoints as its models folder, runs api_flow.py against it, and stops the server.
 # Usage: scripts/e2e/run.sh [path/to/tagtune]   (default: .build/release/tagtune)
+# With E2E_DATABASE_URL=postgres://… the server keeps its datasets and jobs in that (empty) PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 binary="${1:-.build/release/tagtune}"
@@ -17,6 +18,7 @@ TAGTUNE_WEBHOOKS_SECRET="$secret" "$binary" serve --host 127.0.0.1 --port "$port
   --set models.dir=Tests/Fixtures/clip --set prompt_sets.dir="$work/prompt-sets" --log-level warning \
   --set models.bundled= --set prompt_sets.bundled= --set models.default= --set prompt_sets.default= \
   --set webhooks.endpoints="http://127.0.0.1:$hook_port/hook" --set webhooks.initial_backoff_seconds=0.1 \
+  ${E2E_DATABASE_URL:+--set database.url="$E2E_DATABASE_URL"} \
   >"$work/server.log" 2>&1 &
 server=$!
 stop() {

@@ -6,11 +6,16 @@ import Logging
 import Metrics
 import Tuning
 
-/// The datasets-and-jobs half of the server, assembled: the SQLite store (after start-up repair),
-/// the dataset and job routes, and the job worker service to run beside the HTTP server.
+/// The datasets-and-jobs half of the server, assembled: the store (SQLite after start-up repair, or
+/// the PostgreSQL shared by replicas), the dataset and job routes, and the job worker service to
+/// run beside the HTTP server.
 public final class TuningBackend: Sendable {
-    public let database: TuningDatabase
+    let store: any TuningStore
+    /// The PostgreSQL store, a service to run first (it migrates, then opens); nil on SQLite.
+    let postgres: PostgresStore?
     public let worker: JobWorker
+    /// This process's name in job leases (`replica.id`, or chosen at start).
+    public let replica: String
     public let layout: DataLayout
     let datasets: DatasetsController
     let jobs: JobsController
@@ -20,54 +25,69 @@ public final class TuningBackend: Sendable {
     /// Batches tag through the application's tagger, connected once it is built.
     let tagging = TaggingLink()
 
-    /// Opens the database under `data_dir`, removes what a crash left half-made, re-queues jobs that
-    /// were running, and builds the routes and the worker. `loadEncoder` gives the worker its encoder
+    /// Opens the store (SQLite under `data_dir`: removing what a crash left half-made and re-queuing
+    /// jobs that were running; PostgreSQL: opened by its service), and builds the routes and the worker. `loadEncoder` gives the worker its encoder
     /// by model name; by default `<models.dir>/<name>` is loaded once and kept.
     public convenience init(configuration: ServerConfiguration, metricsFactory: any MetricsFactory, logger: Logger,
                             loadEncoder: (@Sendable (String) async throws -> CLIPModel)? = nil) throws {
         try self.init(configuration: configuration, metricsFactory: metricsFactory, logger: logger, loadEncoder: loadEncoder,
-                      jobFiles: .disk)
+                      jobFiles: .store)
     }
 
     /// The same, with the job files' writes replaceable (tests make them fail as a full disk does).
     init(configuration: ServerConfiguration, metricsFactory: any MetricsFactory, logger: Logger,
-         loadEncoder: (@Sendable (String) async throws -> CLIPModel)?, jobFiles: JobFileWriter) throws {
+         loadEncoder: (@Sendable (String) async throws -> CLIPModel)?, jobFiles: JobWrites) throws {
         let layout = DataLayout(configuration: configuration)
         try layout.createFolders()
         let metrics = JobMetrics(factory: metricsFactory)
-        let database = try TuningDatabase(url: layout.database, jobStatusCounts: { metrics.record(statusCounts: $0) })
+        let cluster = configuration.cluster
+        let store: any TuningStore
+        let sqlite: SQLiteStore?
+        if let url = cluster.databaseURL {
+            let postgres = PostgresStore(url: try PostgresURL(url), logger: logger, jobStatusCounts: { metrics.record(statusCounts: $0) })
+            (store, sqlite, self.postgres) = (postgres, nil, postgres)
+        } else {
+            let database = try SQLiteStore(url: layout.database, jobStatusCounts: { metrics.record(statusCounts: $0) })
+            (store, sqlite, postgres) = (database, database, nil)
+        }
         // Before recovery, which may cancel jobs: their webhooks go out too.
         let webhooks = configuration.webhooks.isEnabled
-            ? WebhookDispatcher(configuration: configuration.webhooks, database: database, logger: logger) : nil
-        if let webhooks { database.jobFinished.withLockedValue { $0 = { webhooks.notify($0) } } }
+            ? WebhookDispatcher(configuration: configuration.webhooks, database: store, logger: logger) : nil
+        if let webhooks { store.jobFinished.withLockedValue { $0 = { webhooks.notify($0) } } }
         self.webhooks = webhooks
-        let importer = DatasetImporter(layout: layout, database: database, configuration: configuration)
-        try importer.removeIncompleteDatasets()
-        try JobRecovery.recover(database: database, layout: layout, logger: logger)
-        try JobRecovery.removeOrphanBatchFolders(database: database, layout: layout)
+        let importer = DatasetImporter(layout: layout, database: store, configuration: configuration)
+        try DatasetImporter.clearUploads(layout: layout)
+        if let sqlite {
+            // One machine: whatever the last process left unfinished is this process's to repair.
+            try DatasetImporter.removeIncompleteDatasets(layout: layout, database: sqlite)
+            try JobRecovery.recover(database: sqlite, layout: layout, logger: logger)
+            try JobRecovery.removeOrphanBatchFolders(database: sqlite, layout: layout)
+        }
 
         let cache = EncoderCache(modelsDirectory: layout.modelsDirectory)
         let cancellations = CancellationRequests()
         let signal = JobQueueSignal()
         let decodeLimits = DecodeLimits(maxEncodedBytes: DecodeLimits.default.maxEncodedBytes,
                                         maxPixelCount: configuration.limits.maxImagePixels)
-        let runner = JobRunner(layout: layout, database: database, loadEncoder: loadEncoder ?? { try await cache.load($0) },
+        let runner = JobRunner(layout: layout, loadEncoder: loadEncoder ?? { try await cache.load($0) },
                                cancellations: cancellations, metrics: metrics, decodeLimits: decodeLimits, files: jobFiles,
                                logger: logger)
         let zipLimits = ZipLimits(maximumEntryCount: ZipLimits.default.maximumEntryCount,
                                   maximumTotalUncompressedBytes: UInt64(configuration.datasetMaxInflatedBytes),
                                   maximumCompressionRatio: ZipLimits.default.maximumCompressionRatio)
-        let batchRunner = BatchRunner(layout: layout, database: database, tagging: tagging, cancellations: cancellations,
+        let batchRunner = BatchRunner(layout: layout, tagging: tagging, cancellations: cancellations,
                                       decodeLimits: decodeLimits, zipLimits: zipLimits, logger: logger)
         self.layout = layout
-        self.database = database
-        worker = JobWorker(database: database, runner: runner, batches: batchRunner, signal: signal,
-                           concurrency: configuration.jobsConcurrency, logger: logger)
-        batches = BatchesController(layout: layout, database: database, signal: signal, cancellations: cancellations, tagging: tagging,
+        self.store = store
+        replica = cluster.resolvedReplicaID
+        worker = JobWorker(store: store, runner: runner, batches: batchRunner, signal: signal, cancellations: cancellations,
+                           concurrency: configuration.jobsConcurrency, replica: replica, settings: cluster.leaseSettings,
+                           metrics: metrics, logger: logger)
+        batches = BatchesController(layout: layout, database: store, signal: signal, cancellations: cancellations, tagging: tagging,
                                     maximumUploadBytes: configuration.datasetMaxUploadBytes, zipLimits: zipLimits)
-        datasets = DatasetsController(layout: layout, database: database, importer: importer,
+        datasets = DatasetsController(layout: layout, database: store, importer: importer,
                                       maximumUploadBytes: configuration.datasetMaxUploadBytes)
-        jobs = JobsController(layout: layout, database: database, signal: signal, cancellations: cancellations)
+        jobs = JobsController(layout: layout, database: store, signal: signal, cancellations: cancellations)
     }
 
     /// Adds `/v1/datasets…`, `/v1/tuning/jobs…` and `/v1/batches…` to the router.

@@ -20,7 +20,6 @@ final class TaggingLink: Sendable {
 /// cancelled batch keeps the rows it wrote; a broken image fails its own row, not the batch.
 final class BatchRunner: Sendable {
     let layout: DataLayout
-    let database: TuningDatabase
     let tagging: TaggingLink
     let cancellations: CancellationRequests
     let decodeLimits: DecodeLimits
@@ -33,10 +32,9 @@ final class BatchRunner: Sendable {
     /// A progress event at most this often (and at every tenth of the images).
     static let eventInterval: Duration = .seconds(30)
 
-    init(layout: DataLayout, database: TuningDatabase, tagging: TaggingLink, cancellations: CancellationRequests,
+    init(layout: DataLayout, tagging: TaggingLink, cancellations: CancellationRequests,
          decodeLimits: DecodeLimits, zipLimits: ZipLimits, logger: Logger) {
         self.layout = layout
-        self.database = database
         self.tagging = tagging
         self.cancellations = cancellations
         self.decodeLimits = decodeLimits
@@ -46,23 +44,26 @@ final class BatchRunner: Sendable {
 
     func beginShutdown() { shuttingDown.set() }
 
-    func run(_ job: JobRecord) async {
+    func run(_ owner: JobOwnership) async {
+        let job = owner.claim.job
         var logger = logger
         logger[metadataKey: "batch"] = .string(job.id)
         let folder = layout.batch(job.id)
         do {
-            try await tag(job, folder: folder, logger: logger)
+            try await tag(owner, folder: folder, logger: logger)
         } catch JobStop.shutdown {
-            requeue(job.id, logger: logger)
+            await requeue(owner, logger: logger)
         } catch JobStop.cancelled {
             // Only before the batch's classes are known (tag() handles a cancel once they are).
-            finishCancelled(job.id, folder: folder, classNames: [], logger: logger)
+            await finishCancelled(owner, folder: folder, classNames: [], logger: logger)
+        } catch _ where owner.isLost {
+            logger.warning("batch abandoned: another replica holds it now")
         } catch let failure as JobFailure {
-            fail(job.id, folder: folder, failure, logger: logger)
+            await fail(owner, folder: folder, failure, logger: logger)
         } catch where OutOfSpace.matches(error) {
-            fail(job.id, folder: folder, JobRunner.outOfSpace, logger: logger)
+            await fail(owner, folder: folder, JobRunner.outOfSpace, logger: logger)
         } catch {
-            fail(job.id, folder: folder, JobFailure("internal_error", "the batch stopped on an unexpected error: \(error)"), logger: logger)
+            await fail(owner, folder: folder, JobFailure("internal_error", "the batch stopped on an unexpected error: \(error)"), logger: logger)
         }
         cancellations.clear(job.id)
     }
@@ -72,7 +73,8 @@ final class BatchRunner: Sendable {
         if shuttingDown.isSet { throw JobStop.shutdown }
     }
 
-    private func tag(_ job: JobRecord, folder: URL, logger: Logger) async throws {
+    private func tag(_ owner: JobOwnership, folder: URL, logger: Logger) async throws {
+        let job = owner.claim.job
         let id = job.id
         guard let tagger = tagging.tagger else {
             throw JobFailure("tagging_unavailable", "this server has no tagging pipeline to run batches with")
@@ -97,10 +99,12 @@ final class BatchRunner: Sendable {
         let total = input.count
         var events: [NewJobEvent] = [.message("running: \(total) images with \(plan.promptSet.map { "prompt set \($0)" } ?? "zero-shot classes") on \(plan.encoder.name)")]
         if done > 0 { events.append(.message("resumed after the \(done) images already written")) }
-        try database.updateJob(id, events: events) { job in
-            job.status = .running
-            job.steps = total
-            job.step = done
+        try await owner.write { [events, done] store, lease in
+            try await store.updateJob(lease, events: events) { job in
+                job.status = .running
+                job.steps = total
+                job.step = done
+            }
         }
 
         let clock = ContinuousClock()
@@ -111,12 +115,13 @@ final class BatchRunner: Sendable {
             let rows: [BatchResultRow]
             let group = done..<min(done + chunk * Self.chunksInFlight, total)
             do {
+                if owner.isLost { throw LeaseLost(lease: owner.lease) }
                 try checkStop(id)
                 rows = try await tagGroup(group, chunk: chunk, input: input, plan: plan, options: options.tagOptions,
                                           tagger: tagger, jobID: id)
             } catch JobStop.cancelled {
                 // The rows written so far stay downloadable, with the plan's class columns.
-                finishCancelled(id, folder: folder, classNames: plan.classNames, logger: logger)
+                await finishCancelled(owner, folder: folder, classNames: plan.classNames, logger: logger)
                 return
             }
             try results.append(rows)
@@ -129,9 +134,12 @@ final class BatchRunner: Sendable {
                 progress.append(.message(String(format: "tagged %d/%d images (%.1f images/s)", done, total, rate)))
                 (lastEvent, lastTenth) = (clock.now, tenth)
             }
-            try database.updateJob(id, events: progress) { job in
-                job.step = done
-                job.etaSeconds = Double(total - done) / max(rate, 1e-9)
+            let (step, eta) = (done, Double(total - done) / max(rate, 1e-9))
+            try await owner.write { [progress] store, lease in
+                try await store.updateJob(lease, events: progress) { job in
+                    job.step = step
+                    job.etaSeconds = eta
+                }
             }
         }
 
@@ -141,11 +149,13 @@ final class BatchRunner: Sendable {
         let summary = BatchSummary(images: counts.rows, failed: counts.failed,
                                    imagesPerSecond: seconds > 0 ? Double(done - firstDone) / seconds : nil)
         let metrics = String(decoding: try JSONEncoder.sortedKeys.encode(summary), as: UTF8.self)
-        try database.updateJob(id, events: [.message("succeeded: \(counts.rows) images tagged, \(counts.failed) could not be read")]) { job in
-            job.status = .succeeded
-            job.finishedAt = unixNow()
-            job.etaSeconds = 0
-            job.metrics = metrics
+        try await owner.write { store, lease in
+            try await store.finishJob(lease, events: [.message("succeeded: \(counts.rows) images tagged, \(counts.failed) could not be read")]) { job in
+                job.status = .succeeded
+                job.finishedAt = unixNow()
+                job.etaSeconds = 0
+                job.metrics = metrics
+            }
         }
         logger.info("batch succeeded", metadata: ["images": .stringConvertible(counts.rows), "failed": .stringConvertible(counts.failed)])
     }
@@ -215,17 +225,19 @@ final class BatchRunner: Sendable {
     }
 
     /// Ends a cancelled batch, keeping the rows written so far as its results.
-    private func finishCancelled(_ id: String, folder: URL, classNames: [String], logger: Logger) {
+    private func finishCancelled(_ owner: JobOwnership, folder: URL, classNames: [String], logger: Logger) async {
         let written = try? BatchResultsFile(folder: folder).finish(classNames: classNames)
         try? FileManager.default.removeItem(at: BatchInput.archive(in: folder))
         do {
             let summary = written.map { BatchSummary(images: $0.rows, failed: $0.failed, imagesPerSecond: nil) }
             let metrics = try summary.map { String(decoding: try JSONEncoder.sortedKeys.encode($0), as: UTF8.self) }
-            try database.updateJob(id, events: [.message("cancelled after \(written?.rows ?? 0) images; their results are kept")]) { job in
-                job.status = .cancelled
-                job.finishedAt = unixNow()
-                job.etaSeconds = nil
-                job.metrics = metrics
+            try await owner.write { store, lease in
+                try await store.finishJob(lease, events: [.message("cancelled after \(written?.rows ?? 0) images; their results are kept")]) { job in
+                    job.status = .cancelled
+                    job.finishedAt = unixNow()
+                    job.etaSeconds = nil
+                    job.metrics = metrics
+                }
             }
             logger.info("batch cancelled")
         } catch {
@@ -233,13 +245,12 @@ final class BatchRunner: Sendable {
         }
     }
 
-    /// Queues a batch stopped by a shutdown again; it goes on after its last written row.
-    private func requeue(_ id: String, logger: Logger) {
+    /// Hands a batch stopped by a shutdown back; it goes on after its last written row.
+    private func requeue(_ owner: JobOwnership, logger: Logger) async {
         do {
-            try database.updateJob(id, events: [.message(
-                "stopped by a server shutdown; it goes on after the images already written when the server starts again")]) { job in
-                job.status = .queued
-                job.etaSeconds = nil
+            try await owner.write { store, lease in
+                try await store.releaseJob(lease, event: .message(
+                    "stopped by a server shutdown; it goes on after the images already written when the server starts again"))
             }
             logger.info("batch stopped for shutdown")
         } catch {
@@ -247,11 +258,13 @@ final class BatchRunner: Sendable {
         }
     }
 
-    private func fail(_ id: String, folder: URL, _ failure: JobFailure, logger: Logger) {
+    private func fail(_ owner: JobOwnership, folder: URL, _ failure: JobFailure, logger: Logger) async {
         logger.error("batch failed", metadata: ["code": .string(failure.code), "message": .string(failure.message)])
         try? FileManager.default.removeItem(at: folder)
         do {
-            try database.updateJob(id, events: [.message("failed: \(failure.message)", level: .error)]) { $0.markFailed(failure) }
+            try await owner.write { store, lease in
+                try await store.finishJob(lease, events: [.message("failed: \(failure.message)", level: .error)]) { $0.markFailed(failure) }
+            }
         } catch {
             logger.error("cannot record the batch's failure", metadata: ["error": "\(error)"])
         }

@@ -8,7 +8,7 @@ import Tuning
 /// `/v1/tag`), so a batch never fails later for a typo.
 struct BatchesController: Sendable {
     let layout: DataLayout
-    let database: TuningDatabase
+    let database: any TuningStore
     let signal: JobQueueSignal
     let cancellations: CancellationRequests
     let tagging: TaggingLink

@@ -25,22 +25,19 @@ public struct DataLayout: Sendable, Equatable {
     public var datasets: URL { dataDirectory.appendingPathComponent("datasets", isDirectory: true) }
     /// Uploads being received and checked; emptied at start-up.
     public var uploads: URL { dataDirectory.appendingPathComponent("uploads", isDirectory: true) }
-    /// Per-job working folders (epoch checkpoints).
-    public var jobs: URL { dataDirectory.appendingPathComponent("jobs", isDirectory: true) }
     /// Per-batch folders: an uploaded zip while the batch runs, then its results.
     public var batches: URL { dataDirectory.appendingPathComponent("batches", isDirectory: true) }
     /// The image-feature cache shared by every job (and `tagtune tune --cache data/features`).
     public var features: URL { dataDirectory.appendingPathComponent("features", isDirectory: true) }
 
     public func dataset(_ id: String) -> URL { datasets.appendingPathComponent(id, isDirectory: true) }
-    public func job(_ id: String) -> URL { jobs.appendingPathComponent(id, isDirectory: true) }
     public func batch(_ id: String) -> URL { batches.appendingPathComponent(id, isDirectory: true) }
     public func model(_ name: String) -> URL { modelsDirectory.appendingPathComponent(name, isDirectory: true) }
     public func promptSet(_ id: String) -> URL { promptSetsDirectory.appendingPathComponent(id, isDirectory: true) }
 
     /// Creates the folders this half writes into.
     func createFolders() throws {
-        for folder in [dataDirectory, datasets, uploads, jobs, batches, features, promptSetsDirectory] {
+        for folder in [dataDirectory, datasets, uploads, batches, features, promptSetsDirectory] {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         }
     }

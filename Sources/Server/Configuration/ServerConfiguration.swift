@@ -24,6 +24,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var webhooks: WebhookConfiguration
     /// Tuning jobs run at once (`jobs.concurrency`).
     public var jobsConcurrency: Int
+    /// The shared database, this replica's role and name, job leases.
+    public var cluster: ClusterConfiguration
     /// Dataset upload limits: the zip's bytes, and what it may inflate to.
     public var datasetMaxUploadBytes: Int
     public var datasetMaxInflatedBytes: Int
@@ -206,6 +208,7 @@ public struct ServerConfiguration: Sendable, Equatable {
                                                    keySources: sources["auth.api_keys"] ?? "default")
         try configuration.registry.checkPrecisionByModel()
         configuration.webhooks = try configuration.webhooks.validated()
+        configuration.cluster = try configuration.cluster.validated()
         configuration.sources = sources
         return configuration
     }
@@ -220,7 +223,10 @@ public struct ServerConfiguration: Sendable, Equatable {
             batching: BatchingConfiguration(maxBatchSize: 0, maxWaitMilliseconds: 0, maxQueue: 0),
             auth: try! AuthConfiguration(apiKeys: [], required: false),   // no keys, not required: cannot throw
             webhooks: WebhookConfiguration(endpoints: [], secret: "", maxAttempts: 0, initialBackoffSeconds: 0, timeoutSeconds: 0),
-            jobsConcurrency: 0, datasetMaxUploadBytes: 0, datasetMaxInflatedBytes: 0, examplesDirectory: "", sources: [:])
+            jobsConcurrency: 0,
+            cluster: ClusterConfiguration(databaseURL: nil, role: .all, replicaID: nil, leaseSeconds: 0, heartbeatSeconds: 0,
+                                          claimPollSeconds: 0, maxAttempts: 0),
+            datasetMaxUploadBytes: 0, datasetMaxInflatedBytes: 0, examplesDirectory: "", sources: [:])
     }
 }
 

@@ -5,14 +5,14 @@ import Tuning
 /// Turns an uploaded zip into an accepted dataset, all or nothing: the zip is validated whole
 /// (`DatasetLoader`: safe entry paths, no links, size and compression-ratio limits, every image
 /// decodable, every label in `classes.txt`), then only the files the manifest names are written to
-/// a hidden staging folder, which is renamed into `datasets/<id>` and recorded in the database.
+/// a hidden staging folder, which is renamed into `datasets/<id>` and then recorded in the store.
 /// A crash part-way leaves a staging folder or a folder without a row, both removed at start-up.
 struct DatasetImporter: Sendable {
     let layout: DataLayout
-    let database: TuningDatabase
+    let database: any TuningStore
     let options: DatasetLoadOptions
 
-    init(layout: DataLayout, database: TuningDatabase, configuration: ServerConfiguration) {
+    init(layout: DataLayout, database: any TuningStore, configuration: ServerConfiguration) {
         self.layout = layout
         self.database = database
         options = DatasetLoadOptions(
@@ -71,25 +71,30 @@ struct DatasetImporter: Sendable {
             summary: String(decoding: try JSONEncoder.sortedKeys.encode(summary), as: UTF8.self))
         // The client gave up (timeout, disconnect): nothing is kept.
         if cancelled.isSet { throw CancellationError() }
-        let folder = layout.dataset(id)
-        try files.moveItem(at: staging, to: folder)
-        do {
-            try database.pool.write { try record.insert($0) }
-        } catch {
-            try? files.removeItem(at: folder)
-            throw error
-        }
+        try files.moveItem(at: staging, to: layout.dataset(id))
         return record
     }
 
-    /// Start-up sweep: staging folders, and dataset folders whose row was never written, go.
-    func removeIncompleteDatasets() throws {
+    /// Records an imported dataset; its folder goes when the row cannot be written.
+    func record(_ record: DatasetRecord) async throws {
+        do { try await database.insert(record) } catch {
+            try? FileManager.default.removeItem(at: layout.dataset(record.id))
+            throw error
+        }
+    }
+
+    /// Start-up sweep on one machine: staging folders, and dataset folders whose row was never written, go.
+    static func removeIncompleteDatasets(layout: DataLayout, database: SQLiteStore) throws {
         let files = FileManager.default
-        let known = try database.datasetIDs()
+        let known = try database.datasetIDsNow()
         for name in (try? files.contentsOfDirectory(atPath: layout.datasets.path)) ?? [] where !known.contains(name) {
             try files.removeItem(at: layout.datasets.appendingPathComponent(name))
         }
-        try? files.removeItem(at: layout.uploads)
-        try files.createDirectory(at: layout.uploads, withIntermediateDirectories: true)
+    }
+
+    /// Start-up: uploads this process was receiving when it stopped go (each replica has its own).
+    static func clearUploads(layout: DataLayout) throws {
+        try? FileManager.default.removeItem(at: layout.uploads)
+        try FileManager.default.createDirectory(at: layout.uploads, withIntermediateDirectories: true)
     }
 }

@@ -6,7 +6,7 @@ import Tuning
 /// `DELETE /v1/datasets/{id}` (refused with 409 while an unfinished job uses the dataset).
 struct DatasetsController: Sendable {
     let layout: DataLayout
-    let database: TuningDatabase
+    let database: any TuningStore
     let importer: DatasetImporter
     let maximumUploadBytes: Int
 
@@ -41,6 +41,7 @@ struct DatasetsController: Sendable {
         } catch let error as DatasetValidationError {
             return try DatasetRejection(error: error).response()
         }
+        try await importer.record(record)
         context.logger.info("dataset accepted", metadata: ["dataset": .string(record.id), "images": .stringConvertible(record.imageCount)])
         return try EditedResponse(status: .created, response: DatasetObject(record)).response(from: request, context: context)
     }

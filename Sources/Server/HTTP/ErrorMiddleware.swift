@@ -34,6 +34,11 @@ struct ErrorMiddleware: RouterMiddleware {
             let code = error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
             context.logger.notice("request refused", metadata: ["error": "\(String(reflecting: error))"])
             return try APIError(error.status, code: code, message: error.status.reasonPhrase).response(from: request, context: context)
+        } catch where StoreUnavailable.matches(error) {
+            context.logger.error("database unavailable", metadata: ["error": "\(String(reflecting: error))"])
+            var refusal = StoreUnavailable.apiError
+            refusal.headers[.retryAfter] = "2"
+            return try refusal.response(from: request, context: context)
         } catch where OutOfSpace.matches(error) {
             context.logger.error("out of disk space", metadata: ["error": "\(String(reflecting: error))"])
             return try OutOfSpace.apiError.response(from: request, context: context)

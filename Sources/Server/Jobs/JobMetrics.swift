@@ -11,6 +11,10 @@ final class JobMetrics: Sendable {
     let classificationLoss: Gauge
     let embeddingLoss: Gauge
     let gradientRatio: Gauge
+    /// Jobs this replica took over from an owner whose lease expired.
+    let takeovers: Counter
+    /// Leases this replica found taken (it stopped writing to the job).
+    let lostLeases: Counter
 
     init(factory: any MetricsFactory) {
         var gauges: [JobStatus: Gauge] = [:]
@@ -22,6 +26,8 @@ final class JobMetrics: Sendable {
         classificationLoss = Gauge(label: "tagtune_tuning_loss", dimensions: [("term", "classification")], factory: factory)
         embeddingLoss = Gauge(label: "tagtune_tuning_loss", dimensions: [("term", "embedding")], factory: factory)
         gradientRatio = Gauge(label: "tagtune_tuning_embedding_gradient_ratio", dimensions: [], factory: factory)
+        takeovers = Counter(label: "tagtune_job_takeovers_total", dimensions: [], factory: factory)
+        lostLeases = Counter(label: "tagtune_job_leases_lost_total", dimensions: [], factory: factory)
     }
 
     func record(statusCounts: [JobStatus: Int]) {

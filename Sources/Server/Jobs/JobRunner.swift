@@ -5,25 +5,24 @@ import Logging
 import Tuning
 
 /// Runs one claimed job to its end: loads the encoder and the datasets, prepares the features
-/// (through the shared feature cache), trains with a checkpoint after every epoch (resuming from
-/// one when it exists), writes the prompt set atomically and records it, writing progress and
-/// events to the database as it goes. Training runs on a Dispatch thread, off the event loops.
+/// (through the shared feature cache), trains with a checkpoint in the store after every epoch
+/// (resuming from one when it exists, whoever wrote it), writes the prompt set atomically and
+/// records it, writing progress and events as it goes, every write fenced by the job's lease.
+/// Training runs on a Dispatch thread, off the event loops.
 final class JobRunner: Sendable {
     let layout: DataLayout
-    let database: TuningDatabase
     let loadEncoder: @Sendable (String) async throws -> CLIPModel
     let cancellations: CancellationRequests
     let metrics: JobMetrics
     let decodeLimits: DecodeLimits
-    let files: JobFileWriter
+    let files: JobWrites
     let logger: Logger
     private let shuttingDown = CancellationFlag()
 
-    init(layout: DataLayout, database: TuningDatabase, loadEncoder: @escaping @Sendable (String) async throws -> CLIPModel,
-         cancellations: CancellationRequests, metrics: JobMetrics, decodeLimits: DecodeLimits, files: JobFileWriter = .disk,
+    init(layout: DataLayout, loadEncoder: @escaping @Sendable (String) async throws -> CLIPModel,
+         cancellations: CancellationRequests, metrics: JobMetrics, decodeLimits: DecodeLimits, files: JobWrites = .store,
          logger: Logger) {
         self.layout = layout
-        self.database = database
         self.loadEncoder = loadEncoder
         self.cancellations = cancellations
         self.metrics = metrics
@@ -32,7 +31,7 @@ final class JobRunner: Sendable {
         self.logger = logger
     }
 
-    /// Running jobs stop at their next step and are re-queued, to resume from their last checkpoint.
+    /// Running jobs stop at their next step and are handed back, to resume from their last checkpoint.
     func beginShutdown() { shuttingDown.set() }
 
     /// The prompt set a job writes: `ps-[suffix-]<the job id's random part>`.
@@ -40,45 +39,60 @@ final class JobRunner: Sendable {
         "ps-" + (suffix.map { $0 + "-" } ?? "") + jobID.dropFirst("ftjob-".count)
     }
 
-    func run(_ job: JobRecord) async {
+    func run(_ owner: JobOwnership) async {
+        let job = owner.claim.job
         var logger = logger
         logger[metadataKey: "job"] = .string(job.id)
         logger.info("job started", metadata: ["model": .string(job.model), "dataset": .string(job.datasetID)])
         do {
-            try checkStop(job.id)
+            try checkStop(owner)
             let model: CLIPModel
             do { model = try await loadEncoder(job.model) } catch let stop as JobStop { throw stop } catch {
                 throw JobFailure("model_load_failed", "the encoder '\(job.model)' cannot be loaded: \(error)", param: "model")
             }
             let logger = logger
-            try await OffloadedWork.run(qos: .utility) { try self.train(job, model: model, logger: logger) }
+            try await OffloadedWork.run(qos: .utility) { try self.train(owner, model: model, logger: logger) }
             logger.info("job succeeded")
         } catch let stop as JobStop {
-            finish(job.id, stop: stop, logger: logger)
+            await finish(owner, stop: stop, logger: logger)
+        } catch is LeaseLost {
+            logger.warning("job abandoned: another replica holds it now")
+        } catch _ where owner.isLost {
+            logger.warning("job abandoned: another replica holds it now")
         } catch let failure as JobFailure {
-            fail(job.id, failure, logger: logger)
+            await fail(owner, failure, logger: logger)
         } catch where OutOfSpace.matches(error) {
-            fail(job.id, Self.outOfSpace, logger: logger)
+            await fail(owner, Self.outOfSpace, logger: logger)
         } catch {
-            fail(job.id, JobFailure("internal_error", "the job stopped on an unexpected error: \(error)"), logger: logger)
+            await fail(owner, JobFailure("internal_error", "the job stopped on an unexpected error: \(error)"), logger: logger)
         }
         cancellations.clear(job.id)
     }
 
-    private func checkStop(_ id: String) throws {
-        if cancellations.isRequested(id) { throw JobStop.cancelled }
+    private func checkStop(_ owner: JobOwnership) throws {
+        if owner.isLost { throw LeaseLost(lease: owner.lease) }
+        if cancellations.isRequested(owner.jobID) { throw JobStop.cancelled }
         if shuttingDown.isSet { throw JobStop.shutdown }
     }
 
+    private func stopReason(_ owner: JobOwnership) -> any Error {
+        owner.isLost ? LeaseLost(lease: owner.lease) : cancellations.isRequested(owner.jobID) ? JobStop.cancelled : JobStop.shutdown
+    }
+
+    private func isStopping(_ owner: JobOwnership) -> Bool {
+        cancellations.isRequested(owner.jobID) || shuttingDown.isSet || owner.isLost
+    }
+
     /// The blocking part: datasets, features, training, artifact.
-    private func train(_ job: JobRecord, model: CLIPModel, logger: Logger) throws {
+    private func train(_ owner: JobOwnership, model: CLIPModel, logger: Logger) throws {
+        let job = owner.claim.job
         let id = job.id
         let h = try JSONDecoder().decode(TuningHyperparameters.self, from: Data(job.hyperparameters.utf8))
         let training = try loadDataset(job.datasetID, param: "dataset")
         let validation = try job.validationDatasetID.map { try loadDataset($0, param: "validation_dataset") }
-        try checkStop(id)
+        try checkStop(owner)
 
-        try database.updateJob(id, events: [.message("running: encoding images and captions")]) { $0.status = .running }
+        try owner.update(events: [.message("running: encoding images and captions")]) { $0.status = .running }
         let promptSetID = Self.promptSetID(jobID: id, suffix: job.suffix)
         var run = TuningRun(model: model, training: training,
                             validation: validation.map { .given($0) } ?? .folds,
@@ -90,10 +104,10 @@ final class JobRunner: Sendable {
         do {
             prepared = try run.prepare(events: { event in
                 guard case .stage(let name, _, let total) = event, stagesSeen.insert(name).inserted else { return }
-                try? self.database.appendEvent(.message("\(name) (\(total))"), jobID: id)
-            }, isCancelled: { self.cancellations.isRequested(id) || self.shuttingDown.isSet })
+                try? owner.appendEvent(.message("\(name) (\(total))"))
+            }, isCancelled: { self.isStopping(owner) })
         } catch TuningError.cancelled {
-            throw cancellations.isRequested(id) ? JobStop.cancelled : JobStop.shutdown
+            throw stopReason(owner)
         } catch let error as DatasetValidationError {
             throw JobFailure("invalid_dataset", error.description, param: validation == nil ? "dataset" : "validation_dataset")
         } catch let error as TuningError {
@@ -103,13 +117,15 @@ final class JobRunner: Sendable {
         } catch {
             throw JobFailure("feature_extraction_failed", "the images cannot be encoded: \(error)", param: "dataset")
         }
-        try checkStop(id)
+        try checkStop(owner)
 
         let stepsPerEpoch = (prepared.data.trainCount + h.batchSize - 1) / h.batchSize
         let totalSteps = h.epochs * stepsPerEpoch
-        let folder = layout.job(id)
         var resume: TrainingState?
-        do { resume = try JobCheckpoint.load(from: folder, jobID: id)?.state } catch {
+        do {
+            resume = try owner.writeBlocking { store, lease in try await store.checkpoint(jobID: lease.jobID) }
+                .flatMap { try JobCheckpoint.decode($0.state, jobID: id)?.state }
+        } catch let lost as LeaseLost { throw lost } catch {
             logger.warning("unreadable checkpoint; starting again", metadata: ["error": "\(error)"])
         }
         let scoredOn = prepared.validation.items.isEmpty
@@ -121,11 +137,12 @@ final class JobRunner: Sendable {
             events.append(.message("resumed from the checkpoint of epoch \(resume.epochsDone)/\(h.epochs)",
                                    data: JobEventData(epoch: resume.epochsDone, epochs: h.epochs)))
         }
-        let firstStep = (resume?.epochsDone ?? 0) * stepsPerEpoch
-        try database.updateJob(id, events: events) { job in
+        let epochsDone = resume?.epochsDone ?? 0
+        let firstStep = epochsDone * stepsPerEpoch
+        try owner.update(events: events) { job in
             job.epochs = h.epochs
             job.steps = totalSteps
-            job.epoch = resume?.epochsDone ?? 0
+            job.epoch = epochsDone
             job.step = firstStep
         }
 
@@ -140,13 +157,13 @@ final class JobRunner: Sendable {
                 events: { event in
                     switch event {
                     case .training(let e):
-                        self.record(e, jobID: id, epochs: finalEpochs, firstStep: firstStep, totalSteps: finalEpochs * stepsPerEpoch,
+                        self.record(e, owner: owner, epochs: finalEpochs, firstStep: firstStep, totalSteps: finalEpochs * stepsPerEpoch,
                                     elapsed: (clock.now - began).seconds, since: &lastStep, clock: clock, logger: logger)
                     case .candidate(let index, let candidate):
-                        self.recordCandidate(index, candidate, jobID: id, logger: logger)
+                        self.recordCandidate(index, candidate, owner: owner, logger: logger)
                     case .selected(let epochs, let selection):
                         finalEpochs = epochs
-                        try? self.database.updateJob(id, events: [.message("selected: \(selection.reason); training on all images")]) { job in
+                        try? owner.update(events: [.message("selected: \(selection.reason); training on all images")]) { job in
                             job.epochs = epochs
                             job.steps = epochs * stepsPerEpoch
                         }
@@ -155,13 +172,15 @@ final class JobRunner: Sendable {
                     }
                 },
                 checkpoint: { state in
-                    try self.files.checkpoint(JobCheckpoint(jobID: id, state: state), folder)
-                    try self.database.appendEvent(.message("checkpoint saved after epoch \(state.epochsDone)/\(h.epochs)"), jobID: id)
+                    try self.files.checkpoint(JobCheckpoint(jobID: id, state: state), owner,
+                                              .message("checkpoint saved after epoch \(state.epochsDone)/\(h.epochs)"))
                     lastStep = clock.now
                 },
-                isCancelled: { self.cancellations.isRequested(id) || self.shuttingDown.isSet })
+                isCancelled: { self.isStopping(owner) })
         } catch TuningError.cancelled {
-            throw cancellations.isRequested(id) ? JobStop.cancelled : JobStop.shutdown
+            throw stopReason(owner)
+        } catch let lost as LeaseLost {
+            throw lost
         } catch let error as TuningError {
             throw JobFailure("training_failed", error.description)
         } catch where OutOfSpace.matches(error) {
@@ -179,17 +198,18 @@ final class JobRunner: Sendable {
         let summary = promptSet.manifest.metrics.map(JobMetricsSummary.init)
         let metricsJSON = try summary.map { String(decoding: try JSONEncoder.sortedKeys.encode($0), as: UTF8.self) }
         let mapText = summary.map { String(format: "; validation mAP %.2f", $0.validationMap) } ?? ""
-        try database.completeJob(id, promptSetID: promptSetID, event: .message("succeeded: prompt set \(promptSetID) written\(mapText)")) { job in
-            // Progress stays where the last epoch left it (before `epochs` when early stopping ended the run).
-            job.finishedAt = unixNow()
-            job.metrics = metricsJSON
-            job.etaSeconds = 0
+        try owner.writeBlocking { store, lease in
+            try await store.completeJob(lease, promptSetID: promptSetID, event: .message("succeeded: prompt set \(promptSetID) written\(mapText)")) { job in
+                // Progress stays where the last epoch left it (before `epochs` when early stopping ended the run).
+                job.finishedAt = unixNow()
+                job.metrics = metricsJSON
+                job.etaSeconds = 0
+            }
         }
-        try? FileManager.default.removeItem(at: folder)
     }
 
     /// Progress, a metrics event and the step-time histogram for one trainer event.
-    private func record(_ e: TrainingEvent, jobID: String, epochs: Int, firstStep: Int, totalSteps: Int, elapsed: Double,
+    private func record(_ e: TrainingEvent, owner: JobOwnership, epochs: Int, firstStep: Int, totalSteps: Int, elapsed: Double,
                         since lastStep: inout ContinuousClock.Instant, clock: ContinuousClock, logger: Logger) {
         let done = (e.epoch - 1) * e.stepsPerEpoch + e.step
         let data = JobEventData(epoch: e.epoch, epochs: epochs, step: done, steps: totalSteps, loss: Double(e.loss),
@@ -213,7 +233,7 @@ final class JobRunner: Sendable {
         let stepsThisRun = done - firstStep
         let eta = stepsThisRun > 0 ? elapsed / Double(stepsThisRun) * Double(totalSteps - done) : nil
         do {
-            try database.updateJob(jobID, events: [event]) { job in
+            try owner.update(events: [event]) { job in
                 job.epoch = e.kind == .epoch ? e.epoch : e.epoch - 1
                 job.step = done
                 job.etaSeconds = eta
@@ -224,7 +244,7 @@ final class JobRunner: Sendable {
     }
 
     /// One event per setting a search scored: what changed, its score and group mAPs, its best epoch.
-    private func recordCandidate(_ index: Int, _ c: SearchCandidate, jobID: String, logger: Logger) {
+    private func recordCandidate(_ index: Int, _ c: SearchCandidate, owner: JobOwnership, logger: Logger) {
         func cell(_ x: Double?) -> String { x.map { String(format: "%.2f", $0) } ?? "-" }
         let ratio = c.gradientRatio.map { String(format: ", ‖∇L_cse‖/‖∇L_cls‖ %.3g", $0) } ?? ""
         let text = String(format: "setting %d (%@): score %.2f (mAP %.2f, head %@, medium %@, tail %@) at epoch %d of %d, %.1f s%@",
@@ -233,7 +253,7 @@ final class JobRunner: Sendable {
         let data = JobEventData(epoch: c.bestEpoch, epochs: c.epochsRun, validationMap: c.score.map, elapsedSeconds: c.seconds,
                                 gradientRatio: c.gradientRatio.map(Double.init), candidate: index, selectionScore: c.score.value,
                                 headMap: c.score.headMap, mediumMap: c.score.mediumMap, tailMap: c.score.tailMap)
-        do { try database.appendEvent(.metrics(text, data), jobID: jobID) } catch {
+        do { try owner.appendEvent(.metrics(text, data)) } catch {
             logger.error("cannot record a search candidate", metadata: ["error": "\(error)"])
         }
     }
@@ -248,24 +268,24 @@ final class JobRunner: Sendable {
         }
     }
 
-    private func finish(_ id: String, stop: JobStop, logger: Logger) {
+    private func finish(_ owner: JobOwnership, stop: JobStop, logger: Logger) async {
         do {
             switch stop {
             case .cancelled:
-                try database.updateJob(id, events: [.message("cancelled")]) { job in
-                    job.status = .cancelled
-                    job.finishedAt = unixNow()
-                    job.etaSeconds = nil
+                try await owner.write { store, lease in
+                    try await store.finishJob(lease, events: [.message("cancelled")]) { job in
+                        job.status = .cancelled
+                        job.finishedAt = unixNow()
+                        job.etaSeconds = nil
+                    }
                 }
-                try? FileManager.default.removeItem(at: layout.job(id))
                 logger.info("job cancelled")
             case .shutdown:
-                try database.updateJob(id, events: [.message(
-                    "stopped by a server shutdown; it resumes from its last checkpoint when the server starts again")]) { job in
-                    job.status = .queued
-                    job.etaSeconds = nil
+                try await owner.write { store, lease in
+                    try await store.releaseJob(lease, event: .message(
+                        "handed back at a server shutdown; it resumes from its last checkpoint when a server claims it again"))
                 }
-                logger.info("job stopped for shutdown")
+                logger.info("job handed back for shutdown")
             }
         } catch {
             logger.error("cannot record the job's end", metadata: ["error": "\(error)"])
@@ -276,19 +296,22 @@ final class JobRunner: Sendable {
     static let outOfSpace = JobFailure(
         "insufficient_storage", "the server ran out of disk space while writing the job's features, checkpoint or prompt set; create the job again once space is freed")
 
-    /// Records the failure. A failed job never resumes, so its checkpoint folder goes first (on a
-    /// full disk that frees room for the database); when the row and its event cannot be written
-    /// together (SQLite needs more pages for the event), the row alone is: the job must not stay
-    /// `running`, holding its dataset, until the next start.
-    private func fail(_ id: String, _ failure: JobFailure, logger: Logger) {
+    /// Records the failure (a failed job never resumes: its checkpoint goes with it). When the row
+    /// and its event cannot be written together (SQLite on a full disk needs more pages for the
+    /// event), the row alone is: the job must not stay `running`, holding its dataset.
+    private func fail(_ owner: JobOwnership, _ failure: JobFailure, logger: Logger) async {
         logger.error("job failed", metadata: ["code": .string(failure.code), "message": .string(failure.message)])
-        try? FileManager.default.removeItem(at: layout.job(id))
-        func markFailed(_ job: inout JobRecord) { job.markFailed(failure) }
         do {
-            try database.updateJob(id, events: [.message("failed: \(failure.message)", level: .error)], markFailed)
+            try await owner.write { store, lease in
+                try await store.finishJob(lease, events: [.message("failed: \(failure.message)", level: .error)]) { $0.markFailed(failure) }
+            }
+        } catch is LeaseLost {
+            logger.warning("job abandoned: another replica holds it now")
         } catch {
             logger.warning("cannot record the job's failure with its event; recording the status alone", metadata: ["error": "\(error)"])
-            do { try database.updateJob(id, markFailed) } catch {
+            do {
+                try await owner.write { store, lease in try await store.finishJob(lease, events: []) { $0.markFailed(failure) } }
+            } catch {
                 logger.error("cannot record the job's failure", metadata: ["error": "\(error)"])
             }
         }

@@ -7,7 +7,7 @@ import Tuning
 /// pagination, get, events, and cooperative cancel (409 once finished).
 struct JobsController: Sendable {
     let layout: DataLayout
-    let database: TuningDatabase
+    let database: any TuningStore
     let signal: JobQueueSignal
     let cancellations: CancellationRequests
 

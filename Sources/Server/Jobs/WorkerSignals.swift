@@ -6,7 +6,8 @@ final class JobQueueSignal: Sendable {
     private struct State {
         var generation = 0
         var closed = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter: UInt64 = 0
     }
     private let state = NIOLockedValueBox(State())
 
@@ -17,8 +18,8 @@ final class JobQueueSignal: Sendable {
     func ring() {
         let waiters = state.withLockedValue { state in
             state.generation += 1
-            defer { state.waiters = [] }
-            return state.waiters
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
         }
         for waiter in waiters { waiter.resume() }
     }
@@ -27,25 +28,30 @@ final class JobQueueSignal: Sendable {
     func close() {
         let waiters = state.withLockedValue { state in
             state.closed = true
-            defer { state.waiters = [] }
-            return state.waiters
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
         }
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Returns once the generation differs from `seen`, or the signal is closed (or the task cancelled).
-    func wait(after seen: Int) async {
+    /// Returns once the generation differs from `seen`, the signal is closed, `timeout` has passed
+    /// (the claim poll: jobs queued on other replicas, leases that expired), or the task is cancelled.
+    func wait(after seen: Int, timeout: Duration? = nil) async {
+        let id = state.withLockedValue { state -> UInt64 in state.nextWaiter += 1; return state.nextWaiter }
+        let wake: @Sendable () -> Void = { [state] in state.withLockedValue { $0.waiters.removeValue(forKey: id) }?.resume() }
+        let timer = timeout.map { timeout in Task { try await Task.sleep(for: timeout); wake() } }
+        defer { timer?.cancel() }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let ready = state.withLockedValue { state in
-                    if state.closed || state.generation != seen { return true }
-                    state.waiters.append(continuation)
+                    if state.closed || state.generation != seen || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
                     return false
                 }
                 if ready { continuation.resume() }
             }
         } onCancel: {
-            close()
+            wake()
         }
     }
 }

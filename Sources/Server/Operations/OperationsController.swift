@@ -10,6 +10,8 @@ struct OperationsController {
     let registry: PrometheusCollectorRegistry
     /// The default model, when a model registry serves.
     var defaultModel: (@Sendable () async -> DefaultModelInfo?)? = nil
+    /// Why the shared store cannot serve yet (PostgreSQL still migrating or unreachable at start), or nil.
+    var storeProblem: (@Sendable () -> String?)? = nil
 
     struct Status: ResponseEncodable {
         let status: String
@@ -49,6 +51,9 @@ struct OperationsController {
     }
 
     func readinessStatus() async throws -> Status {
+        if let problem = storeProblem?() {
+            throw APIError(.serviceUnavailable, code: "not_ready", message: "not ready: \(problem)")
+        }
         guard readiness.isReady else {
             throw APIError(.serviceUnavailable, code: "not_ready", message: "not ready: \(readiness.reason)")
         }

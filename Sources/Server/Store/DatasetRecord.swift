@@ -12,7 +12,7 @@ struct DatasetRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     /// `DatasetSummary` as JSON: per-class counts, groups, warnings.
     var summary: String
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, name, summary
         case createdAt = "created_at"
         case imageCount = "image_count"

@@ -70,29 +70,6 @@ struct JobEventData: Codable, Sendable, Equatable {
     }
 }
 
-extension TuningDatabase {
-    func appendEvent(_ event: NewJobEvent, jobID: String) throws {
-        try pool.write { try event.insert(for: jobID, $0) }
-    }
-
-    /// A job's events newest first, those older than `after`; nil when `after` names no event of this job.
-    func events(jobID: String, after: String?, limit: Int) async throws -> Page<JobEventRecord>? {
-        try await pool.read { db in
-            var bound = Int64.max
-            if let after {
-                guard let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM job_event WHERE id = ? AND job_id = ?",
-                                                   arguments: [after, jobID])
-                else { return nil }
-                bound = seq
-            }
-            let rows = try JobEventRecord.fetchAll(
-                db, sql: "SELECT * FROM job_event WHERE job_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-                arguments: [jobID, bound, limit + 1])
-            return Page(fetched: rows, limit: limit)
-        }
-    }
-}
-
 extension JSONEncoder {
     /// Stable output for what is stored: sorted keys.
     static var sortedKeys: JSONEncoder {

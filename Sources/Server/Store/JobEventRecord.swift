@@ -14,7 +14,7 @@ struct JobEventRecord: Codable, Sendable, FetchableRecord, MutablePersistableRec
     /// A JSON object (epoch, step, loss, validation mAP…) for metrics rows.
     var data: String?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case seq, id, level, type, message, data
         case jobID = "job_id"
         case createdAt = "created_at"

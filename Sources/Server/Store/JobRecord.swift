@@ -58,8 +58,14 @@ struct JobRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
     var kind: JobKind = .tuning
     /// A batch job's images and tagging options as JSON (see Batches/).
     var options: String?
+    /// Raised by every claim: the fencing token of the owner's writes (see TuningStore).
+    var attempt: Int = 0
+    /// Attempts that ended with their owner gone (killed, cut off) rather than handing the job back.
+    var lostAttempts: Int = 0
+    /// The replica that holds the job's lease while it runs.
+    var claimedBy: String?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case seq, id, status, model, method, hyperparameters, seed, suffix, epoch, epochs, step, steps, metrics, kind, options
         case createdAt = "created_at"
         case startedAt = "started_at"
@@ -72,6 +78,9 @@ struct JobRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
         case errorMessage = "error_message"
         case errorParam = "error_param"
         case cancelRequested = "cancel_requested"
+        case attempt
+        case lostAttempts = "lost_attempts"
+        case claimedBy = "claimed_by"
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) {

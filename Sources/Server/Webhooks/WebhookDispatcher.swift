@@ -14,14 +14,14 @@ import ServiceLifecycle
 /// Pending retries live in memory: a restart drops them (the job's events say how far each got).
 final class WebhookDispatcher: Service, Sendable {
     let configuration: WebhookConfiguration
-    let database: TuningDatabase
+    let database: any TuningStore
     let logger: Logger
     private let client: HTTPClient
     private let pending = NIOLockedValueBox<[UUID: Task<Void, Never>]>([:])
     /// Ten minutes: the longest wait between two attempts.
     static let maximumBackoff = 600.0
 
-    init(configuration: WebhookConfiguration, database: TuningDatabase, logger: Logger) {
+    init(configuration: WebhookConfiguration, database: any TuningStore, logger: Logger) {
         self.configuration = configuration
         self.database = database
         self.logger = logger
@@ -77,16 +77,16 @@ final class WebhookDispatcher: Service, Sendable {
         for attempt in 1...attempts {
             let outcome = await send(body, id: id, to: endpoint)
             if case .delivered(let status) = outcome {
-                record("webhook \(type) delivered to \(endpoint): HTTP \(status) (attempt \(attempt)/\(attempts), \(id))", jobID: jobID)
+                await record("webhook \(type) delivered to \(endpoint): HTTP \(status) (attempt \(attempt)/\(attempts), \(id))", jobID: jobID)
                 return
             }
             guard attempt < attempts else {
-                record("webhook \(type) to \(endpoint) gave up after \(attempts) attempts: \(outcome) (\(id))", level: .error, jobID: jobID)
+                await record("webhook \(type) to \(endpoint) gave up after \(attempts) attempts: \(outcome) (\(id))", level: .error, jobID: jobID)
                 return
             }
             let base = min(configuration.initialBackoffSeconds * pow(2, Double(attempt - 1)), Self.maximumBackoff)
             let wait = base * Double.random(in: 1...1.2)
-            record(String(format: "webhook %@ to %@ failed: %@ (attempt %d/%d, %@); next attempt in %.1f s",
+            await record(String(format: "webhook %@ to %@ failed: %@ (attempt %d/%d, %@); next attempt in %.1f s",
                           type, endpoint, "\(outcome)", attempt, attempts, id, wait), level: .warn, jobID: jobID)
             do { try await Task.sleep(for: .seconds(wait)) } catch { return }   // shutdown
         }
@@ -125,8 +125,8 @@ final class WebhookDispatcher: Service, Sendable {
         }
     }
 
-    private func record(_ message: String, level: NewJobEvent.Level = .info, jobID: String) {
-        do { try database.appendEvent(.message(message, level: level), jobID: jobID) } catch {
+    private func record(_ message: String, level: NewJobEvent.Level = .info, jobID: String) async {
+        do { try await database.appendEvent(.message(message, level: level), jobID: jobID) } catch {
             logger.error("cannot record a webhook attempt", metadata: ["job": .string(jobID), "error": "\(error)"])
         }
         if level != .info { logger.warning("\(message)") }

@@ -1,14 +1,6 @@
 import GRDB
 
-/// What became of a request to delete a dataset.
-enum DatasetDeletion: Sendable {
-    case deleted
-    case notFound
-    /// Unfinished jobs still need it.
-    case inUse(jobIDs: [String])
-}
-
-extension TuningDatabase {
+extension SQLiteStore {
     func insert(_ dataset: DatasetRecord) async throws {
         try await pool.write { try dataset.insert($0) }
     }
@@ -17,12 +9,12 @@ extension TuningDatabase {
         try await pool.read { try DatasetRecord.fetchOne($0, key: id) }
     }
 
-    /// Every dataset id (the start-up sweep removes folders that have no row).
-    func datasetIDs() throws -> Set<String> {
+    func datasetIDs() async throws -> Set<String> { try datasetIDsNow() }
+
+    func datasetIDsNow() throws -> Set<String> {
         try pool.read { Set(try String.fetchAll($0, sql: "SELECT id FROM dataset")) }
     }
 
-    /// Datasets newest first, those older than `after`; nil when `after` names no dataset.
     func datasets(after: String?, limit: Int) async throws -> Page<DatasetRecord>? {
         try await pool.read { db in
             var bound = Int64.max
@@ -37,8 +29,8 @@ extension TuningDatabase {
         }
     }
 
-    /// Deletes the row unless an unfinished job uses the dataset; the check and the delete are one
-    /// transaction, so a job created at the same moment either sees the dataset or is refused.
+    /// The check and the delete are one transaction, so a job created at the same moment either
+    /// sees the dataset or is refused.
     func deleteDataset(_ id: String) async throws -> DatasetDeletion {
         try await pool.write { db in
             guard try DatasetRecord.exists(db, key: id) else { return .notFound }

@@ -1,25 +1,10 @@
+import Foundation
 import GRDB
 
-/// What became of a request to create a job.
-enum JobCreation: Sendable {
-    case created(JobRecord)
-    /// A dataset it names does not exist (`param`: the request field naming it).
-    case missingDataset(param: String, id: String)
-}
-
-/// What became of a request to cancel a job.
-enum JobCancellation: Sendable {
-    case notFound
-    /// Already succeeded, failed or cancelled: nothing to cancel.
-    case finished(JobRecord)
-    /// Was queued: cancelled at once.
-    case cancelled(JobRecord)
-    /// Is running: it stops at its next step.
-    case requested(JobRecord)
-}
-
-extension TuningDatabase {
-    /// Inserts a queued job with its first event, after checking (in the same transaction) that its datasets exist.
+/// Jobs in SQLite: the queue, leases and fenced writes. One writer at a time (SQLite's lock), so a
+/// claim is a plain read-then-update in one transaction; the lease conditions are the same as
+/// PostgreSQL's, so both keep one contract.
+extension SQLiteStore {
     func createJob(_ job: JobRecord, datasets: [(param: String, id: String)], event: NewJobEvent) async throws -> JobCreation {
         let outcome = try await pool.write { db -> JobCreation in
             for (param, id) in datasets where try !DatasetRecord.exists(db, key: id) {
@@ -38,13 +23,7 @@ extension TuningDatabase {
         try await pool.read { try JobRecord.filter(Column("id") == id).fetchOne($0) }
     }
 
-    /// A job of one kind (a batch id never answers as a tuning job, nor the reverse).
-    func job(_ id: String, kind: JobKind) async throws -> JobRecord? {
-        try await job(id).flatMap { $0.kind == kind ? $0 : nil }
-    }
-
-    /// Jobs of `kind` newest first, those created before `after`; nil when `after` names no such job.
-    func jobs(after: String?, limit: Int, kind: JobKind = .tuning) async throws -> Page<JobRecord>? {
+    func jobs(after: String?, limit: Int, kind: JobKind) async throws -> Page<JobRecord>? {
         try await pool.read { db in
             var bound = Int64.max
             if let after {
@@ -58,7 +37,10 @@ extension TuningDatabase {
         }
     }
 
-    /// Cancels a queued job at once; marks a running one for cancellation at its next step.
+    func jobIDs(kind: JobKind) async throws -> Set<String> {
+        try await pool.read { try String.fetchSet($0, sql: "SELECT id FROM job WHERE kind = ?", arguments: [kind]) }
+    }
+
     func cancelJob(_ id: String) async throws -> JobCancellation {
         let outcome = try await pool.write { db -> JobCancellation in
             guard var job = try JobRecord.filter(Column("id") == id).fetchOne(db) else { return .notFound }
@@ -67,7 +49,9 @@ extension TuningDatabase {
                 job.status = .cancelled
                 job.finishedAt = unixNow()
                 job.etaSeconds = nil
+                job.cancelRequested = true
                 try job.update(db)
+                try db.execute(sql: "DELETE FROM job_checkpoint WHERE job_id = ?", arguments: [id])
                 try NewJobEvent.message("job cancelled before it started").insert(for: id, db)
                 return .cancelled(job)
             }
@@ -85,37 +69,153 @@ extension TuningDatabase {
         return outcome
     }
 
-    /// Tells the listener (the webhooks) that `job` has finished.
-    func announceFinished(_ job: JobRecord) {
-        if job.status.isFinished, let listener = jobFinished.withLockedValue({ $0 }) { listener(job) }
-    }
-
-    /// Takes the oldest queued job for a worker, marking it `validating_files` (one transaction,
-    /// so two workers never take the same job).
-    func claimNextQueuedJob() throws -> JobRecord? {
-        let claimed = try pool.write { db -> JobRecord? in
-            guard var job = try JobRecord.fetchOne(db, sql: "SELECT * FROM job WHERE status = 'queued' ORDER BY seq LIMIT 1")
+    func claimNextJob(replica: String, leaseSeconds: Double) async throws -> JobClaim? {
+        let claim = try await pool.write { db -> JobClaim? in
+            let now = Date().timeIntervalSince1970
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT id, status, claimed_by FROM job
+                WHERE status = 'queued' OR (status IN ('validating_files', 'running') AND lease_expires_at < ?)
+                ORDER BY seq LIMIT 1
+                """, arguments: [now])
             else { return nil }
-            job.status = .validatingFiles
-            job.startedAt = job.startedAt ?? unixNow()
-            try job.update(db)
-            try NewJobEvent.message("validating files: loading the dataset and the encoder").insert(for: job.id, db)
-            return job
+            let id: String = row["id"]
+            let previousStatus: JobStatus = row["status"]
+            let previousOwner: String? = row["claimed_by"]
+            let takeover = previousStatus != .queued
+            try db.execute(sql: """
+                UPDATE job SET status = 'validating_files', attempt = attempt + 1, claimed_by = ?, lease_expires_at = ?,
+                  lost_attempts = lost_attempts + ?, started_at = coalesce(started_at, ?)
+                WHERE id = ?
+                """, arguments: [replica, now + leaseSeconds, takeover ? 1 : 0, unixNow(), id])
+            let job = try JobRecord.filter(Column("id") == id).fetchOne(db)!
+            return JobClaim(job: job, lease: JobLease(jobID: id, replica: replica, attempt: job.attempt),
+                            previousOwner: takeover ? previousOwner : nil, previousStatus: takeover ? previousStatus : nil)
         }
-        if claimed != nil { try publishJobStatusCounts() }
-        return claimed
+        if claim != nil { try publishJobStatusCounts() }
+        return claim
     }
 
-    /// Changes a job and appends events in one transaction; returns the job as stored.
+    func renewLease(_ lease: JobLease, seconds: Double) async throws -> LeaseRenewal {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE job SET lease_expires_at = ? WHERE id = ? AND attempt = ? AND claimed_by = ?
+                  AND status IN ('validating_files', 'running')
+                """, arguments: [Date().timeIntervalSince1970 + seconds, lease.jobID, lease.attempt, lease.replica])
+            guard db.changesCount == 1 else { return .lost }
+            let cancel = try Bool.fetchOne(db, sql: "SELECT cancel_requested FROM job WHERE id = ?", arguments: [lease.jobID]) ?? false
+            return .held(cancelRequested: cancel)
+        }
+    }
+
+    /// The job row, when `lease` still holds it; in the caller's transaction.
+    private static func ownedJob(_ lease: JobLease, _ db: Database) throws -> JobRecord {
+        guard let job = try JobRecord.fetchOne(db, sql: """
+            SELECT * FROM job WHERE id = ? AND attempt = ? AND claimed_by = ? AND status IN ('validating_files', 'running')
+            """, arguments: [lease.jobID, lease.attempt, lease.replica])
+        else { throw LeaseLost(lease: lease) }
+        return job
+    }
+
+    /// Applies `change` to an owned job with `events`, releasing the lease when the job ends or goes back to the queue.
+    private func changeOwned(_ lease: JobLease, events: [NewJobEvent], dropCheckpoint: Bool = false,
+                             _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord {
+        let (before, job) = try await pool.write { db -> (JobStatus, JobRecord) in
+            var job = try Self.ownedJob(lease, db)
+            let before = job.status
+            change(&job)
+            if job.status.isFinished || job.status == .queued { job.claimedBy = nil }
+            try job.update(db)
+            if job.claimedBy == nil { try db.execute(sql: "UPDATE job SET lease_expires_at = NULL WHERE id = ?", arguments: [job.id]) }
+            if dropCheckpoint || job.status.isFinished {
+                try db.execute(sql: "DELETE FROM job_checkpoint WHERE job_id = ?", arguments: [job.id])
+            }
+            for event in events { try event.insert(for: job.id, db) }
+            return (before, job)
+        }
+        if before != job.status {
+            try publishJobStatusCounts()
+            announceFinished(job)
+        }
+        return job
+    }
+
+    func updateJob(_ lease: JobLease, events: [NewJobEvent], _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord {
+        try await changeOwned(lease, events: events, change)
+    }
+
+    func appendEvent(_ event: NewJobEvent, lease: JobLease) async throws {
+        try await pool.write { db in
+            _ = try Self.ownedJob(lease, db)
+            try event.insert(for: lease.jobID, db)
+        }
+    }
+
+    func saveCheckpoint(_ state: Data, epochsDone: Int, lease: JobLease, event: NewJobEvent) async throws {
+        try await pool.write { db in
+            _ = try Self.ownedJob(lease, db)
+            try db.execute(sql: """
+                INSERT INTO job_checkpoint (job_id, attempt, epochs_done, state, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (job_id) DO UPDATE SET attempt = excluded.attempt, epochs_done = excluded.epochs_done,
+                  state = excluded.state, updated_at = excluded.updated_at
+                """, arguments: [lease.jobID, lease.attempt, epochsDone, state, unixNow()])
+            try event.insert(for: lease.jobID, db)
+        }
+    }
+
+    func checkpoint(jobID: String) async throws -> StoredCheckpoint? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT state, epochs_done, attempt FROM job_checkpoint WHERE job_id = ?", arguments: [jobID])
+                .map { StoredCheckpoint(state: $0["state"], epochsDone: $0["epochs_done"], attempt: $0["attempt"]) }
+        }
+    }
+
+    func completeJob(_ lease: JobLease, promptSetID: String, event: NewJobEvent,
+                     _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord {
+        try await changeOwned(lease, events: [event]) { job in
+            change(&job)
+            job.status = .succeeded
+            job.promptSetID = promptSetID
+        }
+    }
+
+    func finishJob(_ lease: JobLease, events: [NewJobEvent], _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord {
+        try await changeOwned(lease, events: events, change)
+    }
+
+    func releaseJob(_ lease: JobLease, event: NewJobEvent) async throws {
+        _ = try await changeOwned(lease, events: [event]) { job in
+            job.status = .queued
+            job.etaSeconds = nil
+        }
+    }
+
+    func unfinishedJobs() async throws -> [JobRecord] { try unfinishedJobsNow() }
+
+    func updateJob(_ id: String, events: [NewJobEvent], _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord {
+        try updateJobNow(id, events: events, change)
+    }
+
+    // MARK: Start-up, synchronous (before the server serves)
+
+    func unfinishedJobsNow() throws -> [JobRecord] {
+        try pool.read {
+            try JobRecord.fetchAll($0, sql: "SELECT * FROM job WHERE status IN ('validating_files', 'queued', 'running') ORDER BY seq")
+        }
+    }
+
+    /// Changes a job without a lease, releasing it when it ends or is queued again.
     @discardableResult
-    func updateJob(_ id: String, events: [NewJobEvent] = [], _ change: (inout JobRecord) -> Void) throws -> JobRecord {
+    func updateJobNow(_ id: String, events: [NewJobEvent] = [], _ change: (inout JobRecord) -> Void) throws -> JobRecord {
         let (before, after) = try pool.write { db -> (JobStatus, JobRecord) in
             guard var job = try JobRecord.filter(Column("id") == id).fetchOne(db) else {
                 throw DatabaseError(resultCode: .SQLITE_NOTFOUND, message: "no job \(id)")
             }
             let status = job.status
             change(&job)
+            if job.status.isFinished || job.status == .queued { job.claimedBy = nil }
             try job.update(db)
+            if job.claimedBy == nil { try db.execute(sql: "UPDATE job SET lease_expires_at = NULL WHERE id = ?", arguments: [id]) }
+            if job.status.isFinished { try db.execute(sql: "DELETE FROM job_checkpoint WHERE job_id = ?", arguments: [id]) }
             for event in events { try event.insert(for: id, db) }
             return (status, job)
         }
@@ -126,30 +226,18 @@ extension TuningDatabase {
         return after
     }
 
-    /// Marks a job succeeded with the prompt set it wrote.
-    @discardableResult
-    func completeJob(_ id: String, promptSetID: String, event: NewJobEvent,
-                     _ change: @escaping (inout JobRecord) -> Void) throws -> JobRecord {
-        let job = try pool.write { db -> JobRecord in
-            guard var job = try JobRecord.filter(Column("id") == id).fetchOne(db) else {
-                throw DatabaseError(resultCode: .SQLITE_NOTFOUND, message: "no job \(id)")
-            }
-            change(&job)
-            job.status = .succeeded
-            job.promptSetID = promptSetID
-            try job.update(db)
-            try event.insert(for: id, db)
-            return job
-        }
-        try publishJobStatusCounts()
-        announceFinished(job)
-        return job
+    /// The epochs of the job's stored checkpoint, if it has one.
+    func checkpointEpochsNow(jobID: String) throws -> Int? {
+        try pool.read { try Int.fetchOne($0, sql: "SELECT epochs_done FROM job_checkpoint WHERE job_id = ?", arguments: [jobID]) }
     }
 
-    /// Jobs that were not finished when the server stopped, oldest first.
-    func unfinishedJobs() throws -> [JobRecord] {
-        try pool.read {
-            try JobRecord.fetchAll($0, sql: "SELECT * FROM job WHERE status IN ('validating_files', 'queued', 'running') ORDER BY seq")
+    /// Stores a checkpoint found where servers before v4 wrote them, unless the store has one.
+    func importCheckpointNow(jobID: String, state: Data, epochsDone: Int, attempt: Int) throws {
+        try pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO job_checkpoint (job_id, attempt, epochs_done, state, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (job_id) DO NOTHING
+                """, arguments: [jobID, attempt, epochsDone, state, unixNow()])
         }
     }
 

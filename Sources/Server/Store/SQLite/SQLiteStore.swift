@@ -2,9 +2,9 @@ import Foundation
 import GRDB
 import NIOConcurrencyHelpers
 
-/// The SQLite database of datasets, tuning jobs and their events, in WAL mode
-/// (readers never wait for the job worker's writes) with its schema kept by GRDB's migrator.
-public final class TuningDatabase: Sendable {
+/// The store on one machine: a SQLite database of datasets, jobs, their events and checkpoints, in
+/// WAL mode (readers never wait for the job worker's writes) with its schema kept by GRDB's migrator.
+public final class SQLiteStore: TuningStore {
     let pool: DatabasePool
     /// Told the number of jobs in each status after every change of status (the metrics gauge).
     let jobStatusCounts: @Sendable ([JobStatus: Int]) -> Void
@@ -104,18 +104,22 @@ public final class TuningDatabase: Sendable {
             }
             try db.create(index: "job_by_kind", on: "job", columns: ["kind", "seq"])
         }
+        // The same leases and fencing as PostgreSQL's (one contract); checkpoints move into the store.
+        migrator.registerMigration("v4: leases, attempts, checkpoints") { db in
+            try db.alter(table: "job") { t in
+                t.add(column: "attempt", .integer).notNull().defaults(to: 0)        // fencing token: +1 on every claim
+                t.add(column: "lost_attempts", .integer).notNull().defaults(to: 0)  // attempts whose owner vanished
+                t.add(column: "claimed_by", .text)
+                t.add(column: "lease_expires_at", .double)                          // unix seconds
+            }
+            try db.create(table: "job_checkpoint") { t in
+                t.primaryKey("job_id", .text).references("job", column: "id", onDelete: .cascade)
+                t.column("attempt", .integer).notNull()
+                t.column("epochs_done", .integer).notNull()
+                t.column("state", .blob).notNull()
+                t.column("updated_at", .integer).notNull()
+            }
+        }
         return migrator
-    }
-}
-
-/// One page of a cursor-paginated listing, newest first: the items and whether older ones follow.
-struct Page<Item: Sendable>: Sendable {
-    var items: [Item]
-    var hasMore: Bool
-
-    /// A page from up to `limit + 1` fetched rows: the extra row only says that more follow.
-    init(fetched: [Item], limit: Int) {
-        items = Array(fetched.prefix(limit))
-        hasMore = fetched.count > limit
     }
 }

@@ -1,0 +1,69 @@
+import Foundation
+
+/// Running as one of several replicas: the shared database, this replica's role and name, and the
+/// job leases' timing (see docs/DEPLOY.md). Unset `database.url`: one machine on SQLite, as always.
+public struct ClusterConfiguration: Sendable, Equatable {
+    public enum Role: String, Sendable, CaseIterable {
+        /// Serves the API and runs jobs (one machine, or a small cluster).
+        case all
+        /// Serves the API; never trains (its cores stay with tagging).
+        case api
+        /// Runs jobs; serves only the operations endpoints (health, readiness, metrics, info).
+        case worker
+
+        var runsJobs: Bool { self != .api }
+        var servesAPI: Bool { self != .worker }
+    }
+
+    /// `postgres://…`; nil: SQLite under `data_dir`.
+    public var databaseURL: String?
+    public var role: Role
+    /// This replica's name in job leases and events; nil: chosen at start (host, process id, random).
+    public var replicaID: String?
+    public var leaseSeconds: Double
+    public var heartbeatSeconds: Double
+    public var claimPollSeconds: Double
+    public var maxAttempts: Int
+
+    /// The name this process uses: the configured one, or `host-pid-random` (unique across restarts,
+    /// so a restarted replica never mistakes its predecessor's leases for its own).
+    public var resolvedReplicaID: String {
+        if let replicaID { return replicaID }
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
+        return "\(host)-\(ProcessInfo.processInfo.processIdentifier)-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+    }
+
+    var leaseSettings: LeaseSettings {
+        LeaseSettings(leaseSeconds: leaseSeconds, heartbeatSeconds: heartbeatSeconds, claimPollSeconds: claimPollSeconds,
+                      maxAttempts: maxAttempts)
+    }
+
+    /// The keys checked together: the URL parses; a lease outlives two missed heartbeats.
+    func validated() throws -> ClusterConfiguration {
+        if let databaseURL {
+            do { _ = try PostgresURL(databaseURL) } catch {
+                throw ConfigurationError("invalid database.url: \(error)")
+            }
+        }
+        guard leaseSeconds >= 2 * heartbeatSeconds else {
+            throw ConfigurationError("""
+                jobs.lease_seconds (\(leaseSeconds)) must be at least twice jobs.heartbeat_seconds (\(heartbeatSeconds)): \
+                a lease that expires between two heartbeats is taken over while its owner is well
+                """)
+        }
+        if let replicaID, replicaID.count > 200 || replicaID.contains(where: { $0.isWhitespace || $0.isNewline }) {
+            throw ConfigurationError("replica.id must be at most 200 characters without spaces")
+        }
+        return self
+    }
+}
+
+/// How long a claim holds a job, and how often its owner renews it (`jobs.lease_seconds`,
+/// `jobs.heartbeat_seconds`); renewing at a third of the lease leaves two late heartbeats spare.
+struct LeaseSettings: Sendable {
+    var leaseSeconds: Double = 30
+    var heartbeatSeconds: Double = 10
+    var claimPollSeconds: Double = 5
+    /// Attempts a job may start after owners vanished (`jobs.max_attempts`), then it fails `worker_lost`.
+    var maxAttempts: Int = 4
+}

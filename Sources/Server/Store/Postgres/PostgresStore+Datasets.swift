@@ -1,0 +1,41 @@
+import PostgresNIO
+
+extension PostgresStore {
+    func insert(_ dataset: DatasetRecord) async throws {
+        try await transaction { connection in try await dataset.insert(connection, logger: self.logger) }
+    }
+
+    func dataset(_ id: String) async throws -> DatasetRecord? {
+        try await rows("SELECT to_json(d)::text FROM dataset d WHERE id = \(id)").first?.record(DatasetRecord.self)
+    }
+
+    func datasetIDs() async throws -> Set<String> {
+        Set(try await rows("SELECT id FROM dataset").map { try $0.decode(String.self) })
+    }
+
+    func datasets(after: String?, limit: Int) async throws -> Page<DatasetRecord>? {
+        var bound = Int64.max
+        if let after {
+            guard let seq = try await rows("SELECT seq FROM dataset WHERE id = \(after)").first?.decode(Int64.self) else { return nil }
+            bound = seq
+        }
+        let rows = try await rows("SELECT to_json(d)::text FROM dataset d WHERE seq < \(bound) ORDER BY seq DESC LIMIT \(limit + 1)")
+        return Page(fetched: try rows.records(DatasetRecord.self), limit: limit)
+    }
+
+    /// The row is locked first: a job created at the same moment (which takes it FOR SHARE) either
+    /// committed before, and is seen here, or waits and then finds no dataset.
+    func deleteDataset(_ id: String) async throws -> DatasetDeletion {
+        try await transaction { connection in
+            let found = try await connection.query("SELECT 1 FROM dataset WHERE id = \(id) FOR UPDATE", logger: self.logger).collect()
+            guard !found.isEmpty else { return .notFound }
+            let users = try await connection.query("""
+                SELECT id FROM job WHERE (dataset_id = \(id) OR validation_dataset_id = \(id))
+                AND status IN ('validating_files', 'queued', 'running') ORDER BY seq
+                """, logger: self.logger).collect().map { try $0.decode(String.self) }
+            if !users.isEmpty { return .inUse(jobIDs: users) }
+            try await connection.query("DELETE FROM dataset WHERE id = \(id)", logger: self.logger)
+            return .deleted
+        }
+    }
+}
