@@ -9,16 +9,19 @@ CONFIG ?= config/tagtune.yaml
 
 # Libraries the code links (headers + .so): OpenBLAS and oneDNN (GEMM), libjpeg-turbo and libpng
 # (decoding), zlib (gzip vocabularies), libcrypto (SHA-256), SQLite (the jobs database, via GRDB).
-# Keep in step with the Dockerfile.
-DEB_PACKAGES := libopenblas-dev libdnnl-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev libsqlite3-dev
+# Keep in step with the Dockerfile. PostgreSQL 15's server is for the tests only (the store contract
+# runs against it; scripts/cluster/pg.sh starts a throw-away one): the server talks to PostgreSQL
+# through postgres-nio, which needs no client library.
+DEB_PACKAGES := libopenblas-dev libdnnl-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev libsqlite3-dev postgresql-15
 # Python is used by the test runner's helpers only when present; nothing else is needed.
 
-.PHONY: serve test build release deps bench clean help shapes-lt paper-table e2e probe schemathesis fuzz fuzz-smoke browser-deps browser-test
+.PHONY: serve test build release deps bench clean help shapes-lt paper-table e2e probe schemathesis fuzz fuzz-smoke browser-deps browser-test deploy-check e2e-postgres
 
 help:
 	@echo "make serve   build (release) and serve the bundled model on port $(PORT)"
 	@echo "make test    run the whole test suite"
 	@echo "make e2e     the HTTP API end to end: a server on a free port, scripts/e2e/api_flow.py against it"
+	@echo "make e2e-postgres  the same with the datasets and jobs in a throw-away PostgreSQL (scripts/cluster/pg.sh)"
 	@echo "make probe   the December 2026 probe's cases against the demo server run as an unprivileged user"
 	@echo "make fuzz-smoke  every fuzz target's regression inputs and 25 s of libFuzzer each (own build in .build-fuzz)"
 	@echo "make fuzz FUZZ_TARGET=image FUZZ_SECONDS=600  one fuzz target for a long run (scripts/fuzz/run.sh)"
@@ -26,6 +29,7 @@ help:
 	@echo "make shapes-lt  generate the Shapes-LT benchmark into demo/shapes-lt"
 	@echo "make paper-table  the LMPT paper's Table 1 on Shapes-LT (demo model, 3 seeds)"
 	@echo "make browser-test  the web page in headless Chromium against a live server"
+	@echo "make deploy-check  deploy/: kustomize render, strict Kubernetes schemas, nginx -t and a proxy smoke test (offline)"
 	@echo "make clean   remove build products"
 
 deps:
@@ -60,11 +64,13 @@ test: deps
 	@python3 -c "import openapi_spec_validator" 2>/dev/null || python3 -m pip install -q openapi-spec-validator==0.9.0
 	python3 scripts/check_openapi.py
 	python3 scripts/ci/check_folder_cycles.py Sources/Server
+	$(MAKE) deploy-check
 	$(SWIFT) build --build-tests -c release -Xswiftc -enable-testing
 	"$$($(SWIFT) build $(E2E_BUILD_FLAGS) --show-bin-path)/tagtune" serve --print-openapi --set auth.api_keys=openapi-check-key-0123456789abcdef > .build/openapi-served.json
 	python3 scripts/check_openapi.py .build/openapi-served.json
 	scripts/ci/watchdog.sh 1200 $(SWIFT) test --skip-build -c release -Xswiftc -enable-testing
 	$(MAKE) e2e
+	$(MAKE) e2e-postgres
 	$(MAKE) probe
 	$(MAKE) schemathesis
 	$(MAKE) browser-test
@@ -77,6 +83,11 @@ E2E_BUILD_FLAGS ?= -c release -Xswiftc -enable-testing
 e2e: deps
 	$(SWIFT) build $(E2E_BUILD_FLAGS) --product tagtune
 	scripts/ci/watchdog.sh 900 scripts/e2e/run.sh "$$($(SWIFT) build $(E2E_BUILD_FLAGS) --show-bin-path)/tagtune"
+
+# The same flow with the server's datasets and jobs in a throw-away PostgreSQL 15 (database.url).
+e2e-postgres: deps
+	$(SWIFT) build $(E2E_BUILD_FLAGS) --product tagtune
+	scripts/ci/watchdog.sh 900 scripts/e2e/run_postgres.sh "$$($(SWIFT) build $(E2E_BUILD_FLAGS) --show-bin-path)/tagtune"
 
 # The probe suite (scripts/probe): the demo configuration with API keys, started as uid 65534 from
 # root-owned copies (what the container does), then auth path forms, slow bodies and heads, the 413
@@ -127,6 +138,14 @@ paper-table: release
 
 clean:
 	rm -rf .build
+
+# The deployment files (docs/DEPLOY.md), offline: `kubectl kustomize deploy/kubernetes` and every
+# document against Kubernetes 1.30's schemas with unknown fields as errors (kubernetes-validate
+# 1.37.0 in .build/deploy-venv), the examples, the TAGTUNE_* names against the server's keys, then
+# deploy/nginx through `nginx -t` and a live nginx before two stub replicas. A few seconds once the
+# tools are in (the first run installs them; nginx-light by apt-get as root).
+deploy-check:
+	scripts/deploy/check.sh
 
 # The web page's browser tests: Debian's chromium and chromium-driver (installed like the other
 # packages), Python selenium, numpy and Pillow (for the test's dataset); a live release server on a
