@@ -68,7 +68,10 @@ test: deps
 	$(SWIFT) build --build-tests -c release -Xswiftc -enable-testing
 	"$$($(SWIFT) build $(E2E_BUILD_FLAGS) --show-bin-path)/tagtune" serve --print-openapi --set auth.api_keys=openapi-check-key-0123456789abcdef > .build/openapi-served.json
 	python3 scripts/check_openapi.py .build/openapi-served.json
-	scripts/ci/watchdog.sh 1200 $(SWIFT) test --skip-build -c release -Xswiftc -enable-testing
+	@# The store's contract runs on SQLite and on a throw-away PostgreSQL, stopped whatever the outcome.
+	pg="$$(mktemp -d -t tagtune-test-pg-XXXXXX)"; url="$$(scripts/cluster/pg.sh up "$$pg")" || exit 1; \
+	TAGTUNE_TEST_POSTGRES_URL="$$url" scripts/ci/watchdog.sh 1200 $(SWIFT) test --skip-build -c release -Xswiftc -enable-testing; \
+	status=$$?; scripts/cluster/pg.sh down "$$pg"; rm -rf "$$pg"; exit $$status
 	$(MAKE) e2e
 	$(MAKE) e2e-postgres
 	$(MAKE) probe

@@ -28,34 +28,25 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     }
 }
 
-/// A PostgreSQL server for the tests: the one named by `TAGTUNE_TEST_POSTGRES_URL` (make test starts
-/// one), or else one this process starts with scripts/cluster/pg.sh in a temporary folder and stops
-/// at exit. Each test gets its own database on it. Without PostgreSQL's binaries the tests that need
-/// it fail, saying how to install them: they are part of the contract, not optional.
+/// The PostgreSQL server for the tests, named by `TAGTUNE_TEST_POSTGRES_URL` (make test starts a
+/// throw-away one with scripts/cluster/pg.sh). Each test gets its own database on it. Without it the
+/// tests that need it fail, saying how to start one: they are part of the contract, not optional.
+/// (Starting it from here hung: Foundation's Process never saw pg.sh end once the server it started
+/// had inherited its descriptors.)
 actor TestPostgres {
     static let shared = TestPostgres()
     private var server: PostgresURL?
     private var counter = 0
 
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     private func serverURL() throws -> PostgresURL {
         if let server { return server }
-        let url: String
-        if let given = ProcessInfo.processInfo.environment["TAGTUNE_TEST_POSTGRES_URL"], !given.isEmpty {
-            url = given
-        } else {
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tagtune-test-pg-\(ProcessInfo.processInfo.processIdentifier)")
-            let output = try Self.run(Self.repositoryRoot.appendingPathComponent("scripts/cluster/pg.sh").path, ["up", folder.path])
-            url = output.trimmingCharacters(in: .whitespacesAndNewlines)
-            startedPostgresFolder = folder.path
-            atexit {
-                guard let folder = startedPostgresFolder else { return }
-                _ = try? TestPostgres.run(TestPostgres.repositoryRoot.appendingPathComponent("scripts/cluster/pg.sh").path, ["down", folder])
-                try? FileManager.default.removeItem(atPath: folder)
-            }
+        guard let given = ProcessInfo.processInfo.environment["TAGTUNE_TEST_POSTGRES_URL"], !given.isEmpty else {
+            throw TestPostgresError(description: """
+                TAGTUNE_TEST_POSTGRES_URL is not set: the store's contract runs on PostgreSQL too. make test starts one; \
+                by hand: scripts/cluster/pg.sh up /tmp/pg (prints the URL; PostgreSQL 15: apt-get install postgresql-15)
+                """)
         }
-        let parsed = try PostgresURL(url)
+        let parsed = try PostgresURL(given)
         server = parsed
         return parsed
     }
@@ -79,30 +70,33 @@ actor TestPostgres {
         return try await body(store)
     }
 
+    /// Runs a command to its end (psql); its output, through files.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tagtune-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outURL = folder.appendingPathComponent("out"), errURL = folder.appendingPathComponent("err")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
         try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let problems = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        let text = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+        let problems = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 else {
             throw TestPostgresError(description: """
                 \(executable) \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(problems) \
-                — PostgreSQL 15 is needed (Debian: apt-get install postgresql-15; make deps installs it)
+                — is TAGTUNE_TEST_POSTGRES_URL's server running?
                 """)
         }
         return text
     }
 }
-
-/// The server this process started, stopped at exit (a C callback cannot capture it).
-nonisolated(unsafe) private var startedPostgresFolder: String?
 
 struct TestPostgresError: Error, CustomStringConvertible {
     var description: String
