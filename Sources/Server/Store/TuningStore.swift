@@ -51,7 +51,8 @@ protocol TuningStore: AnyObject, Sendable {
     /// Extends the lease by `seconds` from now; `.lost` once another claim has taken the job (or it finished).
     func renewLease(_ lease: JobLease, seconds: Double) async throws -> LeaseRenewal
     /// Changes the job and appends events in one transaction; throws `LeaseLost` (changing nothing)
-    /// when the lease is no longer this owner's.
+    /// when the lease is no longer this owner's. A job that ends drops its checkpoint; one that ends
+    /// or goes back to the queue releases its lease.
     @discardableResult
     func updateJob(_ lease: JobLease, events: [NewJobEvent], _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord
     /// Appends an event as the owner; `LeaseLost` when the lease is gone.
@@ -60,23 +61,6 @@ protocol TuningStore: AnyObject, Sendable {
     func saveCheckpoint(_ state: Data, epochsDone: Int, lease: JobLease, event: NewJobEvent) async throws
     /// The job's last checkpoint, whoever wrote it.
     func checkpoint(jobID: String) async throws -> StoredCheckpoint?
-    /// Marks the job succeeded with the prompt set it wrote, drops its checkpoint, releases the lease.
-    @discardableResult
-    func completeJob(_ lease: JobLease, promptSetID: String, event: NewJobEvent,
-                     _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord
-    /// Ends the job (failed or cancelled, set by `change`), drops its checkpoint, releases the lease.
-    @discardableResult
-    func finishJob(_ lease: JobLease, events: [NewJobEvent], _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord
-    /// Hands the job back (a graceful shutdown): queued again at once for any replica, its checkpoint kept.
-    func releaseJob(_ lease: JobLease, event: NewJobEvent) async throws
-
-    // MARK: One machine
-
-    /// Jobs not finished, oldest first (SQLite's start-up recovery: every lease there is a previous process's).
-    func unfinishedJobs() async throws -> [JobRecord]
-    /// Changes a job without a lease (SQLite's start-up recovery, tests).
-    @discardableResult
-    func updateJob(_ id: String, events: [NewJobEvent], _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord
 }
 
 /// What a claim hands its owner: the job as claimed, and the lease every later write names.
@@ -170,5 +154,30 @@ extension TuningStore {
     /// A job of one kind (a batch id never answers as a tuning job, nor the reverse).
     func job(_ id: String, kind: JobKind) async throws -> JobRecord? {
         try await job(id).flatMap { $0.kind == kind ? $0 : nil }
+    }
+
+    /// Marks the job succeeded with the prompt set it wrote (its checkpoint goes, the lease is released).
+    @discardableResult
+    func completeJob(_ lease: JobLease, promptSetID: String, event: NewJobEvent,
+                     _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord {
+        try await updateJob(lease, events: [event]) { job in
+            change(&job)
+            job.status = .succeeded
+            job.promptSetID = promptSetID
+        }
+    }
+
+    /// Ends the job (failed or cancelled, set by `change`): an update that finishes it.
+    @discardableResult
+    func finishJob(_ lease: JobLease, events: [NewJobEvent], _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord {
+        try await updateJob(lease, events: events, change)
+    }
+
+    /// Hands the job back (a graceful shutdown): queued again at once for any replica, its checkpoint kept.
+    func releaseJob(_ lease: JobLease, event: NewJobEvent) async throws {
+        try await updateJob(lease, events: [event]) { job in
+            job.status = .queued
+            job.etaSeconds = nil
+        }
     }
 }

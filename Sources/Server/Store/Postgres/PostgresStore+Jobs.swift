@@ -191,49 +191,6 @@ extension PostgresStore {
         return StoredCheckpoint(state: Data(state.readableBytesView), epochsDone: epochsDone, attempt: attempt)
     }
 
-    func completeJob(_ lease: JobLease, promptSetID: String, event: NewJobEvent,
-                     _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord {
-        try await changeOwned(lease, events: [event]) { job in
-            change(&job)
-            job.status = .succeeded
-            job.promptSetID = promptSetID
-        }
-    }
-
-    func finishJob(_ lease: JobLease, events: [NewJobEvent], _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord {
-        try await changeOwned(lease, events: events, change)
-    }
-
-    func releaseJob(_ lease: JobLease, event: NewJobEvent) async throws {
-        _ = try await changeOwned(lease, events: [event]) { job in
-            job.status = .queued
-            job.etaSeconds = nil
-        }
-    }
-
-    func unfinishedJobs() async throws -> [JobRecord] {
-        try await rows("SELECT to_json(j)::text FROM job j WHERE status IN ('validating_files', 'queued', 'running') ORDER BY seq")
-            .records(JobRecord.self)
-    }
-
-    func updateJob(_ id: String, events: [NewJobEvent], _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord {
-        let (before, after) = try await transaction { connection -> (JobStatus, JobRecord) in
-            let rows = try await connection.query("SELECT to_json(j)::text FROM job j WHERE id = \(id) FOR UPDATE", logger: self.logger).collect()
-            guard var job = try rows.first?.record(JobRecord.self) else { throw StoreUnavailable(reason: "no job \(id)") }
-            let before = job.status
-            change(&job)
-            if job.status.isFinished || job.status == .queued { job.claimedBy = nil }
-            try await self.update(job, connection)
-            try await self.insert(events, jobID: id, connection)
-            return (before, job)
-        }
-        if before != after.status {
-            try await publishJobStatusCounts()
-            if !before.isFinished { announceFinished(after) }
-        }
-        return after
-    }
-
     // MARK: Events
 
     func events(jobID: String, after: String?, limit: Int) async throws -> Page<JobEventRecord>? {

@@ -117,7 +117,7 @@ extension SQLiteStore {
     }
 
     /// Applies `change` to an owned job with `events`, releasing the lease when the job ends or goes back to the queue.
-    private func changeOwned(_ lease: JobLease, events: [NewJobEvent], dropCheckpoint: Bool = false,
+    private func changeOwned(_ lease: JobLease, events: [NewJobEvent],
                              _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord {
         let (before, job) = try await pool.write { db -> (JobStatus, JobRecord) in
             var job = try Self.ownedJob(lease, db)
@@ -126,7 +126,7 @@ extension SQLiteStore {
             if job.status.isFinished || job.status == .queued { job.claimedBy = nil }
             try job.update(db)
             if job.claimedBy == nil { try db.execute(sql: "UPDATE job SET lease_expires_at = NULL WHERE id = ?", arguments: [job.id]) }
-            if dropCheckpoint || job.status.isFinished {
+            if job.status.isFinished {
                 try db.execute(sql: "DELETE FROM job_checkpoint WHERE job_id = ?", arguments: [job.id])
             }
             for event in events { try event.insert(for: job.id, db) }
@@ -167,32 +167,6 @@ extension SQLiteStore {
             try Row.fetchOne(db, sql: "SELECT state, epochs_done, attempt FROM job_checkpoint WHERE job_id = ?", arguments: [jobID])
                 .map { StoredCheckpoint(state: $0["state"], epochsDone: $0["epochs_done"], attempt: $0["attempt"]) }
         }
-    }
-
-    func completeJob(_ lease: JobLease, promptSetID: String, event: NewJobEvent,
-                     _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord {
-        try await changeOwned(lease, events: [event]) { job in
-            change(&job)
-            job.status = .succeeded
-            job.promptSetID = promptSetID
-        }
-    }
-
-    func finishJob(_ lease: JobLease, events: [NewJobEvent], _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord {
-        try await changeOwned(lease, events: events, change)
-    }
-
-    func releaseJob(_ lease: JobLease, event: NewJobEvent) async throws {
-        _ = try await changeOwned(lease, events: [event]) { job in
-            job.status = .queued
-            job.etaSeconds = nil
-        }
-    }
-
-    func unfinishedJobs() async throws -> [JobRecord] { try unfinishedJobsNow() }
-
-    func updateJob(_ id: String, events: [NewJobEvent], _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord {
-        try updateJobNow(id, events: events, change)
     }
 
     // MARK: Start-up, synchronous (before the server serves)
