@@ -6,6 +6,7 @@ import Logging
 import Metrics
 import NIOCore
 import Prometheus
+import ServiceLifecycle
 
 /// What tests (and `tagtune serve`) may give the application instead of what it builds from the
 /// configuration; by default everything is built there.
@@ -49,6 +50,9 @@ struct AppComponents: Sendable {
     let tagger: Tagger
     let embedder: Embedder
     let tuning: TuningBackend?
+    /// With PostgreSQL: the prompt-set sync and this replica's LISTEN connection.
+    let sync: PromptSetSync?
+    let listener: PostgresListener?
     /// Why the datasets and jobs routes are not served, when `tuning` is nil for a reason.
     let tuningUnavailable: APIError?
 
@@ -82,6 +86,22 @@ struct AppComponents: Sendable {
             }
         }
         tuning?.tagging.connect(tagger)
+        if let tuning, let postgres = tuning.postgres, let url = configuration.cluster.databaseURL {
+            // Replicas: prompt sets and defaults live in the database; this replica mirrors them.
+            models.catalogLink.connect(postgres)
+            let sync = PromptSetSync(catalog: postgres, registry: models, sweepSeconds: configuration.cluster.promptSetSweepSeconds,
+                                     logger: logger)
+            self.sync = sync
+            listener = PostgresListener(
+                url: try PostgresURL(url), replica: tuning.replica,
+                handlers: .init(jobQueued: { _ in tuning.signal.ring() },
+                                cancelRequested: { tuning.cancellations.request($0) },
+                                promptSetChanged: { _ in sync.wake() },
+                                caughtUp: { tuning.signal.ring(); sync.wake() }),
+                metricsFactory: PrometheusMetricsFactory(registry: dependencies.registry), logger: logger)
+        } else {
+            (sync, listener) = (nil, nil)
+        }
     }
 }
 
@@ -101,18 +121,29 @@ public func buildApplication(
         ServerPathRedaction.register(path, as: name)
     }
     // Ready once the default model and prompt set are loaded and warm (DefaultModelWarmUp), not when listening.
-    let warmUp = DefaultModelWarmUp(registry: inference.models, batcher: inference.batcher,
+    var warmUp = DefaultModelWarmUp(registry: inference.models, batcher: inference.batcher,
                                     readiness: dependencies.readiness, logger: logger)
+    if let sync = inference.sync {
+        warmUp.prerequisite = {
+            try await sync.firstSync.wait(timeout: .seconds(5), timeoutError: StoreUnavailable(reason: "the prompt sets are not synced from the database yet"))
+        }
+    }
     ConnectionBudget.raiseDescriptorLimit()
+    // The store first: services stop in reverse order, so it closes after the worker has handed its jobs back.
+    var services: [any Service] = []
+    if let postgres = inference.tuning?.postgres { services.append(postgres) }
+    if let listener = inference.listener { services.append(listener) }
+    if let sync = inference.sync { services.append(sync) }
+    services += [inference.batcher, warmUp]
+    if configuration.cluster.role.runsJobs, let worker = inference.tuning?.worker { services.append(worker) }
+    if let webhooks = inference.tuning?.webhooks { services.append(webhooks) }
+    if let housekeeping = inference.tuning?.housekeeping { services.append(housekeeping) }
     return Application(
         router: router,
         server: httpServer(configuration.connections, logger: logger),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tagtune",
                              availableConnectionsDelegate: MaximumAvailableConnections(ConnectionBudget.maxConnections, logger: logger)),
-        // The store first: services stop in reverse order, so it closes after the worker has handed its jobs back.
-        services: (inference.tuning?.postgres.map { [$0] } ?? []) + [inference.batcher, warmUp]
-            + (configuration.cluster.role.runsJobs ? (inference.tuning.map { [$0.worker] } ?? []) : [])
-            + (inference.tuning?.webhooks.map { [$0] } ?? []),
+        services: services,
         onServerRunning: { channel in
             logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
         },

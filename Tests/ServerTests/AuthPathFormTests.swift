@@ -48,7 +48,7 @@ struct AuthPathFormTests {
                     #expect(try DatasetFixtures.error(response.body)["code"] as? String == "missing_api_key")
                 }
             }
-            #expect(test.folder.contents("data/datasets").filter { !$0.hasPrefix(".") }.isEmpty, "nothing was created")
+            #expect(test.folder.storedDatasets.isEmpty, "nothing was created")
         }
     }
 

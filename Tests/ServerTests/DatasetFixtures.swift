@@ -122,6 +122,13 @@ final class TemporaryFolder: @unchecked Sendable {
     func contents(_ path: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: url.appendingPathComponent(path).path)) ?? []).sorted()
     }
+
+    /// What accepted datasets leave under `data/` (older unpacked folders, blobs, this replica's
+    /// unpacked cache), staging folders included: empty when nothing was accepted.
+    var storedDatasets: [String] {
+        contents("data/datasets").map { "datasets/" + $0 } + contents("data/blobs").map { "blobs/" + $0 }
+            + contents("data/cache/datasets").map { "cache/datasets/" + $0 }
+    }
 }
 
 /// An in-process application with the datasets-and-jobs backend over a temporary folder.

@@ -20,7 +20,8 @@ struct DatasetImportCancellationTests {
         #expect(throws: CancellationError.self) {
             _ = try test.backend.datasets.importer.importZip(zip, name: "cancelled", cancelled: cancelled)
         }
-        #expect(test.folder.contents("data/datasets").isEmpty, "no dataset and no staging folder")
+        #expect(test.folder.contents("data/datasets").isEmpty && test.folder.contents("data/cache/datasets").isEmpty,
+               "no dataset and no staging folder")
         #expect(try await test.backend.store.datasetIDs().isEmpty)
     }
 }

@@ -1,3 +1,4 @@
+import CLIP
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -29,8 +30,12 @@ struct DatasetRoutesTests {
             let groups = try #require(dataset["groups"] as? [String: Int])
             #expect(groups == ["head": 0, "medium": 0, "tail": 3])
 
-            // On disk: a complete dataset folder that loads as it is.
-            let folder = test.backend.layout.dataset(id)
+            // On disk: the zip as a blob named by its SHA-256, and a complete unpacked folder that loads as it is.
+            let record = try #require(try await test.backend.store.dataset(id))
+            let sha256 = try #require(record.blobSHA256)
+            #expect(sha256 == SHA256.hex(zip) && record.blobBytes == Int64(zip.count))
+            #expect(try Data(contentsOf: FolderBlobStore(root: test.backend.layout.blobs).file(sha256)) == zip)
+            let folder = test.backend.layout.unpackedDataset(sha256: sha256)
             let loaded = try DatasetLoader.load(from: folder)
             #expect(loaded.items.count == 12)
             #expect(loaded.classCounts == [4, 6, 4])
@@ -83,7 +88,9 @@ struct DatasetRoutesTests {
             #expect(third.status == .created, "\(String(buffer: third.body))")
             #expect(try DatasetFixtures.json(third.body)["name"] as? String == "plain")
         }
-        #expect(test.folder.contents("data/datasets").count == 3)
+        // The same zip three times: three datasets, one blob and one unpacked folder (content-addressed).
+        #expect(test.folder.contents("data/blobs").count == 1 && test.folder.contents("data/cache/datasets").count == 1,
+                "\(test.folder.storedDatasets)")
     }
 
     /// Each bad upload is answered in the error shape, naming what is wrong, and leaves no folder and no row.
@@ -107,10 +114,12 @@ struct DatasetRoutesTests {
             let (_, list) = try await client.send(.get, "/v1/datasets")
             #expect((list["data"] as? [Any])?.isEmpty == true)
         }
-        #expect(test.folder.contents("data/datasets").isEmpty)
+        #expect(test.folder.storedDatasets.isEmpty)
         #expect(test.folder.contents("data/uploads").isEmpty)
     }
 
+    /// Deleting a dataset removes its row at once; housekeeping then removes its unpacked folder, and
+    /// its blob once no other row names it and the grace period has passed.
     @Test func unknownDatasetIs404AndDeletionRemovesFolderAndRow() async throws {
         let test = try TuningTestApp()
         let zip = try DatasetFixtures.zip(try DatasetFixtures.datasetFiles(count: 4))
@@ -125,7 +134,17 @@ struct DatasetRoutesTests {
             let (deleted, body) = try await client.send(.delete, "/v1/datasets/\(id)")
             #expect(deleted == .ok)
             #expect(body["deleted"] as? Bool == true)
-            #expect(test.folder.contents("data/datasets").isEmpty)
+            #expect(test.folder.storedDatasets.count == 2, "blob and unpacked folder wait for housekeeping")
+            // Within the grace period the blob stays (an upload of the same bytes may be about to name it).
+            var housekeeping = test.backend.housekeeping
+            let early = try await housekeeping.runOnce()
+            #expect(early.blobsRemoved == 0 && test.folder.contents("data/cache/datasets").isEmpty)
+            #expect(test.folder.contents("data/blobs").count == 1)
+            housekeeping.orphanGrace = .zero
+            #expect(try await housekeeping.runOnce().blobsRemoved == 1)
+            // The shard folder stays (an upload may be writing into it); it holds nothing.
+            #expect(test.folder.contents("data/blobs").allSatisfy { test.folder.contents("data/blobs/" + $0).isEmpty })
+            #expect(test.folder.contents("data/cache/datasets").isEmpty)
             let (again, _) = try await client.send(.delete, "/v1/datasets/\(id)")
             #expect(again == .notFound)
             let (wrongMethod, _) = try await client.send(.put, "/v1/datasets/\(id)")

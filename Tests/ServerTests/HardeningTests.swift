@@ -185,7 +185,7 @@ struct HardeningTests {
                 headers: [.contentType: "multipart/form-data; boundary=tagtune-boundary-42"], body: ByteBuffer(bytes: body.prefix(body.count - 40)))
             #expect(response.status == .badRequest, "\(String(buffer: response.body))")
             #expect(try DatasetFixtures.error(response.body)["code"] as? String == "malformed_multipart")
-            #expect(test.folder.contents("data/datasets").filter { !$0.hasPrefix(".") }.isEmpty)
+            #expect(test.folder.storedDatasets.isEmpty)
         }
     }
 

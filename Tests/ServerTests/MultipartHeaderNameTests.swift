@@ -53,7 +53,7 @@ struct MultipartHeaderNameTests {
             let uploaded = try await client.execute(uri: "/v1/datasets", method: .post, headers: headers, body: bad)
             #expect(uploaded.status == .badRequest, "\(String(buffer: uploaded.body))")
             #expect(try DatasetFixtures.error(uploaded.body)["code"] as? String == "malformed_multipart")
-            #expect(test.folder.contents("data/datasets").filter { !$0.hasPrefix(".") }.isEmpty)
+            #expect(test.folder.storedDatasets.isEmpty)
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
         }
     }

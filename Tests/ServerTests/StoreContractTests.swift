@@ -51,6 +51,36 @@ struct StoreContractTests {
         }
     }
 
+    /// Events the owner writes carry its attempt and replica (so a fenced-out owner's writes are
+    /// visible as such); housekeeping prunes old events of finished jobs only, one replica at a time.
+    @Test(arguments: StoreBackend.allCases)
+    func ownerEventsAreSignedAndOnlyFinishedJobsLoseOldEvents(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            for id in ["ftjob-done", "ftjob-live"] {
+                _ = try await store.createJob(try Self.job(id), datasets: [], event: .message("created"))
+            }
+            let done = try await Self.claim(store, "r1")
+            try await store.appendEvent(.message("working"), lease: done.lease)
+            try await store.finishJob(done.lease, events: [.message("cancelled")]) { $0.status = .cancelled }
+            let live = try await Self.claim(store, "r2")
+            try await store.appendEvent(.message("working"), lease: live.lease)
+            let signed = try #require(try await store.events(jobID: "ftjob-done", after: nil, limit: 10)).items.reversed()
+            #expect(signed.map(\.message) == ["created", "working", "cancelled"])
+            #expect(signed.map(\.attempt) == [nil, 1, 1] && signed.map(\.replica) == [nil, "r1", "r1"])
+
+            #expect(try await store.pruneEvents(before: unixNow() - 3600) == 0, "nothing is that old")
+            #expect(try await store.pruneEvents(before: unixNow() + 10) == 3)
+            #expect(try await store.events(jobID: "ftjob-done", after: nil, limit: 10)?.items.isEmpty == true)
+            #expect(try await Self.messages(store, "ftjob-live") == ["created", "working"], "a running job keeps its log")
+
+            let outer = try await store.withHousekeepingLock { () -> Bool? in
+                // While one replica holds the lock, another's attempt does not run (one process: nobody else).
+                try await backend == .postgres ? store.withHousekeepingLock { true } : nil
+            }
+            #expect(outer == .some(nil) || backend == .sqlite, "\(String(describing: outer))")
+        }
+    }
+
     @Test(arguments: StoreBackend.allCases)
     func claimsFollowCreationOrder(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in
@@ -162,7 +192,7 @@ struct StoreContractTests {
                 try await store.saveCheckpoint(Data("zombie".utf8), epochsDone: 5, lease: zombie.lease, event: .message("zombie checkpoint"))
             }
             await #expect(throws: LeaseLost.self) {
-                try await store.completeJob(zombie.lease, promptSetID: "ps-zombie", event: .message("zombie done")) { $0.finishedAt = unixNow() }
+                try await store.completeJob(zombie.lease, promptSetID: "ps-zombie", files: nil, event: .message("zombie done")) { $0.finishedAt = unixNow() }
             }
             await #expect(throws: LeaseLost.self) { try await store.releaseJob(zombie.lease, event: .message("zombie hand-back")) }
             await #expect(throws: LeaseLost.self) {
@@ -177,7 +207,7 @@ struct StoreContractTests {
             #expect(try await store.renewLease(heir.lease, seconds: 30) == .held(cancelRequested: false))
             try await store.saveCheckpoint(Data("epoch two".utf8), epochsDone: 2, lease: heir.lease, event: .message("checkpoint 2"))
             #expect(try await store.checkpoint(jobID: "ftjob-a")?.attempt == 2)
-            let done = try await store.completeJob(heir.lease, promptSetID: "ps-a", event: .message("succeeded")) { $0.finishedAt = unixNow() }
+            let done = try await store.completeJob(heir.lease, promptSetID: "ps-a", files: nil, event: .message("succeeded")) { $0.finishedAt = unixNow() }
             #expect(done.status == .succeeded && done.promptSetID == "ps-a" && done.claimedBy == nil)
             #expect(try await store.checkpoint(jobID: "ftjob-a") == nil)
             #expect(try await store.renewLease(heir.lease, seconds: 30) == .lost, "a finished job holds no lease")

@@ -64,7 +64,9 @@ struct StoreTests {
             let pool = try DatabasePool(path: url.path)
             try SQLiteStore.migrator.migrate(pool, upTo: "v1: datasets, jobs, job events, prompt sets")
             try await pool.write { db in
-                try Self.dataset("ds-a").insert(db)
+                try db.execute(sql: """
+                    INSERT INTO dataset (id, name, created_at, image_count, class_count, summary) VALUES ('ds-a', 'ds-a', 0, 1, 1, '{}')
+                    """)
                 try db.execute(sql: "INSERT INTO prompt_set (id, job_id, model, path, created_at, class_count) VALUES ('ps-a', 'j', 'tiny', '/x', 0, 2)")
             }
         }

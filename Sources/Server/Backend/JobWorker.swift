@@ -11,7 +11,7 @@ public struct JobWorker: Service {
     let store: any TuningStore
     let runner: JobRunner
     let batches: BatchRunner
-    let signal: JobQueueSignal
+    let signal: WakeSignal
     let cancellations: CancellationRequests
     let concurrency: Int
     /// This process's name in `claimed_by` (`replica.id`).

@@ -22,6 +22,12 @@ public final class TuningBackend: Sendable {
     let batches: BatchesController
     /// Posts finished jobs and batches to the configured endpoints; nil without endpoints.
     let webhooks: WebhookDispatcher?
+    /// Event retention and orphaned blobs, periodically.
+    let housekeeping: Housekeeping
+    /// Rung when a job is queued (here, or elsewhere as the listener hears).
+    let signal: WakeSignal
+    /// Cancels of running jobs, for the trainer to poll.
+    let cancellations: CancellationRequests
     /// Batches tag through the application's tagger, connected once it is built.
     let tagging = TaggingLink()
 
@@ -55,8 +61,13 @@ public final class TuningBackend: Sendable {
             ? WebhookDispatcher(configuration: configuration.webhooks, database: store, logger: logger) : nil
         if let webhooks { store.jobFinished.withLockedValue { $0 = { webhooks.notify($0) } } }
         self.webhooks = webhooks
-        let importer = DatasetImporter(layout: layout, database: store, configuration: configuration)
+        let decodeLimits = DecodeLimits(maxEncodedBytes: DecodeLimits.default.maxEncodedBytes,
+                                        maxPixelCount: configuration.limits.maxImagePixels)
+        let blobs = FolderBlobStore(root: layout.blobs)
+        let datasetCache = DatasetCache(layout: layout, blobs: blobs, decodeLimits: decodeLimits)
+        let importer = DatasetImporter(layout: layout, database: store, blobs: blobs, cache: datasetCache, configuration: configuration)
         try DatasetImporter.clearUploads(layout: layout)
+        datasetCache.sweep(keeping: [], includingStaging: true, unreferenced: false)
         if let sqlite {
             // One machine: whatever the last process left unfinished is this process's to repair.
             try DatasetImporter.removeIncompleteDatasets(layout: layout, database: sqlite)
@@ -66,19 +77,21 @@ public final class TuningBackend: Sendable {
 
         let cache = EncoderCache(modelsDirectory: layout.modelsDirectory)
         let cancellations = CancellationRequests()
-        let signal = JobQueueSignal()
-        let decodeLimits = DecodeLimits(maxEncodedBytes: DecodeLimits.default.maxEncodedBytes,
-                                        maxPixelCount: configuration.limits.maxImagePixels)
-        let runner = JobRunner(layout: layout, loadEncoder: loadEncoder ?? { try await cache.load($0) },
+        let signal = WakeSignal()
+        let runner = JobRunner(layout: layout, datasets: datasetCache, loadEncoder: loadEncoder ?? { try await cache.load($0) },
                                cancellations: cancellations, metrics: metrics, decodeLimits: decodeLimits, files: jobFiles,
                                logger: logger)
         let zipLimits = ZipLimits(maximumEntryCount: ZipLimits.default.maximumEntryCount,
                                   maximumTotalUncompressedBytes: UInt64(configuration.datasetMaxInflatedBytes),
                                   maximumCompressionRatio: ZipLimits.default.maximumCompressionRatio)
-        let batchRunner = BatchRunner(layout: layout, tagging: tagging, cancellations: cancellations,
+        let batchRunner = BatchRunner(layout: layout, datasets: datasetCache, tagging: tagging, cancellations: cancellations,
                                       decodeLimits: decodeLimits, zipLimits: zipLimits, logger: logger)
         self.layout = layout
         self.store = store
+        self.signal = signal
+        housekeeping = Housekeeping(store: store, blobs: blobs, cache: datasetCache, intervalSeconds: cluster.housekeepingSeconds,
+                                    eventRetentionDays: cluster.eventRetentionDays, logger: logger)
+        self.cancellations = cancellations
         replica = cluster.resolvedReplicaID
         worker = JobWorker(store: store, runner: runner, batches: batchRunner, signal: signal, cancellations: cancellations,
                            concurrency: configuration.jobsConcurrency, replica: replica, settings: cluster.leaseSettings,

@@ -16,10 +16,11 @@ struct BatchInput: Sendable {
     static func archive(in folder: URL) -> URL { folder.appendingPathComponent("input.zip") }
 
     /// Opens the images of `options` (blocking: run it offloaded).
-    static func open(_ options: BatchOptions, folder: URL, layout: DataLayout, decodeLimits: DecodeLimits,
+    /// `dataset` is the batch's dataset folder on this replica when it names one.
+    static func open(_ options: BatchOptions, folder: URL, dataset: URL?, decodeLimits: DecodeLimits,
                      zipLimits: ZipLimits) throws -> BatchInput {
-        if let dataset = options.dataset {
-            let loaded = try DatasetLoader.load(from: layout.dataset(dataset),
+        if let dataset {
+            let loaded = try DatasetLoader.load(from: dataset,
                                                 options: DatasetLoadOptions(decodesImages: false, decodeLimits: decodeLimits))
             return BatchInput(names: loaded.items.map(\.image), read: { try loaded.imageBytes(at: $0) })
         }

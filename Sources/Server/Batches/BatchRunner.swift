@@ -20,6 +20,7 @@ final class TaggingLink: Sendable {
 /// cancelled batch keeps the rows it wrote; a broken image fails its own row, not the batch.
 final class BatchRunner: Sendable {
     let layout: DataLayout
+    let datasets: DatasetCache
     let tagging: TaggingLink
     let cancellations: CancellationRequests
     let decodeLimits: DecodeLimits
@@ -32,9 +33,10 @@ final class BatchRunner: Sendable {
     /// A progress event at most this often (and at every tenth of the images).
     static let eventInterval: Duration = .seconds(30)
 
-    init(layout: DataLayout, tagging: TaggingLink, cancellations: CancellationRequests,
+    init(layout: DataLayout, datasets: DatasetCache, tagging: TaggingLink, cancellations: CancellationRequests,
          decodeLimits: DecodeLimits, zipLimits: ZipLimits, logger: Logger) {
         self.layout = layout
+        self.datasets = datasets
         self.tagging = tagging
         self.cancellations = cancellations
         self.decodeLimits = decodeLimits
@@ -85,12 +87,23 @@ final class BatchRunner: Sendable {
             // The prompt set or model was removed after the batch was created.
             throw JobFailure(error.apiError.code, error.apiError.message, param: error.apiError.param)
         }
-        let (layout, decodeLimits, zipLimits) = (self.layout, self.decodeLimits, self.zipLimits)
+        let (datasets, decodeLimits, zipLimits) = (self.datasets, self.decodeLimits, self.zipLimits)
         let input: BatchInput
         do {
-            input = try await OffloadedWork.run {
-                try BatchInput.open(options, folder: folder, layout: layout, decodeLimits: decodeLimits, zipLimits: zipLimits)
+            var record: DatasetRecord?
+            if let id = options.dataset {
+                record = try await owner.write { store, _ in try await store.dataset(id) }
+                if record == nil { throw JobFailure("invalid_input", "dataset \(id) was deleted", param: "dataset") }
             }
+            let stored = record
+            input = try await OffloadedWork.run {
+                try BatchInput.open(options, folder: folder, dataset: try stored.map { try datasets.folder(for: $0) },
+                                    decodeLimits: decodeLimits, zipLimits: zipLimits)
+            }
+        } catch let failure as JobFailure {
+            throw failure
+        } catch let lost as LeaseLost {
+            throw lost
         } catch {
             throw JobFailure("invalid_input", "the batch's images cannot be read: \(error)", param: options.dataset == nil ? "file" : "dataset")
         }

@@ -9,7 +9,7 @@ import Tuning
 struct BatchesController: Sendable {
     let layout: DataLayout
     let database: any TuningStore
-    let signal: JobQueueSignal
+    let signal: WakeSignal
     let cancellations: CancellationRequests
     let tagging: TaggingLink
     let maximumUploadBytes: Int

@@ -24,6 +24,15 @@ public struct ClusterConfiguration: Sendable, Equatable {
     public var heartbeatSeconds: Double
     public var claimPollSeconds: Double
     public var maxAttempts: Int
+    /// Validated dataset zips, by SHA-256: a folder every replica mounts (NFS, a ReadWriteMany volume).
+    public var blobsDirectory: String = "blobs"
+    /// This replica's own scratch: datasets unpacked from their blobs, by SHA-256.
+    public var cacheDirectory: String = "cache"
+    /// How often a replica compares its prompt sets with the database's without being told (a lost NOTIFY).
+    public var promptSetSweepSeconds: Double = 30
+    /// The housekeeping: how often it runs, and how long finished jobs keep their events (0: forever).
+    public var housekeepingSeconds: Double = 600
+    public var eventRetentionDays: Double = 30
 
     /// The name this process uses: the configured one, or `host-pid-random` (unique across restarts,
     /// so a restarted replica never mistakes its predecessor's leases for its own).

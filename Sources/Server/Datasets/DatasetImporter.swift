@@ -4,17 +4,21 @@ import Tuning
 
 /// Turns an uploaded zip into an accepted dataset, all or nothing: the zip is validated whole
 /// (`DatasetLoader`: safe entry paths, no links, size and compression-ratio limits, every image
-/// decodable, every label in `classes.txt`), then only the files the manifest names are written to
-/// a hidden staging folder, which is renamed into `datasets/<id>` and then recorded in the store.
-/// A crash part-way leaves a staging folder or a folder without a row, both removed at start-up.
+/// decodable, every label in `classes.txt`), stored in the blob store by its SHA-256 (shared by the
+/// replicas), unpacked into this replica's cache, and then recorded in the store. A crash part-way
+/// leaves a blob without a row (the housekeeping sweep removes it) or a staging folder (removed at start-up).
 struct DatasetImporter: Sendable {
     let layout: DataLayout
     let database: any TuningStore
+    let blobs: any BlobStore
+    let cache: DatasetCache
     let options: DatasetLoadOptions
 
-    init(layout: DataLayout, database: any TuningStore, configuration: ServerConfiguration) {
+    init(layout: DataLayout, database: any TuningStore, blobs: any BlobStore, cache: DatasetCache, configuration: ServerConfiguration) {
         self.layout = layout
         self.database = database
+        self.blobs = blobs
+        self.cache = cache
         options = DatasetLoadOptions(
             decodesImages: true,
             decodeLimits: DecodeLimits(maxEncodedBytes: DecodeLimits.default.maxEncodedBytes,
@@ -25,7 +29,6 @@ struct DatasetImporter: Sendable {
                                  maximumCompressionRatio: ZipLimits.default.maximumCompressionRatio))
     }
 
-    static let stagingPrefix = ".staging-"
     /// Classes in one uploaded dataset: the object (each class's count and group) is served whole
     /// on `GET /v1/datasets/{id}`, and a job tunes a prompt per class.
     static let maximumClasses = 1000
@@ -39,48 +42,23 @@ struct DatasetImporter: Sendable {
         } catch TuningError.cancelled {
             throw CancellationError()   // the client gave up while its images were being checked
         }
-        let id = ResourceID.make("ds-")
-        let staging = layout.datasets.appendingPathComponent(Self.stagingPrefix + id, isDirectory: true)
-        let files = FileManager.default
-        defer { try? files.removeItem(at: staging) }
-        try files.createDirectory(at: staging, withIntermediateDirectories: true)
-        for (index, item) in dataset.items.enumerated() {
-            if cancelled.isSet { throw CancellationError() }   // the client gave up: stop writing
-            let target = staging.appendingPathComponent(item.image)
-            do {
-                // Paths were normalised by the loader (relative, no `..`); checked again before writing.
-                guard target.standardizedFileURL.path.hasPrefix(staging.standardizedFileURL.path + "/") else {
-                    throw TuningError.dataset("path leaves the dataset folder")
-                }
-                try files.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try Data(dataset.imageBytes(at: index)).write(to: target)
-            } catch where OutOfSpace.matches(error) {
-                throw error   // the server's disk, not the client's data: 507
-            } catch {
-                throw DatasetValidationError(DatasetProblem(
-                    file: "manifest.jsonl", line: index + 1, field: "image",
-                    message: "image '\(item.image)' cannot be stored: \(error)"))
-            }
-        }
-        try DatasetManifestWriter.write(dataset.annotations, to: staging)
-
+        if cancelled.isSet { throw CancellationError() }
+        let blob = try blobs.put(zip)
+        try cache.store(dataset, sha256: blob.sha256, cancelled: cancelled)
         let summary = dataset.summary()
         let record = DatasetRecord(
-            id: id, name: name, createdAt: unixNow(), imageCount: summary.imageCount,
+            id: ResourceID.make("ds-"), name: name, createdAt: unixNow(), imageCount: summary.imageCount,
             classCount: summary.classes.count,
-            summary: String(decoding: try JSONEncoder.sortedKeys.encode(summary), as: UTF8.self))
-        // The client gave up (timeout, disconnect): nothing is kept.
+            summary: String(decoding: try JSONEncoder.sortedKeys.encode(summary), as: UTF8.self),
+            blobSHA256: blob.sha256, blobBytes: blob.bytes)
+        // The client gave up (timeout, disconnect): nothing is recorded (the blob goes with the next sweep).
         if cancelled.isSet { throw CancellationError() }
-        try files.moveItem(at: staging, to: layout.dataset(id))
         return record
     }
 
-    /// Records an imported dataset; its folder goes when the row cannot be written.
+    /// Records an imported dataset (its blob and unpacked folder stay for the sweeps when this fails).
     func record(_ record: DatasetRecord) async throws {
-        do { try await database.insert(record) } catch {
-            try? FileManager.default.removeItem(at: layout.dataset(record.id))
-            throw error
-        }
+        try await database.insert(record)
     }
 
     /// Start-up sweep on one machine: staging folders, and dataset folders whose row was never written, go.

@@ -3507,6 +3507,18 @@ enum OpenAPIJSON {
           },
           "cancel_requested": {
             "type": "boolean"
+          },
+          "attempt": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "The fencing token: +1 each time a server claims the job (a takeover after a lost server counts too)."
+          },
+          "replica": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The replica (`replica.id`) holding the job's lease while it runs; null when queued or finished."
           }
         },
         "required": [
@@ -3527,7 +3539,9 @@ enum OpenAPIJSON {
           "metrics",
           "prompt_set",
           "error",
-          "cancel_requested"
+          "cancel_requested",
+          "attempt",
+          "replica"
         ]
       },
       "TuningJobList": {
@@ -3657,6 +3671,20 @@ enum OpenAPIJSON {
               }
             },
             "required": []
+          },
+          "attempt": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "description": "The owner attempt that wrote the event; null for events the API wrote (created, cancel requested)."
+          },
+          "replica": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The replica that wrote the event as the job's owner; null for events the API wrote."
           }
         },
         "required": [
@@ -3666,7 +3694,9 @@ enum OpenAPIJSON {
           "level",
           "type",
           "message",
-          "data"
+          "data",
+          "attempt",
+          "replica"
         ]
       },
       "TuningJobEventList": {

@@ -55,6 +55,9 @@ struct JobObject: ResponseEncodable, Sendable {
     let prompt_set: String?
     let error: ErrorObject?
     let cancel_requested: Bool
+    /// The fencing token (+1 on every claim) and the replica holding the job's lease while it runs.
+    let attempt: Int
+    let replica: String?
 
     init(_ job: JobRecord) throws {
         id = job.id
@@ -74,6 +77,8 @@ struct JobObject: ResponseEncodable, Sendable {
         prompt_set = job.promptSetID
         error = job.errorCode.map { ErrorObject(code: $0, message: ServerPathRedaction.clean(job.errorMessage ?? ""), param: job.errorParam) }
         cancel_requested = job.cancelRequested
+        attempt = job.attempt
+        replica = job.status.isFinished || job.status == .queued ? nil : job.claimedBy
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -96,11 +101,13 @@ struct JobObject: ResponseEncodable, Sendable {
         try container.encode(prompt_set, forKey: .prompt_set)
         try container.encode(error, forKey: .error)
         try container.encode(cancel_requested, forKey: .cancel_requested)
+        try container.encode(attempt, forKey: .attempt)
+        try container.encode(replica, forKey: .replica)
     }
 
     enum CodingKeys: String, CodingKey {
         case id, object, status, created_at, started_at, finished_at, model, method, dataset, validation_dataset
-        case hyperparameters, seed, suffix, progress, metrics, prompt_set, error, cancel_requested
+        case hyperparameters, seed, suffix, progress, metrics, prompt_set, error, cancel_requested, attempt, replica
     }
 }
 
@@ -112,6 +119,9 @@ struct JobEventObject: Encodable, Sendable {
     let type: String
     let message: String
     let data: JobEventData?
+    /// The owner attempt and replica that wrote the event; null for events the API wrote.
+    let attempt: Int?
+    let replica: String?
 
     init(_ event: JobEventRecord) throws {
         id = event.id
@@ -120,6 +130,8 @@ struct JobEventObject: Encodable, Sendable {
         type = event.type
         message = event.message
         data = try event.data.map { try JSONDecoder().decode(JobEventData.self, from: Data($0.utf8)) }
+        attempt = event.attempt
+        replica = event.replica
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -131,7 +143,9 @@ struct JobEventObject: Encodable, Sendable {
         try container.encode(type, forKey: .type)
         try container.encode(message, forKey: .message)
         try container.encode(data, forKey: .data)
+        try container.encode(attempt, forKey: .attempt)
+        try container.encode(replica, forKey: .replica)
     }
 
-    enum CodingKeys: String, CodingKey { case id, object, created_at, level, type, message, data }
+    enum CodingKeys: String, CodingKey { case id, object, created_at, level, type, message, data, attempt, replica }
 }

@@ -11,6 +11,7 @@ import Tuning
 /// Training runs on a Dispatch thread, off the event loops.
 final class JobRunner: Sendable {
     let layout: DataLayout
+    let datasets: DatasetCache
     let loadEncoder: @Sendable (String) async throws -> CLIPModel
     let cancellations: CancellationRequests
     let metrics: JobMetrics
@@ -19,10 +20,11 @@ final class JobRunner: Sendable {
     let logger: Logger
     private let shuttingDown = CancellationFlag()
 
-    init(layout: DataLayout, loadEncoder: @escaping @Sendable (String) async throws -> CLIPModel,
+    init(layout: DataLayout, datasets: DatasetCache, loadEncoder: @escaping @Sendable (String) async throws -> CLIPModel,
          cancellations: CancellationRequests, metrics: JobMetrics, decodeLimits: DecodeLimits, files: JobWrites = .store,
          logger: Logger) {
         self.layout = layout
+        self.datasets = datasets
         self.loadEncoder = loadEncoder
         self.cancellations = cancellations
         self.metrics = metrics
@@ -88,8 +90,8 @@ final class JobRunner: Sendable {
         let job = owner.claim.job
         let id = job.id
         let h = try JSONDecoder().decode(TuningHyperparameters.self, from: Data(job.hyperparameters.utf8))
-        let training = try loadDataset(job.datasetID, param: "dataset")
-        let validation = try job.validationDatasetID.map { try loadDataset($0, param: "validation_dataset") }
+        let training = try loadDataset(job.datasetID, param: "dataset", owner: owner)
+        let validation = try job.validationDatasetID.map { try loadDataset($0, param: "validation_dataset", owner: owner) }
         try checkStop(owner)
 
         try owner.update(events: [.message("running: encoding images and captions")]) { $0.status = .running }
@@ -187,23 +189,40 @@ final class JobRunner: Sendable {
             throw Self.outOfSpace   // a checkpoint, or its event, found the disk full
         }
 
-        // The artifact first (atomic folder rename), then the job's success: a crash in between
-        // resumes the job from its last checkpoint and writes it again.
+        // One machine: the artifact first (atomic folder rename), then the job's success; a crash in
+        // between resumes the job from its last checkpoint and writes it again. Replicas: the prompt
+        // set is staged, stored with the success in one transaction (a fenced-out owner publishes
+        // nothing), then moved into place here; the other replicas materialise it from the store.
         let artifact = layout.promptSet(promptSetID)
-        do { try files.promptSet(promptSet, artifact) } catch where OutOfSpace.matches(error) {
+        let published = owner.store.keepsPromptSets
+        let written = published
+            ? layout.promptSetsDirectory.appendingPathComponent(".job-\(id)-\(owner.lease.attempt)", isDirectory: true) : artifact
+        defer { if published { try? FileManager.default.removeItem(at: written) } }
+        let stored: PromptSetFiles?
+        do {
+            try files.promptSet(promptSet, written)
+            stored = published ? try PromptSetFiles(folder: written) : nil
+        } catch where OutOfSpace.matches(error) {
             throw Self.outOfSpace
         } catch {
-            throw JobFailure("artifact_write_failed", "the prompt set cannot be written to \(artifact.path): \(error)")
+            throw JobFailure("artifact_write_failed", "the prompt set cannot be written to \(written.path): \(error)")
         }
         let summary = promptSet.manifest.metrics.map(JobMetricsSummary.init)
         let metricsJSON = try summary.map { String(decoding: try JSONEncoder.sortedKeys.encode($0), as: UTF8.self) }
         let mapText = summary.map { String(format: "; validation mAP %.2f", $0.validationMap) } ?? ""
         try owner.writeBlocking { store, lease in
-            try await store.completeJob(lease, promptSetID: promptSetID, event: .message("succeeded: prompt set \(promptSetID) written\(mapText)")) { job in
+            try await store.completeJob(lease, promptSetID: promptSetID, files: stored,
+                                        event: .message("succeeded: prompt set \(promptSetID) written\(mapText)")) { job in
                 // Progress stays where the last epoch left it (before `epochs` when early stopping ended the run).
                 job.finishedAt = unixNow()
                 job.metrics = metricsJSON
                 job.etaSeconds = 0
+            }
+        }
+        if let stored {
+            do { try stored.materialise(as: artifact) } catch {
+                logger.warning("the prompt set is stored but not yet in this replica's folder; the sync writes it",
+                               metadata: ["error": "\(error)"])
             }
         }
     }
@@ -258,11 +277,17 @@ final class JobRunner: Sendable {
         }
     }
 
-    private func loadDataset(_ datasetID: String, param: String) throws -> Dataset {
+    /// The dataset's files on this replica (unpacked from its blob on first use).
+    private func loadDataset(_ datasetID: String, param: String, owner: JobOwnership) throws -> Dataset {
         // Checked whole at upload; existence and sizes are checked again, decoding happens while encoding.
         let options = DatasetLoadOptions(decodesImages: false, decodeLimits: decodeLimits)
+        guard let record = try owner.writeBlocking({ store, _ in try await store.dataset(datasetID) }) else {
+            throw JobFailure("invalid_dataset", "dataset \(datasetID) was deleted", param: param)
+        }
         do {
-            return try DatasetLoader.load(from: layout.dataset(datasetID), options: options)
+            return try DatasetLoader.load(from: try datasets.folder(for: record), options: options)
+        } catch where OutOfSpace.matches(error) {
+            throw Self.outOfSpace   // unpacking the blob found the disk full
         } catch {
             throw JobFailure("invalid_dataset", "dataset \(datasetID) cannot be used: \(error)", param: param)
         }

@@ -8,7 +8,7 @@ import Tuning
 struct JobsController: Sendable {
     let layout: DataLayout
     let database: any TuningStore
-    let signal: JobQueueSignal
+    let signal: WakeSignal
     let cancellations: CancellationRequests
 
     func register(on router: TableRouter) {

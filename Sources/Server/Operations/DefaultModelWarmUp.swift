@@ -11,6 +11,8 @@ struct DefaultModelWarmUp: Service {
     let batcher: InferenceBatcher
     let readiness: Readiness
     let logger: Logger
+    /// What must happen first (replicas: the first sync of the prompt sets from the database).
+    var prerequisite: (@Sendable () async throws -> Void)? = nil
 
     func run() async throws {
         var pause = Duration.seconds(1)
@@ -31,6 +33,10 @@ struct DefaultModelWarmUp: Service {
     }
 
     private func warmUp() async throws {
+        if let prerequisite {
+            readiness.reportProgress("syncing the prompt sets from the database")
+            try await prerequisite()
+        }
         readiness.reportProgress("loading the default model and prompt set")
         let start = ContinuousClock.now
         let (encoder, promptSet) = try await registry.loadDefaults()

@@ -2,6 +2,7 @@ import CLIP
 import CoreMetrics
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import Tuning
 
 /// The encoders and prompt sets the server can serve, found in two folders.
@@ -17,6 +18,10 @@ public actor ModelRegistry {
     /// The prompt sets folder the registry scans (finished jobs write into it through `DataLayout`).
     public nonisolated let promptSetsURL: URL
     private let defaultsStore: DefaultPromptSetStore
+    /// Where prompt sets and defaults are shared by replicas (PostgreSQL), connected once the
+    /// store exists; empty on one machine.
+    nonisolated let catalogLink = CatalogLink()
+    private var catalog: (any PromptSetCatalog)? { catalogLink.catalog }
     private let logger: Logger
     private let modelsLoaded: Gauge
 
@@ -43,6 +48,7 @@ public actor ModelRegistry {
         modelsLoaded = Gauge(label: "tagtune_models_loaded", dimensions: [], factory: metricsFactory)
         modelsLoaded.record(0)
         do {
+            // With a catalog, the catalog's defaults replace these (adopted by its sync before readiness).
             chosenDefaults = try defaultsStore.load()
         } catch {
             logger.error("ignoring the saved default prompt sets", metadata: ["error": "\(error)"])
@@ -369,43 +375,121 @@ public actor ModelRegistry {
 
     // MARK: Changes
 
-    /// Applies a PATCH: checks it whole, then rewrites `prompt_set.json` atomically and/or
-    /// records the prompt set as its model's default.
-    func update(promptSet id: String, with patch: PromptSetPatch) async throws -> PromptSetView {
+    /// The `ETag` of prompt set `id` as this replica holds it.
+    func etag(ofPromptSet id: String) throws -> String {
         let folder = try promptSetFolder(id: id)
-        guard var manifest = folder.manifest else {
+        guard let digest = folder.manifestSHA256 else {
+            throw RegistryError.promptSetUnusable(id, problem: folder.problem ?? "unreadable manifest")
+        }
+        return PromptSetTag.etag(manifestSHA256: digest)
+    }
+
+    /// Applies a PATCH: checks it whole, then replaces `prompt_set.json` (atomically; with a catalog,
+    /// first there, as a compare-and-swap on the manifest's SHA-256, so two replicas cannot both win)
+    /// and/or records the prompt set as its model's default. `ifMatch`: the client's `If-Match`
+    /// header; a version other than the current one is refused (412) and nothing changes.
+    func update(promptSet id: String, with patch: PromptSetPatch, ifMatch: String? = nil) async throws -> (view: PromptSetView, etag: String) {
+        let folder = try promptSetFolder(id: id)
+        guard let manifest = folder.manifest, let localDigest = folder.manifestSHA256 else {
             throw RegistryError.promptSetUnusable(id, problem: folder.problem ?? "unreadable manifest")
         }
         let changes = try patch.thresholdChanges(classes: manifest.classes)
         var model: String?
         if patch.makeDefault == true { model = try await boundEncoder(of: folder) }
 
-        if !changes.isEmpty {
-            for (c, value) in changes { manifest.thresholds[c] = value }
-            do {
-                try AtomicFile.write(try PromptSetFolder.manifestEncoder.encode(manifest), to: folder.manifestURL)
-            } catch {
-                throw RegistryError.persistence("\(error)")
+        var written: Data?
+        if let catalog {
+            written = try await replaceInCatalog(catalog, id: id, changes: changes, ifMatch: ifMatch)
+        } else {
+            if let ifMatch, !PromptSetTag.matches(ifMatch: ifMatch, current: localDigest) {
+                throw RegistryError.staleVersion(promptSet: id, etag: PromptSetTag.etag(manifestSHA256: localDigest))
             }
+            if !changes.isEmpty {
+                var edited = manifest
+                for (c, value) in changes { edited.thresholds[c] = value }
+                written = try Self.encoded(edited)
+            }
+        }
+        if let written {
+            do { try AtomicFile.write(written, to: folder.manifestURL) } catch { throw RegistryError.persistence("\(error)") }
             logger.info("prompt set thresholds changed", metadata: ["prompt_set": .string(id), "classes": .stringConvertible(changes.count)])
-            let updated = PromptSetFolder(id: id, url: folder.url, manifest: manifest, problem: nil,
-                                          fingerprint: PromptSetFolder.fingerprint(ofFolder: folder.url))
-            promptSetFolders[id] = updated
-            if let binding = bindings[id] { bindings[id] = (updated.fingerprint, binding.encoder) }
-            if var cached = loadedPromptSets[id] {
-                cached.promptSet.manifest = manifest
-                loadedPromptSets[id] = LoadedPromptSet(id: id, folder: cached.folder, encoderName: cached.encoderName,
-                                                       promptSet: cached.promptSet, fingerprint: updated.fingerprint)
-            }
+            noteManifestChanged(id, folder: folder)
         }
         if let model {
-            var defaults = chosenDefaults
-            defaults[model] = id
-            try defaultsStore.save(defaults)
-            chosenDefaults = defaults
+            if let catalog {
+                do { try await catalog.setModelDefault(model: model, promptSetID: id) } catch {
+                    throw RegistryError.persistence("\(error)")
+                }
+                chosenDefaults[model] = id
+            } else {
+                var defaults = chosenDefaults
+                defaults[model] = id
+                try defaultsStore.save(defaults)
+                chosenDefaults = defaults
+            }
             logger.info("default prompt set changed", metadata: ["model": .string(model), "prompt_set": .string(id)])
         }
-        return await view(ofPromptSet: promptSetFolders[id] ?? folder)
+        let current = promptSetFolders[id] ?? folder
+        return (await view(ofPromptSet: current), PromptSetTag.etag(manifestSHA256: current.manifestSHA256 ?? localDigest))
+    }
+
+    /// The catalog's side of a PATCH: applies the threshold changes to the catalog's current manifest
+    /// (not this replica's copy, which may lag) and swaps it in if nobody changed it meanwhile. With
+    /// `If-Match` a change in between is the client's conflict (412); without, it is applied again on
+    /// the newer manifest. Returns the manifest bytes to materialise here (nil: nothing changed).
+    private func replaceInCatalog(_ catalog: any PromptSetCatalog, id: String, changes: [Int: Float],
+                                  ifMatch: String?) async throws -> Data? {
+        for _ in 0..<8 {
+            let stored: (version: PromptSetVersion, files: PromptSetFiles)?
+            do { stored = try await catalog.promptSet(id: id) } catch { throw RegistryError.persistence("\(error)") }
+            guard let stored else { throw RegistryError.unknownPromptSet(id, known: promptSetFolders.keys.sorted()) }
+            let current = stored.version.manifestSHA256
+            if let ifMatch, !PromptSetTag.matches(ifMatch: ifMatch, current: current) {
+                throw RegistryError.staleVersion(promptSet: id, etag: PromptSetTag.etag(manifestSHA256: current))
+            }
+            if changes.isEmpty { return nil }   // only a default choice
+            var manifest: PromptSetManifest
+            do { manifest = try PromptSetFolder.manifestDecoder.decode(PromptSetManifest.self, from: stored.files.manifest) } catch {
+                throw RegistryError.promptSetUnusable(id, problem: "its stored manifest cannot be read: \(error)")
+            }
+            for (c, value) in changes where manifest.thresholds.indices.contains(c) { manifest.thresholds[c] = value }
+            let bytes = try Self.encoded(manifest)
+            let outcome: ManifestReplacement
+            do { outcome = try await catalog.replaceManifest(id: id, with: bytes, expected: current) } catch {
+                throw RegistryError.persistence("\(error)")
+            }
+            switch outcome {
+            case .replaced: return bytes
+            case .notFound: throw RegistryError.unknownPromptSet(id, known: promptSetFolders.keys.sorted())
+            case .stale(let newer):
+                if ifMatch != nil { throw RegistryError.staleVersion(promptSet: id, etag: PromptSetTag.etag(manifestSHA256: newer)) }
+            }
+        }
+        throw RegistryError.persistence("prompt set '\(id)' kept changing under this update; try again")
+    }
+
+    private static func encoded(_ manifest: PromptSetManifest) throws -> Data {
+        do { return try PromptSetFolder.manifestEncoder.encode(manifest) } catch { throw RegistryError.persistence("\(error)") }
+    }
+
+    /// Re-reads a prompt set whose manifest was just replaced, keeping its loaded tensors.
+    private func noteManifestChanged(_ id: String, folder: PromptSetFolder) {
+        guard let updated = PromptSetFolder.inspect(id: id, url: folder.url), let manifest = updated.manifest else { return }
+        promptSetFolders[id] = updated
+        if let binding = bindings[id] { bindings[id] = (updated.fingerprint, binding.encoder) }
+        if var cached = loadedPromptSets[id] {
+            cached.promptSet.manifest = manifest
+            loadedPromptSets[id] = LoadedPromptSet(id: id, folder: cached.folder, encoderName: cached.encoderName,
+                                                   promptSet: cached.promptSet, fingerprint: updated.fingerprint)
+        }
+    }
+
+    /// The catalog's default choices, adopted by this replica (`PromptSetSync`).
+    func adoptDefaults(_ defaults: [String: String]) {
+        if defaults != chosenDefaults {
+            chosenDefaults = defaults
+            logger.info("default prompt sets adopted from the catalog", metadata: ["defaults": .string("\(defaults.sorted { $0.key < $1.key })")])
+        }
     }
 
     // MARK: Folders
@@ -431,4 +515,11 @@ public actor ModelRegistry {
     private static func found(_ names: some Collection<String>) -> String {
         names.isEmpty ? " (it holds none)" : " (found: \(names.sorted().joined(separator: ", ")))"
     }
+}
+
+/// The registry's catalog, connected after the store is built (the store's backend is built after the registry).
+final class CatalogLink: Sendable {
+    private let box = NIOLockedValueBox<(any PromptSetCatalog)?>(nil)
+    func connect(_ catalog: any PromptSetCatalog) { box.withLockedValue { $0 = catalog } }
+    var catalog: (any PromptSetCatalog)? { box.withLockedValue { $0 } }
 }

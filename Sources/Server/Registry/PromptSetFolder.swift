@@ -1,3 +1,4 @@
+import CLIP
 import Foundation
 import Tuning
 
@@ -8,6 +9,8 @@ struct PromptSetFolder: Sendable {
     let url: URL
     let manifest: PromptSetManifest?
     let problem: String?
+    /// SHA-256 of `prompt_set.json`'s bytes: the prompt set's `ETag` (nil when it cannot be read).
+    let manifestSHA256: String?
     /// Identity, size and modification time of `prompt_set.json` and `prompts.safetensors`: a
     /// replaced folder, an edited manifest or tensors changed under a running server are read again.
     let fingerprint: String
@@ -19,18 +22,20 @@ struct PromptSetFolder: Sendable {
         let manifestURL = url.appendingPathComponent(PromptSet.manifestFile)
         guard FileManager.default.fileExists(atPath: manifestURL.path) else { return nil }
         let print = fingerprint(ofFolder: url)
+        var digest: String?
         do {
             let data = try Data(contentsOf: manifestURL)
+            digest = SHA256.hex(data)
             let manifest = try manifestDecoder.decode(PromptSetManifest.self, from: data)
             guard manifest.format == PromptSetManifest.currentFormat else {
                 return PromptSetFolder(id: id, url: url, manifest: nil,
                                        problem: "format '\(manifest.format)'; this server reads \(PromptSetManifest.currentFormat)",
-                                       fingerprint: print)
+                                       manifestSHA256: digest, fingerprint: print)
             }
-            return PromptSetFolder(id: id, url: url, manifest: manifest, problem: nil, fingerprint: print)
+            return PromptSetFolder(id: id, url: url, manifest: manifest, problem: nil, manifestSHA256: digest, fingerprint: print)
         } catch {
             return PromptSetFolder(id: id, url: url, manifest: nil, problem: "\(PromptSet.manifestFile) cannot be read: \(error)",
-                                   fingerprint: print)
+                                   manifestSHA256: digest, fingerprint: print)
         }
     }
 

@@ -13,7 +13,8 @@ struct ModelsController {
 }
 
 /// `GET /v1/prompt-sets[?model=]`, `GET /v1/prompt-sets/{id}` and `PATCH /v1/prompt-sets/{id}`
-/// (thresholds, default).
+/// (thresholds, default). A prompt set answers with its `ETag`; a `PATCH` with an `If-Match` naming
+/// another version changes nothing and answers 412, since two clients (or replicas) can race.
 struct PromptSetsController {
     let registry: ModelRegistry
 
@@ -26,7 +27,9 @@ struct PromptSetsController {
             return ListObject(data: try await registry.promptSetViews(model: model), has_more: false)
         }
         router.get("/v1/prompt-sets/{id}") { _, context in
-            try await registry.promptSetView(id: try context.parameters.require("id"))
+            let id = try context.parameters.require("id")
+            let view = try await registry.promptSetView(id: id)
+            return EditedResponse(headers: [.eTag: try await registry.etag(ofPromptSet: id)], response: view)
         }
         router.patch("/v1/prompt-sets/{id}") { request, context in
             let id = try context.parameters.require("id")
@@ -36,7 +39,8 @@ struct PromptSetsController {
             }
             let body = try await request.body.collect(upTo: context.maxUploadSize)
             let patch = try JSONRequestBody.decode(PromptSetPatch.self, from: body)
-            return try await registry.update(promptSet: id, with: patch)
+            let (view, etag) = try await registry.update(promptSet: id, with: patch, ifMatch: request.headers[.ifMatch])
+            return EditedResponse(headers: [.eTag: etag], response: view)
         }
     }
 }

@@ -1,3 +1,5 @@
+import Hummingbird
+
 /// Why the registry cannot give what was asked, each case worded for the client and mapped to
 /// the API's error shape.
 public enum RegistryError: Error, Sendable, CustomStringConvertible, APIErrorConvertible {
@@ -17,6 +19,8 @@ public enum RegistryError: Error, Sendable, CustomStringConvertible, APIErrorCon
     case noDefault(String)
     case invalidPatch(param: String, message: String)
     case persistence(String)
+    /// `If-Match` named another version than the current one (`etag`).
+    case staleVersion(promptSet: String, etag: String)
 
     public var description: String {
         switch self {
@@ -40,6 +44,8 @@ public enum RegistryError: Error, Sendable, CustomStringConvertible, APIErrorCon
             return message
         case .persistence(let message):
             return "cannot save the change: \(message)"
+        case .staleVersion(let id, let etag):
+            return "prompt set '\(id)' changed since that version was read (If-Match); its ETag is now \(etag): read it again, then retry"
         }
     }
 
@@ -55,6 +61,10 @@ public enum RegistryError: Error, Sendable, CustomStringConvertible, APIErrorCon
         case .noDefault: return APIError(.serviceUnavailable, code: "no_default", message: description)
         case .invalidPatch(let param, _): return APIError(.unprocessableContent, code: "invalid_value", message: description, param: param)
         case .persistence: return APIError(.internalServerError, code: "write_failed", message: description)
+        case .staleVersion(_, let etag):
+            var error = APIError(.preconditionFailed, code: "precondition_failed", message: description, param: "If-Match")
+            error.headers[.eTag] = etag
+            return error
         }
     }
 

@@ -19,15 +19,17 @@ struct NewJobEvent: Sendable {
         NewJobEvent(level: .info, kind: .metrics, message: text, data: data)
     }
 
-    func record(for jobID: String) throws -> JobEventRecord {
+    /// The row for `jobID`'s log, signed with the owner's lease when an owner writes it.
+    func record(for jobID: String, by lease: JobLease? = nil) throws -> JobEventRecord {
         let json = try data.map { String(decoding: try JSONEncoder.sortedKeys.encode($0), as: UTF8.self) }
         return JobEventRecord(id: ResourceID.make("ftevent-"), jobID: jobID, createdAt: unixNow(),
-                              level: level.rawValue, type: kind.rawValue, message: message, data: json)
+                              level: level.rawValue, type: kind.rawValue, message: message, data: json,
+                              attempt: lease?.attempt, replica: lease?.replica)
     }
 
     /// Appends the event to `jobID`'s log inside the caller's transaction.
-    func insert(for jobID: String, _ db: Database) throws {
-        var row = try record(for: jobID)
+    func insert(for jobID: String, by lease: JobLease? = nil, _ db: Database) throws {
+        var row = try record(for: jobID, by: lease)
         try row.insert(db)
     }
 }

@@ -13,9 +13,12 @@ struct JobEventRecord: Codable, Sendable, FetchableRecord, MutablePersistableRec
     var message: String
     /// A JSON object (epoch, step, loss, validation mAP…) for metrics rows.
     var data: String?
+    /// The owner attempt (fencing token) and replica that wrote it; nil for events the API wrote.
+    var attempt: Int? = nil
+    var replica: String? = nil
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case seq, id, level, type, message, data
+        case seq, id, level, type, message, data, attempt, replica
         case jobID = "job_id"
         case createdAt = "created_at"
     }

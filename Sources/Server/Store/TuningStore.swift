@@ -25,6 +25,16 @@ protocol TuningStore: AnyObject, Sendable {
     func datasets(after: String?, limit: Int) async throws -> Page<DatasetRecord>?
     /// Deletes the row unless an unfinished job uses the dataset, atomically with that check.
     func deleteDataset(_ id: String) async throws -> DatasetDeletion
+    /// The SHA-256 of every blob a dataset row names (the orphan sweep keeps these).
+    func datasetBlobs() async throws -> Set<String>
+
+    // MARK: The housekeeping
+
+    /// Runs `body` if no other replica is doing housekeeping now (PostgreSQL: a transaction-level
+    /// try-lock, released when `body` returns); nil when another one is.
+    func withHousekeepingLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T?
+    /// Deletes the events of finished jobs written before `cutoff` (unix seconds); the count deleted.
+    func pruneEvents(before cutoff: Int64) async throws -> Int
 
     // MARK: Jobs, from any replica
 
@@ -61,6 +71,15 @@ protocol TuningStore: AnyObject, Sendable {
     func saveCheckpoint(_ state: Data, epochsDone: Int, lease: JobLease, event: NewJobEvent) async throws
     /// The job's last checkpoint, whoever wrote it.
     func checkpoint(jobID: String) async throws -> StoredCheckpoint?
+    /// Marks the job succeeded with prompt set `promptSetID` (its checkpoint goes, the lease is
+    /// released). A store that keeps prompt sets for every replica (`keepsPromptSets`) stores
+    /// `files` under that id in the same transaction, so the job and its prompt set appear together.
+    @discardableResult
+    func completeJob(_ lease: JobLease, promptSetID: String, files: PromptSetFiles?, event: NewJobEvent,
+                     _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord
+    /// True when finished jobs' prompt sets live in the store (PostgreSQL), false when the prompt
+    /// sets folder is their only record (one machine).
+    var keepsPromptSets: Bool { get }
 }
 
 /// What a claim hands its owner: the job as claimed, and the lease every later write names.
@@ -156,11 +175,10 @@ extension TuningStore {
         try await job(id).flatMap { $0.kind == kind ? $0 : nil }
     }
 
-    /// Marks the job succeeded with the prompt set it wrote (its checkpoint goes, the lease is released).
-    @discardableResult
-    func completeJob(_ lease: JobLease, promptSetID: String, event: NewJobEvent,
-                     _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord {
-        try await updateJob(lease, events: [event]) { job in
+    /// The change that marks a job succeeded with its prompt set, after the caller's own.
+    static func succeeded(promptSetID: String, _ change: @escaping @Sendable (inout JobRecord) -> Void)
+        -> @Sendable (inout JobRecord) -> Void {
+        { job in
             change(&job)
             job.status = .succeeded
             job.promptSetID = promptSetID

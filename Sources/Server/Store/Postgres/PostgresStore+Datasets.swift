@@ -13,6 +13,29 @@ extension PostgresStore {
         Set(try await rows("SELECT id FROM dataset").map { try $0.decode(String.self) })
     }
 
+    func datasetBlobs() async throws -> Set<String> {
+        Set(try await rows("SELECT blob_sha256 FROM dataset WHERE blob_sha256 IS NOT NULL").map { try $0.decode(String.self) })
+    }
+
+    /// Any number for the try-lock that makes one replica at a time the housekeeper.
+    static let housekeepingLock: Int64 = 0x7461_6774_756e_6502
+
+    func withHousekeepingLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T? {
+        try await transaction { connection in
+            let rows = try await connection.query("SELECT pg_try_advisory_xact_lock(\(Self.housekeepingLock))", logger: self.logger).collect()
+            guard try rows.first?.decode(Bool.self) == true else { return nil }
+            return try await body()
+        }
+    }
+
+    func pruneEvents(before cutoff: Int64) async throws -> Int {
+        try await rows("""
+            WITH gone AS (DELETE FROM job_event WHERE created_at < \(cutoff)
+              AND job_id IN (SELECT id FROM job WHERE status IN ('succeeded', 'failed', 'cancelled')) RETURNING 1)
+            SELECT count(*) FROM gone
+            """).first?.decode(Int.self) ?? 0
+    }
+
     func datasets(after: String?, limit: Int) async throws -> Page<DatasetRecord>? {
         var bound = Int64.max
         if let after {

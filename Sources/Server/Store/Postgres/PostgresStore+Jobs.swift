@@ -5,8 +5,13 @@ import PostgresNIO
 /// Jobs in PostgreSQL: the claim with `FOR UPDATE SKIP LOCKED`, leases timed by the database's
 /// clock (replicas' clocks do not matter), and every owner write conditioned on its lease.
 extension PostgresStore {
-    private func insert(_ events: [NewJobEvent], jobID: String, _ connection: PostgresConnection) async throws {
-        for event in events { try await event.record(for: jobID).insert(connection, logger: logger) }
+    /// Wake-ups for idle workers: a job was queued (created, or handed back).
+    static let jobsChannel = "tagtune_jobs"
+    /// Cancels, by job id, for the replica that owns the job.
+    static let jobControlChannel = "tagtune_job_control"
+
+    private func insert(_ events: [NewJobEvent], jobID: String, by lease: JobLease? = nil, _ connection: PostgresConnection) async throws {
+        for event in events { try await event.record(for: jobID, by: lease).insert(connection, logger: logger) }
     }
 
     func createJob(_ job: JobRecord, datasets: [(param: String, id: String)], event: NewJobEvent) async throws -> JobCreation {
@@ -18,6 +23,7 @@ extension PostgresStore {
             }
             try await job.insert(connection, logger: self.logger)
             try await self.insert([event], jobID: job.id, connection)
+            try await connection.query("SELECT pg_notify(\(Self.jobsChannel), \(job.id))", logger: self.logger)
             let stored = try await connection.query("SELECT to_json(j)::text FROM job j WHERE id = \(job.id)", logger: self.logger).collect()
             return .created(try stored[0].record(JobRecord.self))
         }
@@ -65,6 +71,8 @@ extension PostgresStore {
                 job.cancelRequested = true
                 try await self.update(job, connection)
                 try await self.insert([.message("cancellation requested; the job stops at its next step")], jobID: id, connection)
+                // The owner, on whichever replica, stops at its next step (its heartbeat reads the flag too).
+                try await connection.query("SELECT pg_notify(\(Self.jobControlChannel), \(id))", logger: self.logger)
             }
             return .requested(job)
         }
@@ -129,10 +137,13 @@ extension PostgresStore {
     }
 
     /// Applies `change` to an owned job with `events`; releases the lease when the job ends or goes back to the queue.
+    /// `also` runs first in the same transaction, once the lease is known to hold.
     private func changeOwned(_ lease: JobLease, events: [NewJobEvent],
+                             also: (@Sendable (PostgresConnection) async throws -> Void)? = nil,
                              _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord {
         let (before, job) = try await transaction { connection -> (JobStatus, JobRecord) in
             var job = try await self.ownedJob(lease, connection)
+            try await also?(connection)
             let before = job.status
             change(&job)
             if job.status.isFinished || job.status == .queued { job.claimedBy = nil }
@@ -143,7 +154,11 @@ extension PostgresStore {
             if job.status.isFinished {
                 try await connection.query("DELETE FROM job_checkpoint WHERE job_id = \(job.id)", logger: self.logger)
             }
-            try await self.insert(events, jobID: job.id, connection)
+            if job.status == .queued {
+                // Handed back: wake the idle workers of every replica.
+                try await connection.query("SELECT pg_notify(\(Self.jobsChannel), \(job.id))", logger: self.logger)
+            }
+            try await self.insert(events, jobID: job.id, by: lease, connection)
             return (before, job)
         }
         if before != job.status {
@@ -157,9 +172,23 @@ extension PostgresStore {
         try await changeOwned(lease, events: events, change)
     }
 
+    var keepsPromptSets: Bool { true }
+
+    /// The prompt set is stored (a new version when a resumed attempt writes it again) and the job
+    /// marked succeeded in one transaction: a fenced-out owner publishes nothing.
+    func completeJob(_ lease: JobLease, promptSetID: String, files: PromptSetFiles?, event: NewJobEvent,
+                     _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord {
+        let logger = logger
+        return try await changeOwned(lease, events: [event], also: { connection in
+            if let files {
+                _ = try await Self.upsert(id: promptSetID, files: files, jobID: lease.jobID, replace: true, connection, logger: logger)
+            }
+        }, Self.succeeded(promptSetID: promptSetID, change))
+    }
+
     func appendEvent(_ event: NewJobEvent, lease: JobLease) async throws {
         // One statement: the event is inserted only where the lease still holds (FOR SHARE: no claim in between).
-        let record = try event.record(for: lease.jobID)
+        let record = try event.record(for: lease.jobID, by: lease)
         let columns = JobEventRecord.columnList
         let rows = try await rows("""
             WITH owner AS (SELECT j.id AS owner_id FROM job j WHERE j.id = \(lease.jobID) AND j.attempt = \(lease.attempt)
@@ -180,7 +209,7 @@ extension PostgresStore {
                 ON CONFLICT (job_id) DO UPDATE SET attempt = excluded.attempt, epochs_done = excluded.epochs_done,
                   state = excluded.state, updated_at = excluded.updated_at
                 """, logger: self.logger)
-            try await self.insert([event], jobID: lease.jobID, connection)
+            try await self.insert([event], jobID: lease.jobID, by: lease, connection)
         }
     }
 

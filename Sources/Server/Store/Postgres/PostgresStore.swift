@@ -127,6 +127,20 @@ final class PostgresStore: TuningStore, Service {
               epochs_done integer NOT NULL, state bytea NOT NULL, updated_at bigint NOT NULL)
             """,
         ]),
+        ("v2: signed events, dataset blobs, prompt sets and defaults", [
+            "ALTER TABLE job_event ADD COLUMN attempt integer, ADD COLUMN replica text",
+            "ALTER TABLE dataset ADD COLUMN blob_sha256 text, ADD COLUMN blob_bytes bigint",
+            """
+            CREATE TABLE prompt_set (
+              id text PRIMARY KEY, version integer NOT NULL, job_id text,
+              manifest bytea NOT NULL, manifest_sha256 text NOT NULL, tensors bytea NOT NULL, tensors_sha256 text NOT NULL,
+              created_at bigint NOT NULL, updated_at bigint NOT NULL)
+            """,
+            """
+            CREATE TABLE model_default (
+              model text PRIMARY KEY, prompt_set_id text NOT NULL REFERENCES prompt_set (id), updated_at bigint NOT NULL)
+            """,
+        ]),
     ]
 
     /// Any number for the advisory lock that serialises migrations, the same in every replica.

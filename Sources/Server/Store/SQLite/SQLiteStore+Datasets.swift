@@ -11,6 +11,23 @@ extension SQLiteStore {
 
     func datasetIDs() async throws -> Set<String> { try datasetIDsNow() }
 
+    func datasetBlobs() async throws -> Set<String> {
+        try await pool.read { Set(try String.fetchAll($0, sql: "SELECT blob_sha256 FROM dataset WHERE blob_sha256 IS NOT NULL")) }
+    }
+
+    /// One process: nobody else does housekeeping.
+    func withHousekeepingLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T? { try await body() }
+
+    func pruneEvents(before cutoff: Int64) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: """
+                DELETE FROM job_event WHERE created_at < ?
+                  AND job_id IN (SELECT id FROM job WHERE status IN ('succeeded', 'failed', 'cancelled'))
+                """, arguments: [cutoff])
+            return db.changesCount
+        }
+    }
+
     func datasetIDsNow() throws -> Set<String> {
         try pool.read { Set(try String.fetchAll($0, sql: "SELECT id FROM dataset")) }
     }

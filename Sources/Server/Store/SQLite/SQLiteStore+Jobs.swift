@@ -129,7 +129,7 @@ extension SQLiteStore {
             if job.status.isFinished {
                 try db.execute(sql: "DELETE FROM job_checkpoint WHERE job_id = ?", arguments: [job.id])
             }
-            for event in events { try event.insert(for: job.id, db) }
+            for event in events { try event.insert(for: job.id, by: lease, db) }
             return (before, job)
         }
         if before != job.status {
@@ -143,10 +143,18 @@ extension SQLiteStore {
         try await changeOwned(lease, events: events, change)
     }
 
+    var keepsPromptSets: Bool { false }
+
+    /// One machine: the prompt set is already in its folder (the folder is the record).
+    func completeJob(_ lease: JobLease, promptSetID: String, files: PromptSetFiles?, event: NewJobEvent,
+                     _ change: @escaping @Sendable (inout JobRecord) -> Void) async throws -> JobRecord {
+        try await changeOwned(lease, events: [event], Self.succeeded(promptSetID: promptSetID, change))
+    }
+
     func appendEvent(_ event: NewJobEvent, lease: JobLease) async throws {
         try await pool.write { db in
             _ = try Self.ownedJob(lease, db)
-            try event.insert(for: lease.jobID, db)
+            try event.insert(for: lease.jobID, by: lease, db)
         }
     }
 
@@ -158,7 +166,7 @@ extension SQLiteStore {
                 ON CONFLICT (job_id) DO UPDATE SET attempt = excluded.attempt, epochs_done = excluded.epochs_done,
                   state = excluded.state, updated_at = excluded.updated_at
                 """, arguments: [lease.jobID, lease.attempt, epochsDone, state, unixNow()])
-            try event.insert(for: lease.jobID, db)
+            try event.insert(for: lease.jobID, by: lease, db)
         }
     }
 

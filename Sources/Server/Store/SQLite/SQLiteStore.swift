@@ -120,6 +120,16 @@ public final class SQLiteStore: TuningStore {
                 t.column("updated_at", .integer).notNull()
             }
         }
+        migrator.registerMigration("v5: signed events, dataset blobs") { db in
+            try db.alter(table: "job_event") { t in
+                t.add(column: "attempt", .integer)   // the owner attempt that wrote it; NULL when the API did
+                t.add(column: "replica", .text)
+            }
+            try db.alter(table: "dataset") { t in
+                t.add(column: "blob_sha256", .text)  // the validated zip in the blob store; NULL: an older unpacked folder
+                t.add(column: "blob_bytes", .integer)
+            }
+        }
         return migrator
     }
 }
