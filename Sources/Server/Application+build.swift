@@ -59,9 +59,9 @@ struct AppComponents: Sendable {
     init(configuration: ServerConfiguration, dependencies: AppDependencies, logger: Logger) throws {
         let models = dependencies.models ?? ModelRegistry(
             configuration: configuration.registry, dataDirectory: configuration.dataDirectory,
-            metricsFactory: PrometheusMetricsFactory(registry: dependencies.registry), logger: logger)
+            metricsFactory: PrometheusMetricsFactory.tagtune(dependencies.registry, replica: configuration.cluster.metricsReplica), logger: logger)
         self.models = models
-        batcher = InferenceBatcher(configuration: configuration.batching, metrics: InferenceMetrics(registry: dependencies.registry),
+        batcher = InferenceBatcher(configuration: configuration.batching, metrics: InferenceMetrics(factory: .tagtune(dependencies.registry, replica: configuration.cluster.metricsReplica)),
                                    observer: dependencies.inferenceObserver)
         let decodeLimits = DecodeLimits(maxEncodedBytes: configuration.limits.maxBodyBytes, maxPixelCount: configuration.limits.maxImagePixels)
         tagger = Tagger(registry: models, batcher: batcher, zeroShot: ZeroShotFeatureCache(), decodeLimits: decodeLimits)
@@ -76,7 +76,7 @@ struct AppComponents: Sendable {
             // it cannot be opened for writing; tagging needs no disk, so it is served anyway.
             do {
                 tuning = try TuningBackend(
-                    configuration: configuration, metricsFactory: PrometheusMetricsFactory(registry: dependencies.registry),
+                    configuration: configuration, metricsFactory: PrometheusMetricsFactory.tagtune(dependencies.registry, replica: configuration.cluster.metricsReplica),
                     logger: logger, loadEncoder: { try await models.encoder(named: $0).model })
                 tuningUnavailable = nil
             } catch where OutOfSpace.matches(error) {
@@ -98,7 +98,7 @@ struct AppComponents: Sendable {
                                 cancelRequested: { tuning.cancellations.request($0) },
                                 promptSetChanged: { _ in sync.wake() },
                                 caughtUp: { tuning.signal.ring(); sync.wake() }),
-                metricsFactory: PrometheusMetricsFactory(registry: dependencies.registry), logger: logger)
+                metricsFactory: PrometheusMetricsFactory.tagtune(dependencies.registry, replica: configuration.cluster.metricsReplica), logger: logger)
         } else {
             (sync, listener) = (nil, nil)
         }
@@ -113,6 +113,9 @@ public func buildApplication(
     dependencies: AppDependencies = AppDependencies(),
     logger: Logger = Logger(label: "tagtune")
 ) throws -> some ApplicationProtocol {
+    var configuration = configuration
+    // One name for this process everywhere (leases, events, metrics), chosen once when not configured.
+    if configuration.cluster.replicaID == nil { configuration.cluster.replicaID = configuration.cluster.resolvedReplicaID }
     let inference = try AppComponents(configuration: configuration, dependencies: dependencies, logger: logger)
     let router = buildRouter(configuration: configuration, dependencies: dependencies, inference: inference, logger: logger)
     for (path, name) in [(configuration.dataDirectory, "data_dir"), (configuration.modelsDirectory, "models.dir"),
@@ -185,7 +188,7 @@ func buildRouter(
     logger: Logger
 ) -> Router<TagTuneRequestContext> {
     let router = Router(context: TagTuneRequestContext.self)
-    let metrics = HTTPMetrics(factory: PrometheusMetricsFactory(registry: dependencies.registry))
+    let metrics = HTTPMetrics(factory: PrometheusMetricsFactory.tagtune(dependencies.registry, replica: configuration.cluster.metricsReplica))
     router.add(middleware: RequestIDMiddleware(maxBodyBytes: configuration.limits.maxBodyBytes))
     router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware(routes: routes))

@@ -41,13 +41,21 @@ struct ClusterRoleTests {
     /// need it answer 503 `database_unavailable` with Retry-After, while the rest is served.
     @Test func anUnreachableDatabaseMakesTheServerNotReadyAndItsRoutes503() async throws {
         let port = try RecoveryServerProcess.freePort()
-        let test = try TuningTestApp(configure: { $0.cluster.databaseURL = "postgres://tagtune@127.0.0.1:\(port)/tagtune" })
+        let test = try TuningTestApp(configure: {
+            $0.cluster.databaseURL = "postgres://tagtune@127.0.0.1:\(port)/tagtune"
+            $0.cluster.replicaID = "r-test"
+        })
         try await test.application().test(.router) { client in
             let ready = try await client.execute(uri: "/readyz", method: .get)
             #expect(ready.status == .serviceUnavailable)
             #expect(String(buffer: ready.body).contains("database"), "\(String(buffer: ready.body))")
             let alive = try await client.execute(uri: "/healthz", method: .get).status
             #expect(alive == .ok, "alive all the same")
+            // Each replica's series carry its name; the cluster-wide job gauge does not (one series for the cluster).
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            let series = metrics.split(separator: "\n").filter { !$0.hasPrefix("#") && $0.hasPrefix("tagtune_") }
+            #expect(series.contains { $0.hasPrefix("tagtune_inference_queue_depth{replica=\"r-test\"}") }, "\(series)")
+            #expect(series.filter { $0.hasPrefix("tagtune_tuning_jobs") }.allSatisfy { !$0.contains("replica=") })
             let (status, body) = try await client.send(.get, "/v1/datasets")
             #expect(status == .serviceUnavailable)
             #expect((body["error"] as? [String: Any])?["code"] as? String == "database_unavailable", "\(body)")

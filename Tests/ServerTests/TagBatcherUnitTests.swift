@@ -19,7 +19,7 @@ struct TagBatcherUnitTests {
     }
 
     static func batcher(_ configuration: BatchingConfiguration, observer: RecordingObserver) -> InferenceBatcher {
-        InferenceBatcher(configuration: configuration, metrics: InferenceMetrics(registry: PrometheusCollectorRegistry()), observer: observer)
+        InferenceBatcher(configuration: configuration, metrics: InferenceMetrics(factory: PrometheusMetricsFactory(registry: PrometheusCollectorRegistry())), observer: observer)
     }
 
     /// Waits for an event, skipping others.

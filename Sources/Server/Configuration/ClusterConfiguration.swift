@@ -42,6 +42,10 @@ public struct ClusterConfiguration: Sendable, Equatable {
         return "\(host)-\(ProcessInfo.processInfo.processIdentifier)-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
     }
 
+    /// The `replica` label of this process's metrics: only with a shared database (one machine's
+    /// series keep their plain names).
+    var metricsReplica: String? { databaseURL == nil ? nil : replicaID }
+
     var leaseSettings: LeaseSettings {
         LeaseSettings(leaseSeconds: leaseSeconds, heartbeatSeconds: heartbeatSeconds, claimPollSeconds: claimPollSeconds,
                       maxAttempts: maxAttempts)

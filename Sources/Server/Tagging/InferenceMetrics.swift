@@ -12,8 +12,8 @@ struct InferenceMetrics: Sendable {
     let batchSize: CoreMetrics.Recorder
     let queueDepth: CoreMetrics.Gauge
 
-    init(registry: PrometheusCollectorRegistry) {
-        var factory = PrometheusMetricsFactory(registry: registry)
+    init(factory: PrometheusMetricsFactory) {
+        var factory = factory
         factory.valueHistogramBuckets["tagtune_inference_batch_size"] = Self.batchSizeBuckets
         queueDuration = CoreMetrics.Timer(label: "tagtune_inference_queue_duration_seconds", factory: factory)
         inferenceDuration = CoreMetrics.Timer(label: "tagtune_inference_duration_seconds", factory: factory)
