@@ -23,10 +23,6 @@ import yaml
 import kubernetes_validate
 from kubernetes_validate.utils import SchemaNotFoundError, ValidationError
 
-# Keys agreed for multi-replica operation (issue #17) that the server's key table may not have yet:
-# a manifest may use them; the check says so instead of failing.
-PENDING_KEYS = {"blobs.dir", "cache.dir"}
-
 # Custom resources: the spec fields each may have, and the ones it must have.
 CUSTOM_KINDS = {
     ("keda.sh/v1alpha1", "ScaledObject"): (
@@ -133,17 +129,13 @@ def check_references(base: list[dict], secret: list[dict], examples: dict[str, l
     if errors:
         return
     known_env = {environment_name(k): k for k in keys}
-    pending_env = {environment_name(k): k for k in PENDING_KEYS - keys}
     secret_names = {d["metadata"]["name"] for d in secret if d["kind"] == "Secret"}
     secret_env = {k for d in secret if d["kind"] == "Secret" for k in (d.get("stringData") or {})}
 
     def check_env_name(where: str, name: str) -> None:
         if not name.startswith("TAGTUNE_") or name == "TAGTUNE_CONFIG" or name in known_env:
             return
-        if name in pending_env:
-            notes.append(f"{where}: {name} ({pending_env[name]}) is agreed but not in the server's key table yet")
-        else:
-            fail(where, f"{name} is no configuration key (the server would refuse to start)")
+        fail(where, f"{name} is no configuration key (the server would refuse to start)")
 
     for configmap in by_kind.get("ConfigMap", {}).values():
         for name in configmap.get("data", {}):

@@ -373,6 +373,11 @@ enum OpenAPIJSON {
                   "$ref": "#/components/schemas/PromptSet"
                 }
               }
+            },
+            "headers": {
+              "ETag": {
+                "$ref": "#/components/headers/ETag"
+              }
             }
           },
           "404": {
@@ -395,13 +400,22 @@ enum OpenAPIJSON {
           "prompt-sets"
         ],
         "summary": "Change class thresholds and/or make it its model's default.",
-        "description": "Thresholds are written atomically to `prompt_set.json`; the default is kept in `data_dir/default-prompt-sets.json`. 409 when the prompt set cannot be used or (for `default`) no model has its weights.",
+        "description": "Thresholds are written atomically to `prompt_set.json`; the default is kept in `data_dir/default-prompt-sets.json` (with PostgreSQL: in the database, for every replica). With `If-Match`, the change is made only if the prompt set is still at that version, else 412 and nothing changes. 409 when the prompt set cannot be used or (for `default`) no model has its weights.",
         "parameters": [
           {
             "name": "id",
             "in": "path",
             "required": true,
             "description": "The prompt set's folder name.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "If-Match",
+            "in": "header",
+            "required": false,
+            "description": "The `ETag` the change was based on (or `*`); a weak tag never matches.",
             "schema": {
               "type": "string"
             }
@@ -431,6 +445,11 @@ enum OpenAPIJSON {
                   "$ref": "#/components/schemas/PromptSet"
                 }
               }
+            },
+            "headers": {
+              "ETag": {
+                "$ref": "#/components/headers/ETag"
+              }
             }
           },
           "400": {
@@ -444,6 +463,21 @@ enum OpenAPIJSON {
           },
           "409": {
             "$ref": "#/components/responses/Conflict"
+          },
+          "412": {
+            "description": "`precondition_failed`: the prompt set changed since the version `If-Match` names; the current `ETag` is in the header.",
+            "headers": {
+              "ETag": {
+                "$ref": "#/components/headers/ETag"
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
           },
           "413": {
             "$ref": "#/components/responses/ContentTooLarge"
@@ -4184,6 +4218,14 @@ enum OpenAPIJSON {
         "type": "http",
         "scheme": "bearer",
         "description": "One of the keys in `auth.api_keys`. Needed on POST, PATCH and DELETE under /v1 only when keys are configured (always in the production configuration)."
+      }
+    },
+    "headers": {
+      "ETag": {
+        "description": "The prompt set's version: the SHA-256 of its `prompt_set.json`, quoted (a strong tag). Send it back as `If-Match`.",
+        "schema": {
+          "type": "string"
+        }
       }
     }
   }
