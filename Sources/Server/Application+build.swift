@@ -30,6 +30,8 @@ public struct AppDependencies: Sendable {
     public var tuning: Tuning
     /// A model registry built outside (tests that share one with their own tuning backend).
     public var models: ModelRegistry?
+    /// What SIGTERM does before the services stop (not ready, jobs handed back).
+    public var shutdown = ShutdownDrain()
 
     public init(readiness: Readiness = Readiness(), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                 inferenceObserver: (any InferenceObserver)? = nil, tuning: Tuning = .fromConfiguration,
@@ -138,7 +140,10 @@ public func buildApplication(
     if let listener = inference.listener { services.append(listener) }
     if let sync = inference.sync { services.append(sync) }
     services += [inference.batcher, warmUp]
-    if configuration.cluster.role.runsJobs, let worker = inference.tuning?.worker { services.append(worker) }
+    if configuration.cluster.role.runsJobs, let worker = inference.tuning?.worker {
+        services.append(worker)
+        dependencies.shutdown.add { await worker.handBack(timeout: .seconds(30)) }
+    }
     if let webhooks = inference.tuning?.webhooks { services.append(webhooks) }
     if let housekeeping = inference.tuning?.housekeeping { services.append(housekeeping) }
     return Application(

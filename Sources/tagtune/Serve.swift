@@ -5,6 +5,8 @@ import Logging
 import Metrics
 import Prometheus
 import Server
+import ServiceLifecycle
+import UnixSignals
 
 /// `tagtune serve`: runs the HTTP server until SIGINT or SIGTERM, then shuts down gracefully.
 struct Serve: AsyncParsableCommand {
@@ -72,7 +74,20 @@ struct Serve: AsyncParsableCommand {
             "blas": .string(BuildInfo.blas),
         ])
 
-        let app = try buildApplication(configuration: configuration, dependencies: AppDependencies(registry: registry), logger: logger)
-        try await app.runService()
+        let dependencies = AppDependencies(registry: registry)
+        let app = try buildApplication(configuration: configuration, dependencies: dependencies, logger: logger)
+        // SIGTERM/SIGINT: first drain (not ready, running jobs handed back, at most 30 s) while
+        // still answering, then the services' graceful shutdown.
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        let signals = Task {
+            for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                logger.notice("shutting down: not ready, handing running jobs back")
+                await dependencies.shutdown.drain(dependencies.readiness)
+                await group.triggerGracefulShutdown()
+                return
+            }
+        }
+        defer { signals.cancel() }
+        try await group.run()
     }
 }

@@ -21,7 +21,8 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
             return try await body(store)
         case .postgres:
             let url = try await TestPostgres.shared.freshDatabase()
-            return try await TestPostgres.withRunning(PostgresStore(url: url, logger: Logger(label: "test"), jobStatusCounts: statusCounts)) {
+            return try await TestPostgres.withRunning(PostgresStore(url: url, logger: Logger(label: "test"), startTimeout: .seconds(60),
+                                                                     jobStatusCounts: statusCounts)) {
                 try await body($0)
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 
 /// The background service that runs jobs (tuning and batch tagging), `concurrency` at a time: each
@@ -19,6 +20,8 @@ public struct JobWorker: Service {
     let settings: LeaseSettings
     let metrics: JobMetrics
     let logger: Logger
+    /// Jobs running in this process now (the drain waits for none).
+    let running = NIOLockedValueBox(0)
 
     public func run() async throws {
         await withGracefulShutdownHandler {
@@ -28,9 +31,27 @@ public struct JobWorker: Service {
                 }
             }
         } onGracefulShutdown: {
-            runner.beginShutdown()
-            batches.beginShutdown()
-            signal.close()
+            stopClaiming()
+        }
+        // Handed back early by the drain: a service that returns before the shutdown is a failure
+        // to its service group (the process would exit 1), so wait for the shutdown itself.
+        try? await gracefulShutdown()
+    }
+
+    /// Running jobs stop at their next step and are handed back; nothing new is claimed.
+    private func stopClaiming() {
+        runner.beginShutdown()
+        batches.beginShutdown()
+        signal.close()
+    }
+
+    /// The first part of a shutdown, while the server still answers: hands the running jobs back
+    /// and waits (up to `timeout`) until they are, so another replica can claim them at once.
+    public func handBack(timeout: Duration) async {
+        stopClaiming()
+        let deadline = ContinuousClock.now + timeout
+        while running.withLockedValue({ $0 }) > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
         }
     }
 
@@ -81,6 +102,8 @@ public struct JobWorker: Service {
         if job.cancelRequested {
             cancellations.request(job.id)
         }
+        running.withLockedValue { $0 += 1 }
+        defer { running.withLockedValue { $0 -= 1 } }
         await owner.holdingLease {
             switch job.kind {
             case .tuning: await runner.run(owner)

@@ -50,7 +50,9 @@ public final class TuningBackend: Sendable {
         let store: any TuningStore
         let sqlite: SQLiteStore?
         if let url = cluster.databaseURL {
-            let postgres = PostgresStore(url: try PostgresURL(url), logger: logger, jobStatusCounts: { metrics.record(statusCounts: $0) })
+            let postgres = PostgresStore(url: try PostgresURL(url), logger: logger, idleTransactionSeconds: cluster.leaseSeconds,
+                                         applicationName: "tagtune-\(cluster.resolvedReplicaID)",
+                                         jobStatusCounts: { metrics.record(statusCounts: $0) })
             (store, sqlite, self.postgres) = (postgres, nil, postgres)
         } else {
             let database = try SQLiteStore(url: layout.database, jobStatusCounts: { metrics.record(statusCounts: $0) })

@@ -7,6 +7,8 @@ public final class Readiness: Sendable {
     /// Asked on every readiness probe once ready: what was loaded may have gone since (a deleted
     /// default prompt set); a reason means not ready.
     private let stillReady = NIOLockedValueBox<(@Sendable () async -> String?)?>(nil)
+    /// Set at SIGTERM: not ready from then on, whatever a loader says.
+    private let draining = NIOLockedValueBox(false)
 
     public init(ready: Bool = false, reason: String = "starting") {
         state = .init((ready, reason))
@@ -17,7 +19,14 @@ public final class Readiness: Sendable {
 
     public func markReady(recheck: (@Sendable () async -> String?)? = nil) {
         stillReady.withLockedValue { $0 = recheck }
-        state.withLockedValue { $0 = (true, "ready") }
+        if !draining.withLockedValue({ $0 }) { state.withLockedValue { $0 = (true, "ready") } }
+    }
+
+    /// Shutting down: `/readyz` answers 503 (so load balancers stop sending requests) while the
+    /// server still answers and hands its running jobs back.
+    public func markDraining() {
+        draining.withLockedValue { $0 = true }
+        state.withLockedValue { $0 = (false, "draining: the server is shutting down and hands its running jobs back") }
     }
 
     /// Why the server is no longer ready although it was (nil: it is).

@@ -32,7 +32,7 @@ protocol TuningStore: AnyObject, Sendable {
 
     /// Runs `body` if no other replica is doing housekeeping now (PostgreSQL: a transaction-level
     /// try-lock, released when `body` returns); nil when another one is.
-    func withHousekeepingLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T?
+    func withHousekeepingLock<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T?
     /// Deletes the events of finished jobs written before `cutoff` (unix seconds); the count deleted.
     func pruneEvents(before cutoff: Int64) async throws -> Int
 

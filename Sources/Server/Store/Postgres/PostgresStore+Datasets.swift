@@ -20,7 +20,7 @@ extension PostgresStore {
     /// Any number for the try-lock that makes one replica at a time the housekeeper.
     static let housekeepingLock: Int64 = 0x7461_6774_756e_6502
 
-    func withHousekeepingLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T? {
+    func withHousekeepingLock<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T? {
         try await transaction { connection in
             let rows = try await connection.query("SELECT pg_try_advisory_xact_lock(\(Self.housekeepingLock))", logger: self.logger).collect()
             guard try rows.first?.decode(Bool.self) == true else { return nil }

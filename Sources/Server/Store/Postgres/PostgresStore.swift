@@ -21,15 +21,26 @@ final class PostgresStore: TuningStore, Service {
     let jobFinished = NIOLockedValueBox<(@Sendable (JobRecord) -> Void)?>(nil)
     private let ready = AsyncGate()
     let startTimeout: Duration
+    /// Longest a transaction may take before its caller is told the database is unavailable.
+    let transactionDeadline: Duration
 
-    init(url: PostgresURL, logger: Logger, startTimeout: Duration = .seconds(5),
-         jobStatusCounts: @escaping @Sendable ([JobStatus: Int]) -> Void = { _ in }) {
+    /// `idleTransactionSeconds`: a transaction left idle this long has its session ended by the
+    /// server. A replica paused (or cut off) in the middle of a transaction would otherwise keep
+    /// its job's row locked, and `SKIP LOCKED` claims would pass it by: no takeover until it came
+    /// back. The job lease is the natural bound (`jobs.lease_seconds`).
+    init(url: PostgresURL, logger: Logger, startTimeout: Duration = .seconds(5), idleTransactionSeconds: Double = 30,
+         applicationName: String = "tagtune", jobStatusCounts: @escaping @Sendable ([JobStatus: Int]) -> Void = { _ in }) {
         var configuration = url.clientConfiguration
         configuration.options.maximumConnections = 10
         configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = [
+            ("application_name", applicationName),
+            ("idle_in_transaction_session_timeout", String(Int(idleTransactionSeconds * 1000))),
+        ]
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
         self.startTimeout = startTimeout
+        transactionDeadline = .milliseconds(Int64(max(2 * idleTransactionSeconds, 5) * 1000))
         self.jobStatusCounts = jobStatusCounts
     }
 
@@ -64,17 +75,24 @@ final class PostgresStore: TuningStore, Service {
 
     /// Runs `body` in a transaction on one pooled connection: committed when it returns, rolled
     /// back when it throws, whose error is rethrown as it was (postgres-nio wraps it).
-    func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    /// A transaction that takes longer than `transactionDeadline` is abandoned: its caller gets
+    /// `StoreUnavailable`. postgres-nio 1.33.2 never ends a query sent on a connection the server
+    /// has closed in the middle of a transaction (an idle-transaction timeout after a pause, a
+    /// restart), and a job's owner waiting on it forever would hold its worker slot forever.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await opened()
-        return try await client.withConnection { connection in
-            try await connection.query("BEGIN", logger: logger)
-            do {
-                let value = try await body(connection)
-                try await connection.query("COMMIT", logger: logger)
-                return value
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw error
+        let (client, logger) = (self.client, self.logger)
+        return try await Deadline.run(transactionDeadline, onTimeout: StoreUnavailable(reason: "a database transaction did not finish in time")) {
+            try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    let value = try await body(connection)
+                    try await connection.query("COMMIT", logger: logger)
+                    return value
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
             }
         }
     }

@@ -16,7 +16,7 @@ extension SQLiteStore {
     }
 
     /// One process: nobody else does housekeeping.
-    func withHousekeepingLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T? { try await body() }
+    func withHousekeepingLock<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T? { try await body() }
 
     func pruneEvents(before cutoff: Int64) async throws -> Int {
         try await pool.write { db in
