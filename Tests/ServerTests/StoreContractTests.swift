@@ -87,19 +87,19 @@ struct StoreContractTests {
     /// SIGSTOP scenario timed out). The server now ends such a session after the lease's length.
     @Test func aTransactionLeftIdleByAPausedOwnerDoesNotBlockTheTakeover() async throws {
         let url = try await TestPostgres.shared.freshDatabase()
-        let store = PostgresStore(url: url, logger: Logger(label: "test"), startTimeout: .seconds(60), idleTransactionSeconds: 0.5)
+        let store = PostgresStore(url: url, logger: Logger(label: "test"), startTimeout: .seconds(60), idleTransactionSeconds: 1.5)
         try await TestPostgres.withRunning(store) { store in
             _ = try await store.createJob(try Self.job("ftjob-a"), datasets: [], event: .message("created"))
             let owner = try await Self.claim(store, "r1", lease: 0.3)
             let paused = Task {
                 try await store.transaction { connection in
                     _ = try await connection.query("SELECT 1 FROM job WHERE id = \(owner.lease.jobID) FOR UPDATE", logger: store.logger).collect()
-                    try await Task.sleep(for: .seconds(3))   // "paused" with the row locked, idle in transaction
+                    try await Task.sleep(for: .seconds(6))   // "paused" with the row locked, idle in transaction
                     _ = try await connection.query("SELECT 1", logger: store.logger).collect()   // back: the session is gone
                 }
             }
             defer { paused.cancel() }
-            try await Task.sleep(for: .seconds(1.2))
+            try await Task.sleep(for: .seconds(3))
             let heir = try await store.claimNextJob(replica: "r2", leaseSeconds: 30)
             #expect(heir?.job.id == "ftjob-a" && heir?.isTakeover == true, "the lapsed lease was taken over while its owner stayed paused")
             // The paused owner, back, is told so instead of waiting forever (postgres-nio never ends a

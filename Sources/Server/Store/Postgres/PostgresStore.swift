@@ -170,6 +170,8 @@ final class PostgresStore: TuningStore, Service {
         let applied = try await client.withConnection { connection -> [String] in
             try await connection.query("BEGIN", logger: logger)
             do {
+                // A migration may legitimately pause between statements (a loaded machine): no idle limit here.
+                try await connection.query("SET LOCAL idle_in_transaction_session_timeout = 0", logger: logger)
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
                 try await connection.query("""
                     CREATE TABLE IF NOT EXISTS schema_migration (
