@@ -61,4 +61,15 @@ struct ClusterRoleTests {
             #expect((body["error"] as? [String: Any])?["code"] as? String == "database_unavailable", "\(body)")
         }
     }
+
+    /// What the server says while PostgreSQL restarts is "unavailable" (503, try again), not an
+    /// internal error: a request in flight at the restart got 57P01 and answered 500.
+    @Test func aDatabaseShuttingDownIsUnavailableNotAnError() {
+        for state in ["57P01", "57P02", "57P03", "08006", "08001", "53300"] {
+            #expect(StoreUnavailable.unavailable(sqlState: state), "\(state)")
+        }
+        for state in ["23505", "42P01", "40001", "22P02"] {
+            #expect(!StoreUnavailable.unavailable(sqlState: state), "\(state) is the query's problem")
+        }
+    }
 }

@@ -98,9 +98,14 @@ final class PostgresStore: TuningStore, Service {
     }
 
     /// One statement outside a transaction; its rows.
+    /// Bounded by the same deadline as a transaction: while the database is down a read answers
+    /// 503 after it instead of waiting for the database to come back.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
         try await opened()
-        return try await client.query(query, logger: logger).collect()
+        let (client, logger) = (self.client, self.logger)
+        return try await Deadline.run(transactionDeadline, onTimeout: StoreUnavailable(reason: "the database did not answer in time")) {
+            try await client.query(query, logger: logger).collect()
+        }
     }
 
     // MARK: Schema
