@@ -54,17 +54,19 @@ class Client:
             return response.read().decode()
 
 
-def make_zip(fixtures, extra=None):
-    """A dataset zip in the manifest format; `extra` adds raw entries (even unsafe paths)."""
+def make_zip(fixtures, extra=None, copies=1):
+    """A dataset zip in the manifest format; `extra` adds raw entries (even unsafe paths); `copies`
+    repeats the images under other names (longer epochs: the cluster test)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("classes.txt", "\n".join(CLASSES) + "\n")
         lines = []
-        for i, name in enumerate(IMAGES):
-            labels = [CLASSES[i % 3]] + (["pallet"] if i % 4 == 0 and i % 3 != 1 else [])
-            path = f"images/{i:02d}-{name}"
-            archive.writestr(path, (fixtures / name).read_bytes())
-            lines.append(json.dumps({"image": path, "labels": labels}))
+        for copy in range(copies):
+            for i, name in enumerate(IMAGES):
+                labels = [CLASSES[i % 3]] + (["pallet"] if i % 4 == 0 and i % 3 != 1 else [])
+                path = f"images/{i:02d}-{name}" if copies == 1 else f"images/{copy:02d}-{i:02d}-{name}"
+                archive.writestr(path, (fixtures / name).read_bytes())
+                lines.append(json.dumps({"image": path, "labels": labels}))
         archive.writestr("manifest.jsonl", "\n".join(lines) + "\n")
         for path, data in (extra or {}).items():
             archive.writestr(zipfile.ZipInfo(path), data)
