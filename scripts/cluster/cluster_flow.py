@@ -41,7 +41,7 @@ SHORT_MODEL = "hf-tiny-f32"      # the e2e test's fixture encoder
 LONG_MODEL = "shapes-clip"       # the embedded demo model (also the replicas' default model)
 DEFAULT_PROMPT_SET = "shapes-lt-lmpt"
 sys.path.insert(0, str(REPOSITORY / "scripts/e2e"))
-from api_flow import make_zip  # noqa: E402  (the e2e flow's dataset: 12 fixture images, 3 classes)
+from api_flow import image_zip, make_zip  # noqa: E402  (the e2e flow's dataset: 12 fixture images, 3 classes)
 TAG_IMAGE = (REPOSITORY / "demo/examples/08-key.png").read_bytes()
 FINISHED = ("succeeded", "failed", "cancelled")
 
@@ -134,6 +134,7 @@ class Replica:
             "--data-dir", str(self.root / "data"), "--log-level", "info",
             "--set", f"database.url={args.database_url}", "--set", f"replica.id={name}",
             "--set", f"blobs.dir={shared / 'blobs'}", "--set", f"cache.dir={self.cache}",
+            "--set", f"batches.dir={shared / 'batches'}",
             "--set", f"models.dir={shared / 'models'}", "--set", "models.bundled=", "--set", f"models.default={LONG_MODEL}",
             "--set", f"prompt_sets.bundled={DEFAULT_PROMPT_SET}={REPOSITORY / 'demo/prompt-set'}",
             "--set", f"prompt_sets.default={DEFAULT_PROMPT_SET}",
@@ -445,8 +446,35 @@ class Cluster:
         unpacked = list((ran_on.cache / "datasets").glob("*")) if (ran_on.cache / "datasets").exists() else []
         if not unpacked:
             raise Failure(f"{ran_on.name} ran the job but its cache.dir has no datasets/<sha256>/: {CONTRACT['blobs']}")
+        batch = self.batch_everywhere()
         return f"upload via r1 ({len(blobs)} blob), job via r2, polled via r3, {len(events)} events via nginx; " \
-               f"ran on {ran_on.name} (r1 paused) from its own cache.dir"
+               f"ran on {ran_on.name} (r1 paused) from its own cache.dir; {batch}"
+
+    def batch_everywhere(self):
+        """A zip batch posted to r2, run by whichever replica claims it, its results then read through
+        every replica: the zip and the results live in the shared batches.dir."""
+        r1, r2, r3 = self.replicas
+        zipped = image_zip(FIXTURES, broken=False)
+        created = http(r2.base, "POST", f"/v1/batches?prompt_set={DEFAULT_PROMPT_SET}", zipped, {"Content-Type": "application/zip"})
+        if created.status != 201:
+            raise Failure(f"a zip batch via r2 → {created}")
+        batch_id = created.body["id"]
+        deadline = time.monotonic() + 120
+        while True:
+            status = http(r3.base, "GET", f"/v1/batches/{batch_id}")
+            if status.status == 200 and status.body.get("status") in ("succeeded", "failed", "cancelled"):
+                break
+            if time.monotonic() > deadline:
+                raise Failure(f"batch {batch_id} did not finish: {status}")
+            time.sleep(0.1)
+        if status.body["status"] != "succeeded":
+            raise Failure(f"batch {batch_id} via r2 ended {status.body['status']}: {status.body.get('error')}")
+        bodies = {replica.name: http_text(f"{replica.base}/v1/batches/{batch_id}/results?format=jsonl") for replica in self.replicas}
+        if len(set(bodies.values())) != 1 or not next(iter(bodies.values())):
+            raise Failure(f"the results of batch {batch_id} differ between replicas or are missing: "
+                          f"{ {name: (body or '')[:80] for name, body in bodies.items()} }")
+        runners = {e.get("replica") for e in http(r3.base, "GET", f"/v1/batches/{batch_id}/events").body.get("data", []) if e.get("replica")}
+        return f"a zip batch via r2 ran on {sorted(runners)}, its results read via all 3"
 
     def s2_six_jobs(self):
         ids = [self.create(self.replicas[i % 3]) for i in range(6)]

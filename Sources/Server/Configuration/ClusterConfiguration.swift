@@ -28,6 +28,8 @@ public struct ClusterConfiguration: Sendable, Equatable {
     public var blobsDirectory: String = "blobs"
     /// This replica's own scratch: datasets unpacked from their blobs, by SHA-256.
     public var cacheDirectory: String = "cache"
+    /// Batch folders (an uploaded zip, then the results): on the shared folder with several replicas.
+    public var batchesDirectory: String = "batches"
     /// How often a replica compares its prompt sets with the database's without being told (a lost NOTIFY).
     public var promptSetSweepSeconds: Double = 30
     /// The housekeeping: how often it runs, and how long finished jobs keep their events (0: forever).

@@ -10,13 +10,18 @@ public struct DataLayout: Sendable, Equatable {
     public let blobs: URL
     /// This replica's datasets unpacked from their blobs (`cache.dir`).
     public let cache: URL
+    /// Per-batch folders: an uploaded zip while the batch runs, then its results (`batches.dir`;
+    /// replicas share it, since one replica receives the zip and serves the results and another runs the batch).
+    public let batches: URL
 
-    public init(dataDirectory: URL, modelsDirectory: URL, promptSetsDirectory: URL, blobs: URL? = nil, cache: URL? = nil) {
+    public init(dataDirectory: URL, modelsDirectory: URL, promptSetsDirectory: URL, blobs: URL? = nil, cache: URL? = nil,
+                batches: URL? = nil) {
         self.dataDirectory = dataDirectory
         self.modelsDirectory = modelsDirectory
         self.promptSetsDirectory = promptSetsDirectory
         self.blobs = blobs ?? dataDirectory.appendingPathComponent("blobs", isDirectory: true)
         self.cache = cache ?? dataDirectory.appendingPathComponent("cache", isDirectory: true)
+        self.batches = batches ?? dataDirectory.appendingPathComponent("batches", isDirectory: true)
     }
 
     public init(configuration: ServerConfiguration) {
@@ -27,7 +32,9 @@ public struct DataLayout: Sendable, Equatable {
                   blobs: URL(fileURLWithPath: ServerConfiguration.under(configuration.dataDirectory, configuration.cluster.blobsDirectory),
                              isDirectory: true),
                   cache: URL(fileURLWithPath: ServerConfiguration.under(configuration.dataDirectory, configuration.cluster.cacheDirectory),
-                             isDirectory: true))
+                             isDirectory: true),
+                  batches: URL(fileURLWithPath: ServerConfiguration.under(configuration.dataDirectory, configuration.cluster.batchesDirectory),
+                               isDirectory: true))
     }
 
     /// The SQLite database (WAL mode: `-wal` and `-shm` files sit beside it).
@@ -36,8 +43,6 @@ public struct DataLayout: Sendable, Equatable {
     public var datasets: URL { dataDirectory.appendingPathComponent("datasets", isDirectory: true) }
     /// Uploads being received and checked; emptied at start-up.
     public var uploads: URL { dataDirectory.appendingPathComponent("uploads", isDirectory: true) }
-    /// Per-batch folders: an uploaded zip while the batch runs, then its results.
-    public var batches: URL { dataDirectory.appendingPathComponent("batches", isDirectory: true) }
     /// The image-feature cache shared by every job (and `tagtune tune --cache data/features`).
     public var features: URL { dataDirectory.appendingPathComponent("features", isDirectory: true) }
 
