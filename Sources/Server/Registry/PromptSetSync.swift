@@ -45,6 +45,8 @@ final class PromptSetSync: Service, Sendable {
                     self.firstSync.open()
                     delay = .milliseconds(200)
                     await self.wakeUps.wait(after: seen, timeout: .seconds(self.sweepSeconds))
+                } catch where Task.isCancelled {
+                    return   // shutting down
                 } catch {
                     // The database is down or restarting: the folder keeps serving what it has.
                     self.logger.warning("cannot sync prompt sets; trying again", metadata: ["error": "\(error)"])
