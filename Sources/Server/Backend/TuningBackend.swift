@@ -47,11 +47,13 @@ public final class TuningBackend: Sendable {
         try layout.createFolders()
         let metrics = JobMetrics(factory: metricsFactory)
         let cluster = configuration.cluster
+        // One name for leases, events and the database's connection names (chosen once when not configured).
+        let replica = cluster.resolvedReplicaID
         let store: any TuningStore
         let sqlite: SQLiteStore?
         if let url = cluster.databaseURL {
             let postgres = PostgresStore(url: try PostgresURL(url), logger: logger, idleTransactionSeconds: cluster.leaseSeconds,
-                                         applicationName: "tagtune-\(cluster.resolvedReplicaID)",
+                                         applicationName: "tagtune-\(replica)",
                                          jobStatusCounts: { metrics.record(statusCounts: $0) })
             (store, sqlite, self.postgres) = (postgres, nil, postgres)
         } else {
@@ -67,7 +69,7 @@ public final class TuningBackend: Sendable {
                                         maxPixelCount: configuration.limits.maxImagePixels)
         let blobs = FolderBlobStore(root: layout.blobs)
         let datasetCache = DatasetCache(layout: layout, blobs: blobs, decodeLimits: decodeLimits)
-        let importer = DatasetImporter(layout: layout, database: store, blobs: blobs, cache: datasetCache, configuration: configuration)
+        let importer = DatasetImporter(database: store, blobs: blobs, cache: datasetCache, configuration: configuration)
         try DatasetImporter.clearUploads(layout: layout)
         datasetCache.sweep(keeping: [], includingStaging: true, unreferenced: false)
         if let sqlite {
@@ -94,7 +96,7 @@ public final class TuningBackend: Sendable {
         housekeeping = Housekeeping(store: store, blobs: blobs, cache: datasetCache, intervalSeconds: cluster.housekeepingSeconds,
                                     eventRetentionDays: cluster.eventRetentionDays, logger: logger)
         self.cancellations = cancellations
-        replica = cluster.resolvedReplicaID
+        self.replica = replica
         worker = JobWorker(store: store, runner: runner, batches: batchRunner, signal: signal, cancellations: cancellations,
                            concurrency: configuration.jobsConcurrency, replica: replica, settings: cluster.leaseSettings,
                            metrics: metrics, logger: logger)

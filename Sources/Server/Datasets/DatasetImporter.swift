@@ -8,14 +8,12 @@ import Tuning
 /// replicas), unpacked into this replica's cache, and then recorded in the store. A crash part-way
 /// leaves a blob without a row (the housekeeping sweep removes it) or a staging folder (removed at start-up).
 struct DatasetImporter: Sendable {
-    let layout: DataLayout
     let database: any TuningStore
     let blobs: any BlobStore
     let cache: DatasetCache
     let options: DatasetLoadOptions
 
-    init(layout: DataLayout, database: any TuningStore, blobs: any BlobStore, cache: DatasetCache, configuration: ServerConfiguration) {
-        self.layout = layout
+    init(database: any TuningStore, blobs: any BlobStore, cache: DatasetCache, configuration: ServerConfiguration) {
         self.database = database
         self.blobs = blobs
         self.cache = cache
