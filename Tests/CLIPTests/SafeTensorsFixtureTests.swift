@@ -85,7 +85,7 @@ import Testing
         let expected = try SafeTensorsExpectedValues.load(fixtures.appendingPathComponent("sharded.expected.json"))
         try check(index, against: expected)
         #expect(index.shards.keys.sorted() == ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"])
-        #expect(try index.shard(of: "vision.proj").url.lastPathComponent == "model-00002-of-00002.safetensors")
+        #expect(try index.shard(of: "vision.proj").url?.lastPathComponent == "model-00002-of-00002.safetensors")
         #expect(index.shards["model-00001-of-00002.safetensors"]?.metadata == ["format": "pt"])
     }
 

@@ -37,6 +37,29 @@ import Testing
         }
     }
 
+    @Test func bytesInMemoryEqualTheFileAndReadBackTheSame() throws {
+        let values: [Float] = (0..<10).map { Float($0) / 3 - 1 }
+        var writer = SafeTensorsWriter(metadata: ["state": "{\"epoch\":2}"])
+        try writer.add("context", floats: values, shape: [2, 5])
+        try writer.add("step", int64s: [7], shape: [1])
+        let bytes = writer.encoded()
+        try Support.withTemporaryFolder { folder in
+            let url = folder.appendingPathComponent("state.safetensors")
+            try writer.write(to: url)
+            #expect(try Data(contentsOf: url) == bytes)
+        }
+        // A slice not starting at index 0, as a database driver may hand over.
+        let padded = Data([0xAA, 0xBB] + bytes)
+        let file = try SafeTensorsFile(bytes: padded[2...], name: "row 7")
+        #expect(file.url == nil && file.metadata == writer.metadata)
+        #expect(try file.floats("context") == values)
+        #expect(try file.int64s("step") == [7])
+        // Errors name what the bytes were called, since there is no path.
+        expectSafeTensorsError(containing: ["row 7", "no tensor named 'missing'"]) { _ = try file.floats("missing") }
+        expectSafeTensorsError(containing: ["row 7", "outside the data section"]) { _ = try SafeTensorsFile(bytes: bytes.prefix(bytes.count - 4), name: "row 7") }
+        expectSafeTensorsError(containing: ["row 8", "shorter than the 8-byte header"]) { _ = try SafeTensorsFile(bytes: Data(), name: "row 8") }
+    }
+
     @Test func headerFollowsTheReferenceLayout() throws {
         var writer = SafeTensorsWriter(metadata: ["format": "pt"])
         try writer.add("b", floats: [1, 2, 3], shape: [3], storedAs: .f16)

@@ -181,7 +181,7 @@ struct RecoveryRepairTests {
         let state = try StoreTests.trainingState(epochsDone: 2)
         let legacy = layout.dataDirectory.appendingPathComponent("jobs/ftjob-withcheckpoint/checkpoint.json")
         try FileManager.default.createDirectory(at: legacy.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try JobCheckpoint(jobID: "ftjob-withcheckpoint", state: state).encoded().write(to: legacy)
+        try JobCheckpointTests.version1JSON(jobID: "ftjob-withcheckpoint", state: state).write(to: legacy)
         // What a crash in the middle of an upload leaves: a staging folder, and a folder without a row.
         try FileManager.default.createDirectory(at: layout.datasets.appendingPathComponent(".staging-ds-x"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: layout.dataset("ds-orphan"), withIntermediateDirectories: true)

@@ -74,13 +74,4 @@ struct StoreTests {
         #expect(try await database.dataset("ds-a")?.name == "ds-a")
         #expect(try await database.pool.read { try $0.tableExists("prompt_set") } == false)
     }
-
-    @Test func checkpointRoundTripsAndBelongsToItsJob() throws {
-        let state = try Self.trainingState(epochsDone: 2)
-        let bytes = try JobCheckpoint(jobID: "ftjob-a", state: state).encoded()
-        let loaded = try #require(try JobCheckpoint.decode(bytes, jobID: "ftjob-a"))
-        #expect(loaded.state.epochsDone == 2)
-        #expect(loaded.state.context == state.context, "floats survive JSON exactly")
-        #expect(try JobCheckpoint.decode(bytes, jobID: "ftjob-b") == nil)
-    }
 }

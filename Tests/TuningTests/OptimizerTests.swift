@@ -34,6 +34,28 @@ struct OptimizerTests {
         }
     }
 
+    /// A checkpoint keeps the moments apart as raw floats: put back, the path goes on unchanged.
+    @Test(arguments: [OptimizerKind.sgd, .adamw])
+    func momentsPutBackContinueThePath(kind: OptimizerKind) throws {
+        let f = Self.fixture
+        let reference = kind == .sgd ? f.sgd : f.adamw
+        var optimizer = kind == .sgd ? Optimizer.sgd(momentum: 0.9, weightDecay: 1e-4) : Optimizer.adamW(weightDecay: 1e-2)
+        var parameters = f.start
+        for gradient in f.grads.prefix(2) { optimizer.update(&parameters, gradient: gradient, lr: reference.lr) }
+        var restored = optimizer
+        try restored.replaceMoments(first: [], second: [])
+        try restored.replaceMoments(first: optimizer.firstMoment, second: optimizer.secondMoment)
+        var path = parameters
+        for gradient in f.grads.dropFirst(2) {
+            optimizer.update(&parameters, gradient: gradient, lr: reference.lr)
+            restored.update(&path, gradient: gradient, lr: reference.lr)
+        }
+        #expect(path == parameters)
+        #expect(throws: TuningError.self) {
+            try restored.replaceMoments(first: [1, 2], second: kind == .sgd ? [1] : [1, 2, 3])
+        }
+    }
+
     @Test func plateauScheduleMatchesReduceLROnPlateau() {
         let f = Self.fixture.plateau
         var schedule = LearningRateSchedule(kind: .plateau, base: 1, epochs: f.metrics.count)

@@ -76,8 +76,8 @@ public struct CheckpointFolder: Sendable, Equatable {
     public func openWeights(in folder: URL) throws -> (source: any TensorSource, files: [URL]) {
         switch weights {
         case .single(let name):
-            let file = try SafeTensorsFile(url: folder.appendingPathComponent(name))
-            return (file, [file.url])
+            let url = folder.appendingPathComponent(name)
+            return (try SafeTensorsFile(url: url), [url])
         case .sharded(let index):
             let shards = try SafeTensorsIndex(url: folder.appendingPathComponent(index))
             return (shards, Self.files(of: shards))
@@ -93,7 +93,7 @@ public struct CheckpointFolder: Sendable, Equatable {
     }
 
     private static func files(of index: SafeTensorsIndex) -> [URL] {
-        index.shards.values.map(\.url).sorted { $0.lastPathComponent < $1.lastPathComponent }
+        index.shards.values.compactMap(\.url).sorted { $0.lastPathComponent < $1.lastPathComponent }
     }
 
     /// The folder's tokenizer, refused when it has more ids than the model's embedding has rows.

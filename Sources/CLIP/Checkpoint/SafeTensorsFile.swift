@@ -1,9 +1,11 @@
 import Foundation
 
-/// One safetensors file, memory-mapped read-only and validated when opened.
+/// One safetensors file, memory-mapped read-only (or copied from bytes in memory) and validated when opened.
 public final class SafeTensorsFile: TensorSource {
-    /// Where the file was opened from.
-    public let url: URL
+    /// Where the file was opened from; nil for bytes from memory.
+    public let url: URL?
+    /// What errors call it: the file's path, or the name given with the bytes.
+    public let source: String
     /// Every tensor name, sorted.
     public let names: [String]
     /// The header's `__metadata__` map (empty when absent).
@@ -18,6 +20,20 @@ public final class SafeTensorsFile: TensorSource {
         let mapping = try SafeTensorsMapping(path: url.path)
         let header = try SafeTensorsHeader(file: mapping.bytes, fileName: url.path)
         self.url = url
+        self.source = url.path
+        self.mapping = mapping
+        self.tensors = header.tensors
+        self.metadata = header.metadata
+        self.dataStart = header.dataStart
+        self.names = header.tensors.keys.sorted()
+    }
+
+    /// Reads safetensors bytes held in memory (a database column, say); `name` goes into errors.
+    public init(bytes: some DataProtocol, name: String) throws {
+        let mapping = SafeTensorsMapping(copying: bytes)
+        let header = try SafeTensorsHeader(file: mapping.bytes, fileName: name)
+        self.url = nil
+        self.source = name
         self.mapping = mapping
         self.tensors = header.tensors
         self.metadata = header.metadata
@@ -44,7 +60,7 @@ public final class SafeTensorsFile: TensorSource {
 
     public func info(_ name: String) throws -> TensorInfo {
         guard let info = tensors[name] else {
-            throw CLIPError.checkpoint("\(url.path): no tensor named '\(name)'")
+            throw CLIPError.checkpoint("\(source): no tensor named '\(name)'")
         }
         return info
     }
@@ -59,11 +75,11 @@ public final class SafeTensorsFile: TensorSource {
         case .f64: convert = SafeTensorsConversion.doubleToFloat
         default:
             throw CLIPError.checkpoint(
-                "\(url.path): tensor '\(name)' has dtype \(info.dtype.rawValue); floats needs F32, F16, BF16 or F64")
+                "\(source): tensor '\(name)' has dtype \(info.dtype.rawValue); floats needs F32, F16, BF16 or F64")
         }
         guard destination.count == info.elementCount else {
             throw CLIPError.checkpoint(
-                "\(url.path): tensor '\(name)' has \(info.elementCount) elements (shape \(info.shape)) "
+                "\(source): tensor '\(name)' has \(info.elementCount) elements (shape \(info.shape)) "
                     + "but the destination holds \(destination.count)")
         }
         guard let output = destination.baseAddress, info.elementCount > 0 else { return }
@@ -76,7 +92,7 @@ public final class SafeTensorsFile: TensorSource {
         let info = try info(name)
         guard info.dtype == .i64 || info.dtype == .i32 else {
             throw CLIPError.checkpoint(
-                "\(url.path): tensor '\(name)' has dtype \(info.dtype.rawValue); int64s needs I64 or I32")
+                "\(source): tensor '\(name)' has dtype \(info.dtype.rawValue); int64s needs I64 or I32")
         }
         let count = info.elementCount
         guard count > 0 else { return [] }

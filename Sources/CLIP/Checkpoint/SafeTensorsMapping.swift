@@ -1,19 +1,37 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// A whole file memory-mapped read-only; unmapped when the last reference goes.
+/// A whole file memory-mapped read-only, or bytes copied from memory; released when the last
+/// reference goes.
 ///
-/// `@unchecked Sendable`: the pages are never written after mapping, so sharing them
+/// `@unchecked Sendable`: the bytes are never written after mapping or copying, so sharing them
 /// across threads is safe.
 final class SafeTensorsMapping: @unchecked Sendable {
     /// The file's bytes; empty (nil base) for an empty file.
     let bytes: UnsafeRawBufferPointer
+    /// Whether `bytes` came from mmap (else from the heap).
+    private let mapped: Bool
+
+    /// A private copy of `data`, aligned for any element type the file may hold.
+    init(copying data: some DataProtocol) {
+        mapped = false
+        guard data.count > 0 else {
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: data.count, alignment: 16)
+        _ = data.copyBytes(to: copy)
+        bytes = UnsafeRawBufferPointer(copy)
+    }
 
     /// Maps the file at `path` or throws a checkpoint error naming it.
     init(path: String) throws {
+        mapped = true
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw CLIPError.checkpoint("\(path): cannot open: \(Self.lastErrorText())")
@@ -41,8 +59,11 @@ final class SafeTensorsMapping: @unchecked Sendable {
     }
 
     deinit {
-        if let base = bytes.baseAddress {
+        guard let base = bytes.baseAddress else { return }
+        if mapped {
             munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
+        } else {
+            base.deallocate()
         }
     }
 

@@ -59,10 +59,7 @@ public struct SafeTensorsWriter: Sendable {
     /// Writes the file atomically: a temporary file beside `url`, fsync, rename, fsync of the folder.
     public func write(to url: URL) throws {
         let order = orderedNames()
-        let header = headerJSON(order: order)
-        var prefix = [UInt8](repeating: 0, count: 8)
-        withUnsafeBytes(of: UInt64(header.count).littleEndian) { prefix.replaceSubrange(0..<8, with: $0) }
-        prefix += header
+        let prefix = headerPrefix(order: order)
         do {
             try AtomicFile.replace(url) { emit in
                 try prefix.withUnsafeBytes(emit)
@@ -73,6 +70,25 @@ public struct SafeTensorsWriter: Sendable {
         } catch let error as AtomicFileError {
             throw CLIPError.checkpoint(error.description)
         }
+    }
+
+    /// The file's bytes, for a store that keeps them elsewhere than in a file (a database column).
+    public func encoded() -> Data {
+        let order = orderedNames()
+        var data = Data(headerPrefix(order: order))
+        data.reserveCapacity(data.count + order.reduce(0) { $0 + tensors[$1]!.bytes.count })
+        for name in order {
+            data.append(contentsOf: tensors[name]!.bytes)
+        }
+        return data
+    }
+
+    /// The 8-byte little-endian header length, then the header.
+    private func headerPrefix(order: [String]) -> [UInt8] {
+        let header = headerJSON(order: order)
+        var prefix = [UInt8](repeating: 0, count: 8)
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { prefix.replaceSubrange(0..<8, with: $0) }
+        return prefix + header
     }
 
     /// The header JSON as it will be written, padded with spaces to a multiple of 8 bytes.

@@ -28,6 +28,23 @@ public struct Optimizer: Sendable, Codable {
         Optimizer(kind: .adamw, momentum: 0, weightDecay: weightDecay, beta1: beta1, beta2: beta2, eps: eps)
     }
 
+    /// Puts back moment buffers that a checkpoint kept apart from the rest of the state (as raw
+    /// floats); empty buffers stand for none yet. Throws when they cannot belong to this rule.
+    public mutating func replaceMoments(first: [Float], second: [Float]) throws {
+        switch kind {
+        case .sgd:
+            guard second.isEmpty else {
+                throw TuningError.invalidArgument("SGD keeps one moment buffer, but a second of \(second.count) values was given")
+            }
+        case .adamw:
+            guard second.count == first.count else {
+                throw TuningError.invalidArgument("AdamW's moments must be equally long, not \(first.count) and \(second.count) values")
+            }
+        }
+        firstMoment = first
+        secondMoment = second
+    }
+
     /// One update of `parameters` with `gradient` at learning rate `lr`.
     public mutating func update(_ parameters: inout [Float], gradient: [Float], lr: Float) {
         precondition(parameters.count == gradient.count, "gradient and parameters differ in size")
