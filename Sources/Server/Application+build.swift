@@ -137,6 +137,7 @@ public func buildApplication(
     // The store first: services stop in reverse order, so it closes after the worker has handed its jobs back.
     var services: [any Service] = []
     if let postgres = inference.tuning?.postgres { services.append(postgres) }
+    if let gauges = inference.tuning?.clusterGauges { services.append(gauges) }
     if let listener = inference.listener { services.append(listener) }
     if let sync = inference.sync { services.append(sync) }
     services += [inference.batcher, warmUp]

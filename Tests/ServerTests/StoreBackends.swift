@@ -11,6 +11,8 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     var testDescription: String { rawValue }
 
     /// A fresh, empty store of this kind, open (PostgreSQL: its service running, migrated) while `body` runs.
+    /// `statusCounts` gets the job counts: from SQLite on every change; from PostgreSQL through the
+    /// cluster-gauge publisher, every 50 ms.
     func withStore<T>(statusCounts: @escaping @Sendable ([JobStatus: Int]) -> Void = { _ in },
                       _ body: (any TuningStore) async throws -> T) async throws -> T {
         switch self {
@@ -21,9 +23,12 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
             return try await body(store)
         case .postgres:
             let url = try await TestPostgres.shared.freshDatabase()
-            return try await TestPostgres.withRunning(PostgresStore(url: url, logger: Logger(label: "test"), startTimeout: .seconds(60),
-                                                                     jobStatusCounts: statusCounts)) {
-                try await body($0)
+            return try await TestPostgres.withRunning(PostgresStore(url: url, logger: Logger(label: "test"), startTimeout: .seconds(60))) {
+                let gauges = PostgresClusterGauges(url: url, replica: "test", interval: .milliseconds(50), logger: Logger(label: "test"),
+                                                   publish: { if let counts = $0 { statusCounts(counts) } })
+                let publisher = Task { try await gauges.run() }
+                defer { publisher.cancel() }
+                return try await body($0)
             }
         }
     }

@@ -16,6 +16,15 @@ struct StoreContractTests {
         try #require(try await store.claimNextJob(replica: replica, leaseSeconds: lease), "\(replica) found nothing to claim")
     }
 
+    /// Waits up to 5 s for `condition` (PostgreSQL's counts arrive by polling), then records a failure.
+    static func eventually(_ what: String, _ condition: @Sendable () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { Issue.record("never: \(what)"); return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     static func messages(_ store: any TuningStore, _ id: String) async throws -> [String] {
         try #require(try await store.events(jobID: id, after: nil, limit: 100)).items.map(\.message).reversed()
     }
@@ -35,7 +44,7 @@ struct StoreContractTests {
             guard case .missingDataset(let param, let id) = missing else { Issue.record("created without its dataset"); return }
             #expect(param == "validation_dataset" && id == "ds-b")
             #expect(try await store.job("ftjob-x") == nil, "nothing of a refused job is stored")
-            #expect(counts.withLockedValue { $0[.queued] } == 3)
+            try await Self.eventually("three queued") { counts.withLockedValue { $0[.queued] } == 3 }
 
             // Six claims at once from three replicas: each job exactly once.
             let claims = try await withThrowingTaskGroup(of: JobClaim?.self) { group in
@@ -47,7 +56,9 @@ struct StoreContractTests {
             #expect(try await store.claimNextJob(replica: "r9", leaseSeconds: 30) == nil)
             let first = try #require(try await store.job("ftjob-1"))
             #expect(first.status == .validatingFiles && first.startedAt != nil && first.attempt == 1)
-            #expect(counts.withLockedValue { $0 } == [.validatingFiles: 3, .queued: 0, .running: 0, .succeeded: 0, .failed: 0, .cancelled: 0])
+            try await Self.eventually("three validating") {
+                counts.withLockedValue { $0 } == [.validatingFiles: 3, .queued: 0, .running: 0, .succeeded: 0, .failed: 0, .cancelled: 0]
+            }
         }
     }
 

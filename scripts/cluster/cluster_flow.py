@@ -10,7 +10,8 @@ timings of the design (lease 3 s, heartbeat 1 s, claim poll 0.5 s), one BLAS thr
 Scenarios, in this order (9 first: it needs the empty database):
   9 migration race   1 cross-replica visibility   2 six jobs exactly once   3 SIGKILL takeover
   4 fencing (SIGSTOP)   5 cancel elsewhere (NOTIFY, then heartbeat)   6 prompt-set propagation, ETag
-  7 SIGTERM hand-back   8 PostgreSQL restart   10 /v1/tag throughput through nginx, 1 vs 2 replicas
+  7 SIGTERM hand-back   8 PostgreSQL restart   11 cluster gauges exported once, taken over after SIGKILL
+  10 /v1/tag throughput through nginx, 1 vs 2 replicas
 Each prints one line with its time. A failed scenario prints why and the replicas' log tails, the
 cluster is healed (replicas resumed or restarted, leftover jobs cancelled) and the next one runs.
 Timings are reported, never checked against a threshold. Python standard library only.
@@ -140,7 +141,7 @@ class Replica:
             "--set", f"prompt_sets.default={DEFAULT_PROMPT_SET}",
             # The design's test timings (SCALE-OUT.md 3.3).
             "--set", "jobs.lease_seconds=3", "--set", "jobs.heartbeat_seconds=1", "--set", "jobs.claim_poll_seconds=0.5",
-            "--set", "prompt_sets.sweep_seconds=5", "--set", "webhooks.endpoints=",
+            "--set", "prompt_sets.sweep_seconds=5", "--set", "metrics.cluster_seconds=0.5", "--set", "webhooks.endpoints=",
         ]
         self.process = None
         self.stopped = False   # SIGSTOPped by a scenario
@@ -798,6 +799,58 @@ class Cluster:
             raise Failure("; ".join(problems) + f"\n      ({detail})")
         return detail
 
+    def job_gauges(self):
+        """{replica name: {status: value}} for each replica whose /metrics has tagtune_tuning_jobs."""
+        found = {}
+        for replica in self.live():
+            for line in http_text(replica.base + "/metrics").splitlines():
+                if line.startswith("tagtune_tuning_jobs{"):
+                    if "replica=" in line:
+                        raise Failure(f"{replica.name} labels the cluster-wide gauge with its replica: {line}")
+                    status = line.split('status="')[1].split('"')[0]
+                    found.setdefault(replica.name, {})[status] = int(float(line.split()[-1]))
+        return found
+
+    def one_exporter(self, timeout=10):
+        """The one replica exporting tagtune_tuning_jobs, once its figures equal the database's."""
+        result = {}
+
+        def single():
+            gauges = self.job_gauges()
+            counts = dict(line.split("|") for line in self.psql(
+                "SELECT status, count(*) FROM job WHERE kind = 'tuning' GROUP BY status").splitlines() if line)
+            result.update(gauges=gauges, counts=counts)
+            if len(gauges) != 1:
+                return False
+            (name, shown), = gauges.items()
+            return all(shown.get(status, 0) == int(n) for status, n in counts.items()) and sum(shown.values()) == sum(map(int, counts.values()))
+        try:
+            until("exactly one replica exporting tagtune_tuning_jobs, equal to the database's counts", single, timeout, 0.1)
+        except Failure as error:
+            raise Failure(f"{error}: exporting {result.get('gauges')}, database {result.get('counts')}") from None
+        return next(iter(result["gauges"]))
+
+    def s11_cluster_gauges(self):
+        exporter = self.by_name[self.one_exporter()]
+        # It follows the database whoever writes: a job created through another replica shows at once.
+        job_id = self.create(self.via(exclude=(exporter.name,)))
+        self.wait_finished(job_id)
+        if self.one_exporter() != exporter.name:
+            raise Failure("the exporter changed while every replica was up")
+        killed = time.monotonic()
+        exporter.kill()
+        heir = self.one_exporter()
+        takeover = time.monotonic() - killed
+        self.numbers["cluster gauges taken over after SIGKILL (s)"] = round(takeover, 2)
+        exporter.start()
+        exporter.wait_ready()
+        time.sleep(1.5)   # three of its attempts at the lock
+        if self.one_exporter() != heir:
+            raise Failure(f"{exporter.name} came back and the exporter moved from {heir}")
+        return f"only {exporter.name} exported tagtune_tuning_jobs (equal to the database's counts, a job finished " \
+               f"through another replica included); killed, {heir} exported it {takeover:.2f} s later " \
+               f"(metrics.cluster_seconds 0.5); {exporter.name} restarted and exports nothing"
+
     def s10_throughput(self):
         figures = {}
         for label, base in (("1 replica", self.args.nginx_one), ("2 replicas", self.args.nginx_two)):
@@ -844,6 +897,7 @@ class Cluster:
         ("6", "prompt-set propagation, ETag and If-Match", "s6_propagation"),
         ("7", "SIGTERM of a job's owner: hand-back and drain", "s7_sigterm"),
         ("8", "PostgreSQL restarted mid-job", "s8_database_restart"),
+        ("11", "cluster gauges: one replica exports tagtune_tuning_jobs, another after SIGKILL", "s11_cluster_gauges"),
         ("10", "/v1/tag throughput through nginx", "s10_throughput"),
     ]
 

@@ -13,6 +13,8 @@ public final class TuningBackend: Sendable {
     let store: any TuningStore
     /// The PostgreSQL store, a service to run first (it migrates, then opens); nil on SQLite.
     let postgres: PostgresStore?
+    /// With PostgreSQL: exports the cluster's job gauges while this replica holds their lock.
+    let clusterGauges: PostgresClusterGauges?
     public let worker: JobWorker
     /// This process's name in job leases (`replica.id`, or chosen at start).
     public let replica: String
@@ -52,13 +54,15 @@ public final class TuningBackend: Sendable {
         let store: any TuningStore
         let sqlite: SQLiteStore?
         if let url = cluster.databaseURL {
-            let postgres = PostgresStore(url: try PostgresURL(url), logger: logger, idleTransactionSeconds: cluster.leaseSeconds,
-                                         applicationName: "tagtune-\(replica)",
-                                         jobStatusCounts: { metrics.record(statusCounts: $0) })
+            let url = try PostgresURL(url)
+            let postgres = PostgresStore(url: url, logger: logger, idleTransactionSeconds: cluster.leaseSeconds,
+                                         applicationName: "tagtune-\(replica)")
             (store, sqlite, self.postgres) = (postgres, nil, postgres)
+            clusterGauges = PostgresClusterGauges(url: url, replica: replica, interval: cluster.clusterGaugeInterval, logger: logger,
+                                                  publish: { metrics.publish(statusCounts: $0) })
         } else {
             let database = try SQLiteStore(url: layout.database, jobStatusCounts: { metrics.record(statusCounts: $0) })
-            (store, sqlite, postgres) = (database, database, nil)
+            (store, sqlite, postgres, clusterGauges) = (database, database, nil, nil)
         }
         // Before recovery, which may cancel jobs: their webhooks go out too.
         let webhooks = configuration.webhooks.isEnabled

@@ -32,6 +32,8 @@ public struct ClusterConfiguration: Sendable, Equatable {
     public var batchesDirectory: String = "batches"
     /// How often a replica compares its prompt sets with the database's without being told (a lost NOTIFY).
     public var promptSetSweepSeconds: Double = 30
+    /// How often the replica that exports the cluster's job gauges reads them (and others try to take over).
+    public var clusterGaugeSeconds: Double = 5
     /// The housekeeping: how often it runs, and how long finished jobs keep their events (0: forever).
     public var housekeepingSeconds: Double = 600
     public var eventRetentionDays: Double = 30
@@ -47,6 +49,8 @@ public struct ClusterConfiguration: Sendable, Equatable {
     /// The `replica` label of this process's metrics: only with a shared database (one machine's
     /// series keep their plain names).
     var metricsReplica: String? { databaseURL == nil ? nil : replicaID }
+
+    var clusterGaugeInterval: Duration { .milliseconds(Int64(clusterGaugeSeconds * 1000)) }
 
     var leaseSettings: LeaseSettings {
         LeaseSettings(leaseSeconds: leaseSeconds, heartbeatSeconds: heartbeatSeconds, claimPollSeconds: claimPollSeconds,

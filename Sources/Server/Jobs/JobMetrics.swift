@@ -1,12 +1,15 @@
 import CoreMetrics
 import Metrics
+import NIOConcurrencyHelpers
 
 /// The jobs' Prometheus series: `tagtune_tuning_jobs{status}` (jobs in each status, a gauge) and
 /// `tagtune_tuning_job_step_duration_seconds` (a histogram of optimisation-step times), and the
 /// latest step's loss terms and gradient ratio (`tagtune_tuning_loss{term}`,
 /// `tagtune_tuning_embedding_gradient_ratio`: ‖∇L_cse‖/‖∇L_cls‖, near 0 when the term is dead).
 final class JobMetrics: Sendable {
-    private let gauges: [JobStatus: Gauge]
+    private let factory: any MetricsFactory
+    /// Nil while this replica does not export the cluster's counts (another replica does).
+    private let gauges = NIOLockedValueBox<[JobStatus: Gauge]?>(nil)
     let stepDuration: Metrics.Timer
     let classificationLoss: Gauge
     let embeddingLoss: Gauge
@@ -17,11 +20,7 @@ final class JobMetrics: Sendable {
     let lostLeases: Counter
 
     init(factory: any MetricsFactory) {
-        var gauges: [JobStatus: Gauge] = [:]
-        for status in JobStatus.allCases {
-            gauges[status] = Gauge(label: "tagtune_tuning_jobs", dimensions: [("status", status.rawValue)], factory: factory)
-        }
-        self.gauges = gauges
+        self.factory = factory
         stepDuration = Metrics.Timer(label: "tagtune_tuning_job_step_duration_seconds", dimensions: [], factory: factory)
         classificationLoss = Gauge(label: "tagtune_tuning_loss", dimensions: [("term", "classification")], factory: factory)
         embeddingLoss = Gauge(label: "tagtune_tuning_loss", dimensions: [("term", "embedding")], factory: factory)
@@ -30,7 +29,28 @@ final class JobMetrics: Sendable {
         lostLeases = Counter(label: "tagtune_job_leases_lost_total", dimensions: [], factory: factory)
     }
 
+    /// Exports the jobs in each status (the series appear with the first call).
     func record(statusCounts: [JobStatus: Int]) {
-        for (status, count) in statusCounts { gauges[status]?.record(count) }
+        gauges.withLockedValue { gauges in
+            if gauges == nil {
+                gauges = Dictionary(uniqueKeysWithValues: JobStatus.allCases.map {
+                    ($0, Gauge(label: "tagtune_tuning_jobs", dimensions: [("status", $0.rawValue)], factory: factory))
+                })
+            }
+            for (status, count) in statusCounts { gauges?[status]?.record(count) }
+        }
+    }
+
+    /// Stops exporting the status counts: another replica exports them for the cluster.
+    func withdrawStatusCounts() {
+        gauges.withLockedValue { gauges in
+            gauges?.values.forEach { $0.destroy() }
+            gauges = nil
+        }
+    }
+
+    /// What the cluster-gauge publisher reports: counts to export, or nil to withdraw them.
+    func publish(statusCounts: [JobStatus: Int]?) {
+        if let statusCounts { record(statusCounts: statusCounts) } else { withdrawStatusCounts() }
     }
 }

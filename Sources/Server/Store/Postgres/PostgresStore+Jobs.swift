@@ -27,7 +27,6 @@ extension PostgresStore {
             let stored = try await connection.query("SELECT to_json(j)::text FROM job j WHERE id = \(job.id)", logger: self.logger).collect()
             return .created(try stored[0].record(JobRecord.self))
         }
-        if case .created = outcome { try await publishJobStatusCounts() }
         return outcome
     }
 
@@ -76,10 +75,7 @@ extension PostgresStore {
             }
             return .requested(job)
         }
-        if case .cancelled(let job) = outcome {
-            try await publishJobStatusCounts()
-            announceFinished(job)
-        }
+        if case .cancelled(let job) = outcome { announceFinished(job) }
         return outcome
     }
 
@@ -111,7 +107,6 @@ extension PostgresStore {
         let (json, previousOwner, previousStatus) = try row.decode((String, String?, String).self)
         let job = try JobRecord.decode(json: json)
         let takeover = previousStatus != JobStatus.queued.rawValue
-        try await publishJobStatusCounts()
         return JobClaim(job: job, lease: JobLease(jobID: job.id, replica: replica, attempt: job.attempt),
                         previousOwner: takeover ? previousOwner : nil, previousStatus: takeover ? JobStatus(rawValue: previousStatus) : nil)
     }
@@ -161,10 +156,7 @@ extension PostgresStore {
             try await self.insert(events, jobID: job.id, by: lease, connection)
             return (before, job)
         }
-        if before != job.status {
-            try await publishJobStatusCounts()
-            announceFinished(job)
-        }
+        if before != job.status { announceFinished(job) }
         return job
     }
 

@@ -17,7 +17,6 @@ import ServiceLifecycle
 final class PostgresStore: TuningStore, Service {
     let client: PostgresClient
     let logger: Logger
-    let jobStatusCounts: @Sendable ([JobStatus: Int]) -> Void
     let jobFinished = NIOLockedValueBox<(@Sendable (JobRecord) -> Void)?>(nil)
     private let ready = AsyncGate()
     let startTimeout: Duration
@@ -29,7 +28,7 @@ final class PostgresStore: TuningStore, Service {
     /// its job's row locked, and `SKIP LOCKED` claims would pass it by: no takeover until it came
     /// back. The job lease is the natural bound (`jobs.lease_seconds`).
     init(url: PostgresURL, logger: Logger, startTimeout: Duration = .seconds(5), idleTransactionSeconds: Double = 30,
-         applicationName: String = "tagtune", jobStatusCounts: @escaping @Sendable ([JobStatus: Int]) -> Void = { _ in }) {
+         applicationName: String = "tagtune") {
         var configuration = url.clientConfiguration
         configuration.options.maximumConnections = 10
         configuration.options.connectTimeout = .seconds(5)
@@ -41,7 +40,6 @@ final class PostgresStore: TuningStore, Service {
         self.logger = logger
         self.startTimeout = startTimeout
         transactionDeadline = .milliseconds(Int64(max(2 * idleTransactionSeconds, 5) * 1000))
-        self.jobStatusCounts = jobStatusCounts
     }
 
     var isReady: Bool { ready.isOpen }
@@ -61,7 +59,6 @@ final class PostgresStore: TuningStore, Service {
                     delay = min(delay * 2, .seconds(5))
                 }
             }
-            try await publishJobStatusCounts()
             ready.open()
         }
     }
@@ -202,18 +199,6 @@ final class PostgresStore: TuningStore, Service {
             }
         }
         for name in applied { logger.notice("database migrated", metadata: ["migration": .string(name)]) }
-    }
-
-    // MARK: Status counts
-
-    /// Tuning jobs in each status, every status present: the `tagtune_tuning_jobs` gauge.
-    func publishJobStatusCounts() async throws {
-        var counts = Dictionary(uniqueKeysWithValues: JobStatus.allCases.map { ($0, 0) })
-        for row in try await client.query("SELECT status, count(*) FROM job WHERE kind = 'tuning' GROUP BY status", logger: logger).collect() {
-            let (status, n) = try row.decode((String, Int).self)
-            if let status = JobStatus(rawValue: status) { counts[status] = n }
-        }
-        jobStatusCounts(counts)
     }
 }
 
