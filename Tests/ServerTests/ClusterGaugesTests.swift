@@ -81,6 +81,28 @@ struct ClusterGaugesTests {
         }
     }
 
+    /// A replica starting on an empty database exports the counts as soon as the migrations are
+    /// done, not an interval later (the first count used to fail on the missing table; a short run
+    /// never saw the gauge).
+    @Test func theCountsAppearOnceTheSchemaIsThere() async throws {
+        let url = try await TestPostgres.shared.freshDatabase()
+        let store = PostgresStore(url: url, logger: Logger(label: "test"), startTimeout: .seconds(60))
+        let published = NIOLockedValueBox<[JobStatus: Int]?>(nil)
+        let gauges = PostgresClusterGauges(url: url, replica: "r1", interval: .seconds(30), logger: Logger(label: "r1"),
+                                           schemaReady: { try await store.opened() },
+                                           publish: { counts in published.withLockedValue { $0 = counts } })
+        let publisher = Task { try await gauges.run() }
+        defer { publisher.cancel() }
+        try await Task.sleep(for: .milliseconds(200))   // the publisher is waiting before the store runs
+        try await TestPostgres.withRunning(store) { _ in
+            let deadline = ContinuousClock.now + .seconds(10)
+            while published.withLockedValue({ $0 }) == nil && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(published.withLockedValue { $0 }?[.queued] == 0, "counts within 10 s, the interval being 30 s")
+        }
+    }
+
     /// Withdrawn, the series leave `/metrics`; exported again, they come back with the new values.
     @Test func withdrawnCountsLeaveTheMetricsPage() {
         let registry = PrometheusCollectorRegistry()

@@ -59,6 +59,7 @@ public final class TuningBackend: Sendable {
                                          applicationName: "tagtune-\(replica)")
             (store, sqlite, self.postgres) = (postgres, nil, postgres)
             clusterGauges = PostgresClusterGauges(url: url, replica: replica, interval: cluster.clusterGaugeInterval, logger: logger,
+                                                  schemaReady: { try await postgres.opened() },
                                                   publish: { metrics.publish(statusCounts: $0) })
         } else {
             let database = try SQLiteStore(url: layout.database, jobStatusCounts: { metrics.record(statusCounts: $0) })

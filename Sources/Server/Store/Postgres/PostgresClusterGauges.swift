@@ -22,10 +22,14 @@ final class PostgresClusterGauges: Service, Sendable {
     let interval: Duration
     /// The counts while this replica holds the lock; nil when it does not (any more).
     let publish: @Sendable ([JobStatus: Int]?) -> Void
+    /// Returns once the schema is there (the store's migrations); throws while it is not.
+    let schemaReady: @Sendable () async throws -> Void
     let logger: Logger
 
     init(url: PostgresURL, replica: String, interval: Duration = .seconds(5), logger: Logger,
+         schemaReady: @escaping @Sendable () async throws -> Void = {},
          publish: @escaping @Sendable ([JobStatus: Int]?) -> Void) {
+        self.schemaReady = schemaReady
         self.url = url
         self.replica = replica
         self.interval = interval
@@ -40,6 +44,9 @@ final class PostgresClusterGauges: Service, Sendable {
             var connections = 0
             while !Task.isCancelled {
                 do {
+                    // Before the first migration there is no job table to count: a count that failed
+                    // then kept the gauge away for a whole interval (a short run never saw it).
+                    try await self.schemaReady()
                     let connection = try await PostgresConnection.connect(
                         configuration: self.url.connectionConfiguration, id: connections, logger: self.logger)
                     connections += 1
