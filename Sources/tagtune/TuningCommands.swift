@@ -130,6 +130,10 @@ struct Tune: ParsableCommand {
             switch event {
             case .stage(let name, let done, let total):
                 progress.show("\(name) \(ProgressLine.bar(done, total)) \(done)/\(total)")
+            case .encoded(let stage, let encoded, let total) where encoded < total:
+                progress.show("\(stage): \(total - encoded) of \(total) from the feature cache", force: true)
+            case .encoded:
+                break
             case .selection(let candidate, let epoch, let epochs, let score, _):
                 progress.show(String(format: "setting %d: epoch %d/%d %@ score %.2f (mAP %.2f)", candidate + 1, epoch, epochs,
                                      ProgressLine.bar(epoch, epochs), score.value, score.map))

@@ -82,6 +82,35 @@ struct FeatureCacheTests {
         #expect(lastStage?.0 == "encoding training images" && lastStage?.1 == 32, "stopped after the second batch of 16")
     }
 
+    /// A run says how many images it encoded and how many the cache held: a second run on the same
+    /// images (another job, or the same job taken over by another replica sharing the folder) encodes none.
+    @Test func aSecondRunOnTheSameImagesEncodesNone() throws {
+        let model = try CLIPModel(directory: Self.fixtures.appendingPathComponent("clip/hf-tiny-f32"))
+        let temporary = try DatasetTemporaryFolder()
+        var files: [String: Data] = ["classes.txt": DatasetTestSupport.text(["circle", "square"])]
+        var manifest: [String] = []
+        for i in 0..<8 {
+            files["\(i).jpg"] = try DatasetTestSupport.fixtureImage(i % 2 == 0 ? "jpeg_baseline_420.jpg" : "jpeg_444.jpg")
+            manifest.append(#"{"image": "\#(i).jpg", "labels": ["\#(i % 2 == 0 ? "circle" : "square")"]}"#)
+        }
+        files["manifest.jsonl"] = DatasetTestSupport.text(manifest)
+        let dataset = try DatasetLoader.load(from: try DatasetTestSupport.makeFolder(files, in: temporary))
+        let cache = try DatasetTemporaryFolder()
+        func encodedCounts() throws -> [String: [Int]] {
+            let run = TuningRun(model: model, training: dataset, validation: .heldOut(seed: 0), hyperparameters: TuningHyperparameters(),
+                                featureCacheRoot: cache.url, encoderName: "tiny", promptSetID: "ps-test")
+            var counts: [String: [Int]] = [:]
+            _ = try run.prepare(events: { if case .encoded(let stage, let encoded, let total) = $0 { counts[stage] = [encoded, total] } })
+            return counts
+        }
+        let first = try encodedCounts()
+        // Two images per file content: the extractor encodes each distinct image once.
+        #expect(first["encoding training images"]?[0] == 2 && first["encoding validation images"]?[0] ?? 0 <= 2, "\(first)")
+        let second = try encodedCounts()
+        #expect(second.values.allSatisfy { $0[0] == 0 }, "\(second)")
+        #expect(second.mapValues { $0[1] } == first.mapValues { $0[1] })
+    }
+
     @Test func sameWeightsWithOtherPreprocessingGetTheirOwnFeatures() throws {
         let source = Self.fixtures.appendingPathComponent("clip/hf-tiny-f32")
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent("tagtune-model-\(UUID().uuidString)")

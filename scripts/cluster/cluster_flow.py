@@ -135,7 +135,7 @@ class Replica:
             "--data-dir", str(self.root / "data"), "--log-level", "info",
             "--set", f"database.url={args.database_url}", "--set", f"replica.id={name}",
             "--set", f"blobs.dir={shared / 'blobs'}", "--set", f"cache.dir={self.cache}",
-            "--set", f"batches.dir={shared / 'batches'}",
+            "--set", f"batches.dir={shared / 'batches'}", "--set", f"features.dir={shared / 'features'}",
             "--set", f"models.dir={shared / 'models'}", "--set", "models.bundled=", "--set", f"models.default={LONG_MODEL}",
             "--set", f"prompt_sets.bundled={DEFAULT_PROMPT_SET}={REPOSITORY / 'demo/prompt-set'}",
             "--set", f"prompt_sets.default={DEFAULT_PROMPT_SET}",
@@ -517,12 +517,17 @@ class Cluster:
         if not resumed or epoch_of(resumed[0]["message"]) != last:
             raise Failure(f"attempt {attempt + 1} did not resume from epoch {last} (the old owner's last checkpoint): "
                           f"{[e['message'] for e in resumed]}")
+        # The features are on the shared features.dir: the heir encodes no image again.
+        encoding = [e["message"] for e in events if e["attempt"] == attempt + 1 and "from the feature cache" in e["message"]]
+        if not encoding or not all(": 0 encoded," in m for m in encoding):
+            raise Failure(f"attempt {attempt + 1} encoded images again (features.dir is shared): {encoding}")
         survivors = self.live(exclude=(owner.name,))
         times = self.serves_everywhere(done["prompt_set"], survivors)
         owner.start()
         owner.wait_ready()
         return f"{owner.name} killed after epoch {seen_epoch}/{done['progress']['epochs']} (last checkpoint {last}); {heir} took over as attempt " \
-               f"{attempt + 1} {takeover:.2f} s after the kill (lease 3 s), resumed from epoch {last}, succeeded; " \
+               f"{attempt + 1} {takeover:.2f} s after the kill (lease 3 s), resumed from epoch {last} with every feature from the " \
+               f"shared cache, succeeded; " \
                f"its prompt set serves on {sorted(times)}; {owner.name} restarted"
 
     def s4_fencing(self):

@@ -30,6 +30,8 @@ public struct ClusterConfiguration: Sendable, Equatable {
     public var cacheDirectory: String = "cache"
     /// Batch folders (an uploaded zip, then the results): on the shared folder with several replicas.
     public var batchesDirectory: String = "batches"
+    /// Image features by (encoder, image digest): may be shared, so a job taken over encodes nothing again.
+    public var featuresDirectory: String = "features"
     /// How often a replica compares its prompt sets with the database's without being told (a lost NOTIFY).
     public var promptSetSweepSeconds: Double = 30
     /// How often the replica that exports the cluster's job gauges reads them (and others try to take over).

@@ -153,6 +153,8 @@ extension ConfigurationKey {
                "validated dataset zips by SHA-256, inside data_dir unless absolute; replicas share one folder (NFS, a ReadWriteMany volume)"),
         string("batches.dir", \.cluster.batchesDirectory, "batches",
                "batch folders (an uploaded zip, then its results), inside data_dir unless absolute; replicas share one folder"),
+        string("features.dir", \.cluster.featuresDirectory, "features",
+               "image features by encoder and image digest, inside data_dir unless absolute; replicas may share one folder (a job taken over encodes nothing again)"),
         string("cache.dir", \.cluster.cacheDirectory, "cache",
                "this replica's own cache of datasets unpacked from their blobs, inside data_dir unless absolute"),
         integer("datasets.max_upload_bytes", 1024...(1 << 40), \.datasetMaxUploadBytes, 1_073_741_824,

@@ -13,15 +13,20 @@ public struct DataLayout: Sendable, Equatable {
     /// Per-batch folders: an uploaded zip while the batch runs, then its results (`batches.dir`;
     /// replicas share it, since one replica receives the zip and serves the results and another runs the batch).
     public let batches: URL
+    /// The image-feature cache shared by every job (`features.dir`; and `tagtune tune --cache data/features`).
+    /// Content-addressed with atomic writes, so replicas may share it: a job taken over by another
+    /// replica then encodes no image twice.
+    public let features: URL
 
     public init(dataDirectory: URL, modelsDirectory: URL, promptSetsDirectory: URL, blobs: URL? = nil, cache: URL? = nil,
-                batches: URL? = nil) {
+                batches: URL? = nil, features: URL? = nil) {
         self.dataDirectory = dataDirectory
         self.modelsDirectory = modelsDirectory
         self.promptSetsDirectory = promptSetsDirectory
         self.blobs = blobs ?? dataDirectory.appendingPathComponent("blobs", isDirectory: true)
         self.cache = cache ?? dataDirectory.appendingPathComponent("cache", isDirectory: true)
         self.batches = batches ?? dataDirectory.appendingPathComponent("batches", isDirectory: true)
+        self.features = features ?? dataDirectory.appendingPathComponent("features", isDirectory: true)
     }
 
     public init(configuration: ServerConfiguration) {
@@ -34,7 +39,9 @@ public struct DataLayout: Sendable, Equatable {
                   cache: URL(fileURLWithPath: ServerConfiguration.under(configuration.dataDirectory, configuration.cluster.cacheDirectory),
                              isDirectory: true),
                   batches: URL(fileURLWithPath: ServerConfiguration.under(configuration.dataDirectory, configuration.cluster.batchesDirectory),
-                               isDirectory: true))
+                               isDirectory: true),
+                  features: URL(fileURLWithPath: ServerConfiguration.under(configuration.dataDirectory, configuration.cluster.featuresDirectory),
+                                isDirectory: true))
     }
 
     /// The SQLite database (WAL mode: `-wal` and `-shm` files sit beside it).
@@ -43,8 +50,6 @@ public struct DataLayout: Sendable, Equatable {
     public var datasets: URL { dataDirectory.appendingPathComponent("datasets", isDirectory: true) }
     /// Uploads being received and checked; emptied at start-up.
     public var uploads: URL { dataDirectory.appendingPathComponent("uploads", isDirectory: true) }
-    /// The image-feature cache shared by every job (and `tagtune tune --cache data/features`).
-    public var features: URL { dataDirectory.appendingPathComponent("features", isDirectory: true) }
 
     public func dataset(_ id: String) -> URL { datasets.appendingPathComponent(id, isDirectory: true) }
     /// A dataset unpacked from the blob with this SHA-256.

@@ -105,8 +105,15 @@ final class JobRunner: Sendable {
         let prepared: (data: TrainingData, training: Dataset, validation: Dataset)
         do {
             prepared = try run.prepare(events: { event in
-                guard case .stage(let name, _, let total) = event, stagesSeen.insert(name).inserted else { return }
-                try? owner.appendEvent(.message("\(name) (\(total))"))
+                switch event {
+                case .stage(let name, _, let total) where stagesSeen.insert(name).inserted:
+                    try? owner.appendEvent(.message("\(name) (\(total))"))
+                case .encoded(let stage, let encoded, let total) where total > 0:
+                    // Says whether the feature cache worked (a job taken over by another replica should encode nothing).
+                    try? owner.appendEvent(.message("\(stage): \(encoded) encoded, \(total - encoded) from the feature cache"))
+                default:
+                    break
+                }
             }, isCancelled: { self.isStopping(owner) })
         } catch TuningError.cancelled {
             throw stopReason(owner)
@@ -169,7 +176,7 @@ final class JobRunner: Sendable {
                             job.epochs = epochs
                             job.steps = epochs * stepsPerEpoch
                         }
-                    case .stage, .selection:
+                    case .stage, .encoded, .selection:
                         break
                     }
                 },

@@ -6,6 +6,8 @@ import Imaging
 /// selection, each candidate of a search, and the final training's events.
 public enum TuningRunEvent: Sendable {
     case stage(name: String, done: Int, total: Int)
+    /// A stage's images are all there: `encoded` of `total` were encoded now, the rest came from the feature cache.
+    case encoded(stage: String, encoded: Int, total: Int)
     /// Epoch `epoch` of candidate `candidate` (0-based) scored `score` at learning rate `lr`.
     case selection(candidate: Int, epoch: Int, epochs: Int, score: SelectionScore, lr: Float)
     case candidate(index: Int, SearchCandidate)
@@ -57,14 +59,16 @@ public struct TuningRun {
         let extractor = ImageFeatureExtractor(model: model, cache: cache)
         let limits = decodeLimits
         func features(of dataset: Dataset, stage: String) throws -> [Float] {
-            try extractor.features(
+            let result = try extractor.features(
                 count: dataset.items.count,
                 loadBytes: { try dataset.imageBytes(at: $0) },
                 decode: { try ImageDecoder.decode($0, options: DecodeOptions(limits: limits)) },
                 progress: { done, total in
                     events(.stage(name: stage, done: done, total: total))
                     if isCancelled() { throw TuningError.cancelled }
-                }).features
+                })
+            events(.encoded(stage: stage, encoded: result.encoded, total: dataset.items.count))
+            return result.features
         }
         let trainFeatures = try features(of: train, stage: "encoding training images")
         let validationFeatures = try features(of: validation, stage: "encoding validation images")
