@@ -13,7 +13,7 @@ struct ClusterGaugesTests {
     /// One replica's publisher, and the last thing it published (nil: it exports nothing).
     final class Replica: Sendable {
         let name: String
-        let published = NIOLockedValueBox<[JobStatus: Int]?>(nil)
+        let published = NIOLockedValueBox<JobCounts?>(nil)
         let task: NIOLockedValueBox<Task<Void, any Error>?> = .init(nil)
         let gauges: PostgresClusterGauges
 
@@ -26,7 +26,7 @@ struct ClusterGaugesTests {
 
         func start() { let gauges = self.gauges; task.withLockedValue { $0 = Task { try await gauges.run() } } }
         func stop() async { let task = task.withLockedValue { $0 }; task?.cancel(); _ = await task?.result }
-        var counts: [JobStatus: Int]? { published.withLockedValue { $0 } }
+        var counts: JobCounts? { published.withLockedValue { $0 } }
     }
 
     static func exporters(_ replicas: [Replica]) -> [Replica] { replicas.filter { $0.counts != nil } }
@@ -36,11 +36,11 @@ struct ClusterGaugesTests {
         let deadline = ContinuousClock.now + .seconds(5)
         while true {
             let exporting = exporters(replicas)
-            if exporting.count == 1, expected.map({ e in e.allSatisfy { exporting[0].counts?[$0.key] == $0.value } }) ?? true {
+            if exporting.count == 1, expected.map({ e in e.allSatisfy { exporting[0].counts?.tuning[$0.key] == $0.value } }) ?? true {
                 return exporting[0]
             }
             guard ContinuousClock.now < deadline else {
-                throw TestPostgresError(description: "exporting: \(exporting.map { "\($0.name) \($0.counts ?? [:])" }), wanted \(expected ?? [:])")
+                throw TestPostgresError(description: "exporting: \(exporting.map { "\($0.name) \($0.counts?.tuning ?? [:])" }), wanted \(expected ?? [:])")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -87,7 +87,7 @@ struct ClusterGaugesTests {
     @Test func theCountsAppearOnceTheSchemaIsThere() async throws {
         let url = try await TestPostgres.shared.freshDatabase()
         let store = PostgresStore(url: url, logger: Logger(label: "test"), startTimeout: .seconds(60))
-        let published = NIOLockedValueBox<[JobStatus: Int]?>(nil)
+        let published = NIOLockedValueBox<JobCounts?>(nil)
         let gauges = PostgresClusterGauges(url: url, replica: "r1", interval: .seconds(30), logger: Logger(label: "r1"),
                                            schemaReady: { try await store.opened() },
                                            publish: { counts in published.withLockedValue { $0 = counts } })
@@ -99,7 +99,7 @@ struct ClusterGaugesTests {
             while published.withLockedValue({ $0 }) == nil && ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(20))
             }
-            #expect(published.withLockedValue { $0 }?[.queued] == 0, "counts within 10 s, the interval being 30 s")
+            #expect(published.withLockedValue { $0 } == JobCounts(), "counts (all zero) within 10 s, the interval being 30 s")
         }
     }
 
@@ -108,13 +108,15 @@ struct ClusterGaugesTests {
         let registry = PrometheusCollectorRegistry()
         let metrics = JobMetrics(factory: PrometheusMetricsFactory.tagtune(registry, replica: "r1"))
         func page() -> String { var bytes: [UInt8] = []; registry.emit(into: &bytes); return String(decoding: bytes, as: UTF8.self) }
-        #expect(!page().contains("tagtune_tuning_jobs"), "nothing until this replica holds the counts")
-        metrics.publish(statusCounts: [.queued: 2, .running: 1])
+        #expect(!page().contains("_jobs{status"), "nothing until this replica holds the counts")
+        metrics.publish(JobCounts(tuning: [.queued: 2, .running: 1], batches: [.queued: 4]))
         #expect(page().contains("tagtune_tuning_jobs{status=\"queued\"} 2"), "\(page())")
-        metrics.publish(statusCounts: nil)
-        #expect(!page().contains("tagtune_tuning_jobs"))
+        #expect(page().contains("tagtune_tuning_jobs{status=\"succeeded\"} 0"), "every status, zero when none")
+        #expect(page().contains("tagtune_batch_jobs{status=\"queued\"} 4"), "\(page())")
+        metrics.publish(nil)
+        #expect(!page().contains("_jobs{status"))
         #expect(page().contains("tagtune_job_takeovers_total{replica=\"r1\"}"), "the replica's own series stay")
-        metrics.publish(statusCounts: [.queued: 0])
-        #expect(page().contains("tagtune_tuning_jobs{status=\"queued\"} 0"))
+        metrics.publish(JobCounts())
+        #expect(page().contains("tagtune_tuning_jobs{status=\"queued\"} 0") && page().contains("tagtune_batch_jobs{status=\"queued\"} 0"))
     }
 }

@@ -56,7 +56,7 @@ struct ClusterRoleTests {
             let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             let series = metrics.split(separator: "\n").filter { !$0.hasPrefix("#") && $0.hasPrefix("tagtune_") }
             #expect(series.contains { $0.hasPrefix("tagtune_inference_queue_depth{replica=\"r-test\"}") }, "\(series)")
-            #expect(!series.contains { $0.hasPrefix("tagtune_tuning_jobs") }, "\(series)")
+            #expect(!series.contains { $0.hasPrefix("tagtune_tuning_jobs") || $0.hasPrefix("tagtune_batch_jobs") }, "\(series)")
             let (status, body) = try await client.send(.get, "/v1/datasets")
             #expect(status == .serviceUnavailable)
             #expect((body["error"] as? [String: Any])?["code"] as? String == "database_unavailable", "\(body)")

@@ -13,7 +13,7 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     /// A fresh, empty store of this kind, open (PostgreSQL: its service running, migrated) while `body` runs.
     /// `statusCounts` gets the job counts: from SQLite on every change; from PostgreSQL through the
     /// cluster-gauge publisher, every 50 ms.
-    func withStore<T>(statusCounts: @escaping @Sendable ([JobStatus: Int]) -> Void = { _ in },
+    func withStore<T>(statusCounts: @escaping @Sendable (JobCounts) -> Void = { _ in },
                       _ body: (any TuningStore) async throws -> T) async throws -> T {
         switch self {
         case .sqlite:

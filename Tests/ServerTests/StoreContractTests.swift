@@ -31,7 +31,7 @@ struct StoreContractTests {
 
     @Test(arguments: StoreBackend.allCases)
     func queueRunsOldestFirstAndEachJobOnce(_ backend: StoreBackend) async throws {
-        let counts = NIOLockedValueBox<[JobStatus: Int]>([:])
+        let counts = NIOLockedValueBox(JobCounts())
         try await backend.withStore(statusCounts: { c in counts.withLockedValue { $0 = c } }) { store in
             try await store.insert(StoreTests.dataset("ds-a"))
             for id in ["ftjob-1", "ftjob-2", "ftjob-3"] {
@@ -44,20 +44,25 @@ struct StoreContractTests {
             guard case .missingDataset(let param, let id) = missing else { Issue.record("created without its dataset"); return }
             #expect(param == "validation_dataset" && id == "ds-b")
             #expect(try await store.job("ftjob-x") == nil, "nothing of a refused job is stored")
-            try await Self.eventually("three queued") { counts.withLockedValue { $0[.queued] } == 3 }
+            var batch = try Self.job("batch-1")
+            batch.kind = .batch
+            _ = try await store.createJob(batch, datasets: [], event: .message("created"))
+            try await Self.eventually("three tuning jobs and a batch queued") {
+                counts.withLockedValue { $0.tuning[.queued] == 3 && $0.batches[.queued] == 1 }
+            }
 
             // Six claims at once from three replicas: each job exactly once.
             let claims = try await withThrowingTaskGroup(of: JobClaim?.self) { group in
                 for i in 0..<6 { group.addTask { try await store.claimNextJob(replica: "r\(i % 3)", leaseSeconds: 30) } }
                 return try await group.reduce(into: [JobClaim]()) { if let claim = $1 { $0.append(claim) } }
             }
-            #expect(claims.map(\.job.id).sorted() == ["ftjob-1", "ftjob-2", "ftjob-3"])
+            #expect(claims.map(\.job.id).sorted() == ["batch-1", "ftjob-1", "ftjob-2", "ftjob-3"])
             #expect(claims.allSatisfy { $0.lease.attempt == 1 && !$0.isTakeover && $0.job.claimedBy == $0.lease.replica })
             #expect(try await store.claimNextJob(replica: "r9", leaseSeconds: 30) == nil)
             let first = try #require(try await store.job("ftjob-1"))
             #expect(first.status == .validatingFiles && first.startedAt != nil && first.attempt == 1)
             try await Self.eventually("three validating") {
-                counts.withLockedValue { $0 } == [.validatingFiles: 3, .queued: 0, .running: 0, .succeeded: 0, .failed: 0, .cancelled: 0]
+                counts.withLockedValue { $0 } == JobCounts(tuning: [.validatingFiles: 3], batches: [.validatingFiles: 1])
             }
         }
     }

@@ -805,32 +805,33 @@ class Cluster:
         return detail
 
     def job_gauges(self):
-        """{replica name: {status: value}} for each replica whose /metrics has tagtune_tuning_jobs."""
+        """{replica name: {"kind:status": value}} for each replica whose /metrics has the job gauges."""
         found = {}
         for replica in self.live():
             for line in http_text(replica.base + "/metrics").splitlines():
-                if line.startswith("tagtune_tuning_jobs{"):
-                    if "replica=" in line:
-                        raise Failure(f"{replica.name} labels the cluster-wide gauge with its replica: {line}")
-                    status = line.split('status="')[1].split('"')[0]
-                    found.setdefault(replica.name, {})[status] = int(float(line.split()[-1]))
+                for kind, family in (("tuning", "tagtune_tuning_jobs{"), ("batch", "tagtune_batch_jobs{")):
+                    if line.startswith(family):
+                        if "replica=" in line:
+                            raise Failure(f"{replica.name} labels a cluster-wide gauge with its replica: {line}")
+                        status = line.split('status="')[1].split('"')[0]
+                        found.setdefault(replica.name, {})[f"{kind}:{status}"] = int(float(line.split()[-1]))
         return found
 
     def one_exporter(self, timeout=10):
-        """The one replica exporting tagtune_tuning_jobs, once its figures equal the database's."""
+        """The one replica exporting the job gauges, once its figures equal the database's."""
         result = {}
 
         def single():
             gauges = self.job_gauges()
             counts = dict(line.split("|") for line in self.psql(
-                "SELECT status, count(*) FROM job WHERE kind = 'tuning' GROUP BY status").splitlines() if line)
+                "SELECT kind || ':' || status, count(*) FROM job GROUP BY kind, status").splitlines() if line)
             result.update(gauges=gauges, counts=counts)
             if len(gauges) != 1:
                 return False
             (name, shown), = gauges.items()
             return all(shown.get(status, 0) == int(n) for status, n in counts.items()) and sum(shown.values()) == sum(map(int, counts.values()))
         try:
-            until("exactly one replica exporting tagtune_tuning_jobs, equal to the database's counts", single, timeout, 0.1)
+            until("exactly one replica exporting the job gauges, equal to the database's counts", single, timeout, 0.1)
         except Failure as error:
             raise Failure(f"{error}: exporting {result.get('gauges')}, database {result.get('counts')}") from None
         return next(iter(result["gauges"]))
@@ -852,7 +853,7 @@ class Cluster:
         time.sleep(1.5)   # three of its attempts at the lock
         if self.one_exporter() != heir:
             raise Failure(f"{exporter.name} came back and the exporter moved from {heir}")
-        return f"only {exporter.name} exported tagtune_tuning_jobs (equal to the database's counts, a job finished " \
+        return f"only {exporter.name} exported tagtune_tuning_jobs and tagtune_batch_jobs (equal to the database's counts, a job finished " \
                f"through another replica included); killed, {heir} exported it {takeover:.2f} s later " \
                f"(metrics.cluster_seconds 0.5); {exporter.name} restarted and exports nothing"
 
@@ -902,7 +903,7 @@ class Cluster:
         ("6", "prompt-set propagation, ETag and If-Match", "s6_propagation"),
         ("7", "SIGTERM of a job's owner: hand-back and drain", "s7_sigterm"),
         ("8", "PostgreSQL restarted mid-job", "s8_database_restart"),
-        ("11", "cluster gauges: one replica exports tagtune_tuning_jobs, another after SIGKILL", "s11_cluster_gauges"),
+        ("11", "cluster gauges: one replica exports the job gauges, another after SIGKILL", "s11_cluster_gauges"),
         ("10", "/v1/tag throughput through nginx", "s10_throughput"),
     ]
 

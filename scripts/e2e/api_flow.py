@@ -319,6 +319,7 @@ def main():
     check.expect(jobs.get("object") == "list" and jobs.get("has_more") is True, "job list with cursor pagination", jobs)
     metrics = client.text("/metrics")
     check.expect('tagtune_tuning_jobs{status="succeeded"}' in metrics, "jobs-by-status gauge in /metrics")
+    check.expect('tagtune_batch_jobs{status="succeeded"}' in metrics, "batches-by-status gauge in /metrics")
     check.expect("tagtune_tuning_job_step_duration_seconds_bucket" in metrics, "step-time histogram in /metrics")
 
     print(f"{'all checks passed' if check.failures == 0 else f'{check.failures} checks failed'}")

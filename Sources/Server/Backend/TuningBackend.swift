@@ -60,9 +60,9 @@ public final class TuningBackend: Sendable {
             (store, sqlite, self.postgres) = (postgres, nil, postgres)
             clusterGauges = PostgresClusterGauges(url: url, replica: replica, interval: cluster.clusterGaugeInterval, logger: logger,
                                                   schemaReady: { try await postgres.opened() },
-                                                  publish: { metrics.publish(statusCounts: $0) })
+                                                  publish: { metrics.publish($0) })
         } else {
-            let database = try SQLiteStore(url: layout.database, jobStatusCounts: { metrics.record(statusCounts: $0) })
+            let database = try SQLiteStore(url: layout.database, jobStatusCounts: { metrics.record($0) })
             (store, sqlite, postgres, clusterGauges) = (database, database, nil, nil)
         }
         // Before recovery, which may cancel jobs: their webhooks go out too.

@@ -144,7 +144,7 @@ extension ConfigurationKey {
         number("prompt_sets.sweep_seconds", 0.1...3600, \.cluster.promptSetSweepSeconds, "30",
                "with database.url: how often a replica compares its prompt sets with the database's, besides being notified at once"),
         number("metrics.cluster_seconds", 0.1...3600, \.cluster.clusterGaugeSeconds, "5",
-               "with database.url: how often the one replica that exports tagtune_tuning_jobs for the cluster reads it; another takes over within this"),
+               "with database.url: how often the one replica that exports the cluster's job gauges (tagtune_tuning_jobs, tagtune_batch_jobs) reads them; another takes over within this"),
         number("housekeeping.interval_seconds", 1...86_400, \.cluster.housekeepingSeconds, "600",
                "how often housekeeping runs (one replica at a time): event retention, blobs no dataset names"),
         number("jobs.event_retention_days", 0...36_500, \.cluster.eventRetentionDays, "30",

@@ -2,14 +2,15 @@ import CoreMetrics
 import Metrics
 import NIOConcurrencyHelpers
 
-/// The jobs' Prometheus series: `tagtune_tuning_jobs{status}` (jobs in each status, a gauge) and
+/// The jobs' Prometheus series: `tagtune_tuning_jobs{status}` and `tagtune_batch_jobs{status}`
+/// (jobs of each kind in each status, gauges: on several replicas only one exports them) and
 /// `tagtune_tuning_job_step_duration_seconds` (a histogram of optimisation-step times), and the
 /// latest step's loss terms and gradient ratio (`tagtune_tuning_loss{term}`,
 /// `tagtune_tuning_embedding_gradient_ratio`: ‖∇L_cse‖/‖∇L_cls‖, near 0 when the term is dead).
 final class JobMetrics: Sendable {
     private let factory: any MetricsFactory
     /// Nil while this replica does not export the cluster's counts (another replica does).
-    private let gauges = NIOLockedValueBox<[JobStatus: Gauge]?>(nil)
+    private let gauges = NIOLockedValueBox<(tuning: [JobStatus: Gauge], batches: [JobStatus: Gauge])?>(nil)
     let stepDuration: Metrics.Timer
     let classificationLoss: Gauge
     let embeddingLoss: Gauge
@@ -30,27 +31,30 @@ final class JobMetrics: Sendable {
     }
 
     /// Exports the jobs in each status (the series appear with the first call).
-    func record(statusCounts: [JobStatus: Int]) {
+    func record(_ counts: JobCounts) {
         gauges.withLockedValue { gauges in
-            if gauges == nil {
-                gauges = Dictionary(uniqueKeysWithValues: JobStatus.allCases.map {
-                    ($0, Gauge(label: "tagtune_tuning_jobs", dimensions: [("status", $0.rawValue)], factory: factory))
-                })
+            let (factory, statuses) = (self.factory, JobStatus.allCases)
+            func make(_ label: String) -> [JobStatus: Gauge] {
+                Dictionary(uniqueKeysWithValues: statuses.map { ($0, Gauge(label: label, dimensions: [("status", $0.rawValue)], factory: factory)) })
             }
-            for (status, count) in statusCounts { gauges?[status]?.record(count) }
+            if gauges == nil { gauges = (make("tagtune_tuning_jobs"), make("tagtune_batch_jobs")) }
+            for (status, count) in counts.tuning { gauges?.tuning[status]?.record(count) }
+            for (status, count) in counts.batches { gauges?.batches[status]?.record(count) }
         }
     }
 
-    /// Stops exporting the status counts: another replica exports them for the cluster.
-    func withdrawStatusCounts() {
+    /// Stops exporting the counts: another replica exports them for the cluster.
+    func withdrawCounts() {
         gauges.withLockedValue { gauges in
-            gauges?.values.forEach { $0.destroy() }
+            if let exported = gauges {
+                for gauge in Array(exported.tuning.values) + Array(exported.batches.values) { gauge.destroy() }
+            }
             gauges = nil
         }
     }
 
     /// What the cluster-gauge publisher reports: counts to export, or nil to withdraw them.
-    func publish(statusCounts: [JobStatus: Int]?) {
-        if let statusCounts { record(statusCounts: statusCounts) } else { withdrawStatusCounts() }
+    func publish(_ counts: JobCounts?) {
+        if let counts { record(counts) } else { withdrawCounts() }
     }
 }

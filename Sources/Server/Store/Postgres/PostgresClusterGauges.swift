@@ -3,7 +3,7 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 
-/// The gauges that describe the whole cluster (`tagtune_tuning_jobs{status}`) come from one replica
+/// The gauges that describe the whole cluster (`tagtune_tuning_jobs{status}`, `tagtune_batch_jobs{status}`) come from one replica
 /// at a time, so that Prometheus sees one series per status and never a stale copy from another
 /// replica.
 ///
@@ -21,14 +21,14 @@ final class PostgresClusterGauges: Service, Sendable {
     let replica: String
     let interval: Duration
     /// The counts while this replica holds the lock; nil when it does not (any more).
-    let publish: @Sendable ([JobStatus: Int]?) -> Void
+    let publish: @Sendable (JobCounts?) -> Void
     /// Returns once the schema is there (the store's migrations); throws while it is not.
     let schemaReady: @Sendable () async throws -> Void
     let logger: Logger
 
     init(url: PostgresURL, replica: String, interval: Duration = .seconds(5), logger: Logger,
          schemaReady: @escaping @Sendable () async throws -> Void = {},
-         publish: @escaping @Sendable ([JobStatus: Int]?) -> Void) {
+         publish: @escaping @Sendable (JobCounts?) -> Void) {
         self.schemaReady = schemaReady
         self.url = url
         self.replica = replica
@@ -79,7 +79,7 @@ final class PostgresClusterGauges: Service, Sendable {
                     if holding { logger.info("this replica exports the cluster's job gauges") }
                 }
                 publish(holding ? try await Deadline.run(limit, onTimeout: GaugeQueryTimedOut()) {
-                    try await Self.jobStatusCounts(connection, logger: logger)
+                    try await Self.jobCounts(connection, logger: logger)
                 } : nil)
                 try await Task.sleep(for: interval)
             }
@@ -95,12 +95,11 @@ final class PostgresClusterGauges: Service, Sendable {
         var description: String { "the database did not answer the cluster gauges' query in time" }
     }
 
-    /// Tuning jobs in each status, every status present (zero when none).
-    static func jobStatusCounts(_ connection: PostgresConnection, logger: Logger) async throws -> [JobStatus: Int] {
-        var counts = Dictionary(uniqueKeysWithValues: JobStatus.allCases.map { ($0, 0) })
-        let rows = try await connection.query("SELECT status, count(*) FROM job WHERE kind = 'tuning' GROUP BY status", logger: logger)
-        for try await (status, n) in rows.decode((String, Int).self) {
-            if let status = JobStatus(rawValue: status) { counts[status] = n }
+    static func jobCounts(_ connection: PostgresConnection, logger: Logger) async throws -> JobCounts {
+        var counts = JobCounts()
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: JobCounts.query), logger: logger)
+        for try await (kind, status, n) in rows.decode((String, String, Int).self) {
+            counts.add(kind: kind, status: status, count: n)
         }
         return counts
     }

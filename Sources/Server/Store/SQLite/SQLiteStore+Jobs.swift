@@ -223,11 +223,11 @@ extension SQLiteStore {
         }
     }
 
-    /// Tuning jobs in each status, every status present (zero when none): the `tagtune_tuning_jobs` gauge.
-    private static func jobCountsByStatus(_ db: Database) throws -> [JobStatus: Int] {
-        var counts = Dictionary(uniqueKeysWithValues: JobStatus.allCases.map { ($0, 0) })
-        for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM job WHERE kind = 'tuning' GROUP BY status") {
-            if let status = JobStatus(rawValue: row["status"]) { counts[status] = row["n"] }
+    /// Jobs in each status, per kind: the job gauges.
+    private static func jobCounts(_ db: Database) throws -> JobCounts {
+        var counts = JobCounts()
+        for row in try Row.fetchAll(db, sql: JobCounts.query) {
+            counts.add(kind: row[0], status: row[1], count: row[2])
         }
         return counts
     }
@@ -235,6 +235,6 @@ extension SQLiteStore {
     /// Counts and publishes on the writer's serial queue, so concurrent changes publish in commit
     /// order: a count read on a reader could be older than one already published and overwrite it.
     func publishJobStatusCounts() throws {
-        try pool.writeWithoutTransaction { db in jobStatusCounts(try Self.jobCountsByStatus(db)) }
+        try pool.writeWithoutTransaction { db in jobStatusCounts(try Self.jobCounts(db)) }
     }
 }

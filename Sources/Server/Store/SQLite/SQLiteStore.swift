@@ -7,13 +7,13 @@ import NIOConcurrencyHelpers
 public final class SQLiteStore: TuningStore {
     let pool: DatabasePool
     /// Told the number of jobs in each status after every change of status (the metrics gauge).
-    let jobStatusCounts: @Sendable ([JobStatus: Int]) -> Void
+    let jobStatusCounts: @Sendable (JobCounts) -> Void
     /// Told each job that has just finished (succeeded, failed, cancelled), after the change is
     /// committed: the webhooks, set once the dispatcher exists.
     let jobFinished = NIOLockedValueBox<(@Sendable (JobRecord) -> Void)?>(nil)
 
     /// Opens (creating if needed) the database at `url` and brings its schema up to date.
-    public init(url: URL, jobStatusCounts: @escaping @Sendable ([JobStatus: Int]) -> Void = { _ in }) throws {
+    public init(url: URL, jobStatusCounts: @escaping @Sendable (JobCounts) -> Void = { _ in }) throws {
         self.jobStatusCounts = jobStatusCounts
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         var configuration = Configuration()
