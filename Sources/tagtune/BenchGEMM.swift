@@ -34,6 +34,11 @@ struct BenchGEMM: ParsableCommand {
         do { _ = try PackedWeight(probe.pointer, outFeatures: 64, inFeatures: 64, precision: .bf16); precisions.append(.bf16) }
         catch { bf16Problem = "\(error)" }
         if !json { print("oneDNN \(OneDNN.version), instruction set \(OneDNN.isa); \(BLAS.configuration); \(BLAS.threads) threads") }
+        // oneDNN runs bf16 on plain AVX-512 by converting in software: slower than f32, and not what
+        // the server serves there (it keeps f32), so its column would mislead.
+        if !json, precisions.contains(.bf16), !OneDNN.hasNativeBF16 {
+            print("bf16: emulated on this CPU (no AVX512_BF16 or AMX; the server serves f32 here): its column is no bf16 figure")
+        }
         for (n, k) in weightShapes {
             var rng = SplitMix64(seed: 7)
             let weight = Tensor((0..<(n * k)).map { _ in rng.nextGaussian() * 0.02 }, shape: [n, k])
