@@ -81,7 +81,7 @@ public final class Convolution: Sendable {
     /// Floats of unfolded input one chunk may hold (2 MiB): large enough that OpenBLAS's packing of
     /// the weight for each chunk is small next to the product, small enough to stay in the cache.
     static let chunkFloats = 1 << 19
-    static let cores = ProcessInfo.processInfo.activeProcessorCount
+    public static let cores = ProcessInfo.processInfo.activeProcessorCount
 
     /// out [B, Ho, Wo, Cout] = conv(inp [B, H, W, Cin]) + bias, then max(·, 0) when `relu`.
     /// With `accumulate` the result is added to what `out` holds (a residual) before the clamp.

@@ -50,6 +50,24 @@ struct ResNetParityTests {
         print("resnet parity \(folder): text \(textError), image \(imageError), logits \(logitError)")
     }
 
+    /// A batch of more images than cores runs in groups of `Convolution.cores` (the last one
+    /// smaller): every image still gets the features it gets alone, reference-checked above.
+    @Test func aBatchLargerThanTheCoresGivesEachImageItsOwnFeatures() throws {
+        let model = try CLIPModel(directory: Self.root.appendingPathComponent("openclip-rn-tiny-f32"))
+        let fixture = try Self.reference("openclip-rn-tiny-f32").floats("image.pixel_values")
+        let per = fixture.count / 4, d = model.configuration.projectionDim
+        let count = Convolution.cores + 1
+        let pixels = (0..<count).flatMap { fixture[((($0 % 4) * per))..<((($0 % 4) + 1) * per)] }
+        let together = try model.encodeImages(pixels: pixels, count: count)
+        #expect(together.count == count * d)
+        for i in 0..<4 {
+            let alone = try model.encodeImages(pixels: Array(fixture[(i * per)..<((i + 1) * per)]), count: 1)
+            for row in stride(from: i, to: count, by: 4) {
+                #expect(CLIPParityTests.relativeError(alone, Array(together[(row * d)..<((row + 1) * d)])) < 1e-5, "image \(row)")
+            }
+        }
+    }
+
     @Test(arguments: ["openclip-rn-tiny-f32", "openclip-rn-tiny-gelu-f32"])
     func everyStageMatchesReference(folder: String) throws {
         // The stem and each stage's output, so a parity failure names where it starts.

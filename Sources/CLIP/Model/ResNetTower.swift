@@ -111,7 +111,23 @@ public final class ResNetTower: ImageTower {
     /// PyTorch's BatchNorm2d default, which open_clip's ResNets keep.
     static let batchNormEpsilon = 1e-5
 
+    /// A batch larger than the machine's cores goes through the tower in groups of that many images,
+    /// one image per worker in each convolution: a whole batch layer by layer streams every layer's
+    /// activations for all images through memory (RN50, 2 cores, batch 32: 16.8 images/s whole, 22.4
+    /// in groups of 2, 20.5 in groups of 4 or 1; 2026-12-04). Each image's features are what a
+    /// smaller batch of it gives, as with the server's batches of any size.
     public func encode(pixels: UnsafePointer<Float>, batch: Int) -> [Float] {
+        let chunk = Convolution.cores
+        guard chunk < batch else { return encodeWhole(pixels: pixels, batch: batch) }
+        let s = configuration.imageSize
+        var out: [Float] = []
+        for start in stride(from: 0, to: batch, by: chunk) {
+            out += encodeWhole(pixels: pixels + start * 3 * s * s, batch: min(chunk, batch - start))
+        }
+        return out
+    }
+
+    private func encodeWhole(pixels: UnsafePointer<Float>, batch: Int) -> [Float] {
         var (x, h, w) = stemForward(pixels: pixels, batch: batch)
         for stage in stages {
             for block in stage {
