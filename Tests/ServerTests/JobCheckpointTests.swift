@@ -9,17 +9,7 @@ import Tuning
 struct JobCheckpointTests {
     /// A trainer on the tiny model with AdamW (two moment buffers) and the state after one epoch.
     static func trainedOneEpoch() throws -> (PromptTrainer, TrainingState) {
-        let model = try CLIPModel(directory: DatasetFixtures.tinyModel)
-        let d = model.configuration.projectionDim
-        let features = (0..<(4 * d)).map { Float(($0 * 37) % 11) / 11 - 0.5 }
-        let data = try TrainingData(classNames: ["cat", "dog"], trainFeatures: features, trainLabels: [1, 0, 0, 1, 1, 1, 0, 1],
-                                    captionFeatures: features, validationFeatures: [], validationLabels: [], dimension: d)
-        var h = TuningHyperparameters()
-        h.epochs = 3
-        h.contextLength = 2
-        h.batchSize = 2
-        h.optimizer = .adamw
-        let trainer = try PromptTrainer(model: model, data: data, hyperparameters: h)
+        let trainer = try StoreTests.tinyTrainer { $0.batchSize = 2; $0.optimizer = .adamw }
         var state = trainer.initialState()
         state.history.append(try trainer.trainEpoch(0, state: &state, lr: 0.01, began: .now))
         state.bestContext = state.context.map { $0 * 0.5 }

@@ -20,8 +20,9 @@ struct StoreTests {
                          hyperparameters: String(decoding: try JSONEncoder().encode(h), as: UTF8.self), seed: 0, epochs: 3)
     }
 
-    /// A real trainer state on the tiny encoder (random features), for checkpoint tests.
-    static func trainingState(epochsDone: Int) throws -> TrainingState {
+    /// A trainer on the tiny encoder with four images of fixed features, 3 epochs and 2 context
+    /// tokens unless `configure` says otherwise: real training states for checkpoint tests.
+    static func tinyTrainer(_ configure: (inout TuningHyperparameters) -> Void = { _ in }) throws -> PromptTrainer {
         let model = try CLIPModel(directory: DatasetFixtures.tinyModel)
         let d = model.configuration.projectionDim
         let features = (0..<(4 * d)).map { Float(($0 * 37) % 11) / 11 - 0.5 }
@@ -30,7 +31,13 @@ struct StoreTests {
         var h = TuningHyperparameters()
         h.epochs = 3
         h.contextLength = 2
-        var state = try PromptTrainer(model: model, data: data, hyperparameters: h).initialState()
+        configure(&h)
+        return try PromptTrainer(model: model, data: data, hyperparameters: h)
+    }
+
+    /// A real trainer state on the tiny encoder (random features), for checkpoint tests.
+    static func trainingState(epochsDone: Int) throws -> TrainingState {
+        var state = try tinyTrainer().initialState()
         state.epochsDone = epochsDone
         return state
     }

@@ -57,18 +57,24 @@ struct FeatureCacheTests {
         #expect(rest.encoded == 3, "the first batch of 2 came from the cache")
     }
 
+    /// A dataset of `count` images alternating between two fixture JPEGs (two distinct images),
+    /// labelled circle or square by `isCircle(i)`.
+    static func twoImageDataset(count: Int, in temporary: DatasetTemporaryFolder, isCircle: (Int) -> Bool) throws -> Dataset {
+        var files: [String: Data] = ["classes.txt": DatasetTestSupport.text(["circle", "square"])]
+        var manifest: [String] = []
+        for i in 0..<count {
+            files["\(i).jpg"] = try DatasetTestSupport.fixtureImage(i % 2 == 0 ? "jpeg_baseline_420.jpg" : "jpeg_444.jpg")
+            manifest.append(#"{"image": "\#(i).jpg", "labels": ["\#(isCircle(i) ? "circle" : "square")"]}"#)
+        }
+        files["manifest.jsonl"] = DatasetTestSupport.text(manifest)
+        return try DatasetLoader.load(from: try DatasetTestSupport.makeFolder(files, in: temporary))
+    }
+
     /// `TuningRun.prepare` asks `isCancelled` between batches and stops with `.cancelled`.
     @Test func preparingARunStopsWhenCancelled() throws {
         let model = try CLIPModel(directory: Self.fixtures.appendingPathComponent("clip/hf-tiny-f32"))
         let temporary = try DatasetTemporaryFolder()
-        var files: [String: Data] = ["classes.txt": DatasetTestSupport.text(["circle", "square"])]
-        var manifest: [String] = []
-        for i in 0..<40 {
-            files["\(i).jpg"] = try DatasetTestSupport.fixtureImage(i % 2 == 0 ? "jpeg_baseline_420.jpg" : "jpeg_444.jpg")
-            manifest.append(#"{"image": "\#(i).jpg", "labels": ["\#(i % 3 == 0 ? "circle" : "square")"]}"#)
-        }
-        files["manifest.jsonl"] = DatasetTestSupport.text(manifest)
-        let dataset = try DatasetLoader.load(from: try DatasetTestSupport.makeFolder(files, in: temporary))
+        let dataset = try Self.twoImageDataset(count: 40, in: temporary) { $0 % 3 == 0 }
         let run = TuningRun(model: model, training: dataset, validation: .heldOut(seed: 0), hyperparameters: TuningHyperparameters(),
                             featureCacheRoot: nil, encoderName: "tiny", promptSetID: "ps-test")
         var asked = 0
@@ -87,14 +93,7 @@ struct FeatureCacheTests {
     @Test func aSecondRunOnTheSameImagesEncodesNone() throws {
         let model = try CLIPModel(directory: Self.fixtures.appendingPathComponent("clip/hf-tiny-f32"))
         let temporary = try DatasetTemporaryFolder()
-        var files: [String: Data] = ["classes.txt": DatasetTestSupport.text(["circle", "square"])]
-        var manifest: [String] = []
-        for i in 0..<8 {
-            files["\(i).jpg"] = try DatasetTestSupport.fixtureImage(i % 2 == 0 ? "jpeg_baseline_420.jpg" : "jpeg_444.jpg")
-            manifest.append(#"{"image": "\#(i).jpg", "labels": ["\#(i % 2 == 0 ? "circle" : "square")"]}"#)
-        }
-        files["manifest.jsonl"] = DatasetTestSupport.text(manifest)
-        let dataset = try DatasetLoader.load(from: try DatasetTestSupport.makeFolder(files, in: temporary))
+        let dataset = try Self.twoImageDataset(count: 8, in: temporary) { $0 % 2 == 0 }
         let cache = try DatasetTemporaryFolder()
         func encodedCounts() throws -> [String: [Int]] {
             let run = TuningRun(model: model, training: dataset, validation: .heldOut(seed: 0), hyperparameters: TuningHyperparameters(),

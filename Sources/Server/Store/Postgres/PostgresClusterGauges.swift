@@ -52,7 +52,7 @@ final class PostgresClusterGauges: Service, Sendable {
                     connections += 1
                     try await self.serve(on: connection)
                 } catch where !Task.isCancelled {
-                    self.publish(nil)
+                    // `serve` has withdrawn the series already (no lock is held before it runs).
                     self.logger.debug("the cluster gauges' connection failed; reconnecting", metadata: ["error": "\(String(reflecting: error))"])
                 }
                 try? await Task.sleep(for: self.interval)
