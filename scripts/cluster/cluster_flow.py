@@ -209,6 +209,15 @@ class Replica:
         except OSError:
             self.log_mark = 0
 
+    def since_mark(self, needle):
+        """Lines its log got since mark() that contain `needle`, shortened."""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(getattr(self, "log_mark", 0))
+                return [shorten(line) for line in log.read().decode(errors="replace").splitlines() if needle in line]
+        except OSError:
+            return []
+
     def tail(self, lines=20):
         """The last lines its log got since mark(), without request lines and PostgresNIO's own
         connection attempts (they drown everything else), long ones shortened in the middle."""
@@ -787,6 +796,9 @@ class Cluster:
         if bad_routes:
             problems.append(f"GET /v1/tuning/jobs/{{id}} answered other than 200 or 503 database_unavailable "
                             f"{len(bad_routes)} times: {sorted(set(bad_routes))}")
+            # Their causes, which the log tails may not reach: the 500s' own log lines.
+            for replica in self.replicas:
+                problems += [f"{replica.name}: {line}" for line in replica.since_mark("unhandled error")[:3]]
         done = self.wait_finished(job_id)
         events = self.events(job_id)
         try:

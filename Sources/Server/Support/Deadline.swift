@@ -20,12 +20,15 @@ enum Deadline {
                 tasks.withLockedValue { $0.timer }?.cancel()
                 settle(result)
             }
+            tasks.withLockedValue { $0.work = work }   // before the timer, which may fire at once
             let timer = Task {
                 guard (try? await Task.sleep(for: limit)) != nil else { return }
-                tasks.withLockedValue { $0.work }?.cancel()
+                // Settled before the cancel: what the cancelled operation throws on its way out
+                // (postgres-nio: `queryCancelled`) must not reach the caller.
                 settle(.failure(onTimeout()))
+                tasks.withLockedValue { $0.work }?.cancel()
             }
-            tasks.withLockedValue { $0 = (work, timer) }
+            tasks.withLockedValue { $0.timer = timer }
         }
     }
 }
