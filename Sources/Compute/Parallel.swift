@@ -1,4 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Splits the element-wise work between the GEMMs (layer norms, activations, softmax rows) over
 /// as many cores as the GEMMs use. At batch 1 these run on one core while the other waits, and
@@ -13,7 +16,7 @@ public enum Parallel {
     @inlinable
     public static func forRanges(count: Int, workPerItem: Int, _ body: (Range<Int>) -> Void) {
         let tasks = min(BLAS.threads, count, max(1, count * workPerItem / minimumWorkPerTask))
-        guard tasks > 1 else {
+        guard tasks > 1, !ThisThreadOnly.isOn else {
             if count > 0 { body(0..<count) }
             return
         }
@@ -25,14 +28,41 @@ public enum Parallel {
     /// The engine's spinning workers (`WorkerPool`) run them; when another caller holds those,
     /// libdispatch does.
     public static func forTasks(_ tasks: Int, _ body: (Int) -> Void) {
-        guard tasks > 1 else {
-            if tasks == 1 { body(0) }
+        guard tasks > 1, !ThisThreadOnly.isOn else {
+            for task in 0..<max(tasks, 0) { body(task) }
             return
         }
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedBody(body: body)
             if WorkerPool.shared.run(tasks: tasks, shared.body) { return }
             DispatchQueue.concurrentPerform(iterations: tasks) { shared.body($0) }
+        }
+    }
+
+    /// Runs `body` with every parallel loop it reaches on this thread run in order on this thread:
+    /// for callers that already give each worker a whole unit of work of its own (a ResNet image
+    /// through the whole tower), where a fork-join per layer would only make the workers wait for
+    /// each other. Products and element-wise loops give the bits they give split over workers (their
+    /// splits follow the machine's cores, never the threads that run them); a packed convolution
+    /// runs as one call instead of bands of rows (`PackedConvolution`), which may round differently.
+    public static func onThisThreadOnly<T>(_ body: () throws -> T) rethrows -> T {
+        let was = ThisThreadOnly.isOn
+        ThisThreadOnly.isOn = true
+        defer { ThisThreadOnly.isOn = was }
+        return try body()
+    }
+
+    /// The flag of `onThisThreadOnly`, per thread.
+    @usableFromInline enum ThisThreadOnly {
+        static let key: pthread_key_t = {
+            var key = pthread_key_t()
+            precondition(pthread_key_create(&key, nil) == 0, "pthread_key_create failed")
+            return key
+        }()
+
+        @usableFromInline static var isOn: Bool {
+            get { pthread_getspecific(key) != nil }
+            set { pthread_setspecific(key, newValue ? UnsafeRawPointer(bitPattern: 1) : nil) }
         }
     }
 

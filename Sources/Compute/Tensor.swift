@@ -16,6 +16,16 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
         pointer.initialize(repeating: 0, count: max(count, 1))
     }
 
+    /// A tensor whose elements are left as the allocator gives them: for outputs a kernel writes in
+    /// full (a ResNet's activations, megabytes each, whose zero-fill cost 3% of the tower).
+    public init(uninitialized shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
     /// A tensor holding a copy of `values`, which must have `shape`'s element count.
     public convenience init(_ values: [Float], shape: [Int]) {
         self.init(zeros: shape)

@@ -68,4 +68,33 @@ struct WorkerPoolTests {
         }
         #expect(inner.load(ordering: .relaxed) == 12)
     }
+
+    @Test func onThisThreadOnlyRunsEveryTaskOnTheCallingThreadAndThenStops() {
+        let caller = pthread_self()
+        let elsewhere = Atomic(0), ran = Atomic(0)
+        Parallel.onThisThreadOnly {
+            Parallel.forTasks(4) { _ in
+                if pthread_equal(pthread_self(), caller) == 0 { elsewhere.add(1, ordering: .relaxed) }
+                ran.add(1, ordering: .relaxed)
+            }
+            Parallel.forRanges(count: 1_000, workPerItem: 1_000_000) { range in
+                if pthread_equal(pthread_self(), caller) == 0 { elsewhere.add(1, ordering: .relaxed) }
+                ran.add(range.count, ordering: .relaxed)
+            }
+        }
+        #expect(ran.load(ordering: .relaxed) == 4 + 1_000)
+        #expect(elsewhere.load(ordering: .relaxed) == 0)
+        // Afterwards the workers take tasks again: with a worker pool some task runs on another thread.
+        if BLAS.threads > 1 {
+            let others = Atomic(0)
+            for _ in 0..<50 where others.load(ordering: .relaxed) == 0 {
+                Parallel.forTasks(BLAS.threads) { _ in
+                    var x = 0.0
+                    for i in 0..<20_000 { x += Double(i % 7) }
+                    if pthread_equal(pthread_self(), caller) == 0, x > 0 { others.add(1, ordering: .relaxed) }
+                }
+            }
+            #expect(others.load(ordering: .relaxed) > 0)
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import Compute
 import Foundation
+import Synchronization
 
 /// CLIP's ResNet image encoder (open_clip's ModifiedResNet; forward only, the encoder is frozen):
 /// stem (3×3 stride-2, 3×3, 3×3 convolutions, then 2×2 average pooling) → four stages of
@@ -23,20 +24,23 @@ public final class ResNetTower: ImageTower {
         let stride: Int
 
         /// y [B, H/stride, W/stride, 4·planes] = relu(expand(pool(relu(spatial(relu(reduce(x)))))) + shortcut(x)).
+        /// With the identity shortcut the sum is made in `x`'s buffer, which is returned: callers
+        /// replace their `x` with the result.
         func forward(_ x: Tensor, batch: Int, height h: Int, width w: Int) -> Tensor {
             let planes = reduce.outChannels
-            let reduced = Tensor(zeros: [batch, h, w, planes])
+            let reduced = Tensor(uninitialized: [batch, h, w, planes])
             reduce.forward(out: reduced.pointer, inp: x.pointer, batch: batch, height: h, width: w, relu: true)
-            var mixed = Tensor(zeros: [batch, h, w, planes])
+            var mixed = Tensor(uninitialized: [batch, h, w, planes])
             spatial.forward(out: mixed.pointer, inp: reduced.pointer, batch: batch, height: h, width: w, relu: true)
             let (oh, ow) = (h / stride, w / stride)
             if stride > 1 { mixed = pooled(mixed, batch: batch, height: h, width: w, size: stride) }
-            let y = Tensor(zeros: [batch, oh, ow, expand.outChannels])
+            let y: Tensor
             if let shortcut {
+                y = Tensor(uninitialized: [batch, oh, ow, expand.outChannels])
                 let source = stride > 1 ? pooled(x, batch: batch, height: h, width: w, size: stride) : x
                 shortcut.forward(out: y.pointer, inp: source.pointer, batch: batch, height: oh, width: ow, relu: false)
             } else {
-                y.pointer.update(from: x.pointer, count: y.count)
+                y = x
             }
             expand.forward(out: y.pointer, inp: mixed.pointer, batch: batch, height: oh, width: ow, relu: true, accumulate: true)
             return y
@@ -111,29 +115,63 @@ public final class ResNetTower: ImageTower {
     /// PyTorch's BatchNorm2d default, which open_clip's ResNets keep.
     static let batchNormEpsilon = 1e-5
 
-    /// A batch larger than the machine's cores goes through the tower in groups of that many images,
-    /// one image per worker in each convolution: a whole batch layer by layer streams every layer's
-    /// activations for all images through memory (RN50, 2 cores, batch 32: 16.8 images/s whole, 22.4
-    /// in groups of 2, 20.5 in groups of 4 or 1; 2026-12-04). Each image's features are what a
-    /// smaller batch of it gives, as with the server's batches of any size.
+    /// Images a worker takes through the last two stages at once (RN50 at 224 px: 14×14 and 7×7
+    /// maps with the largest weights). Products of one image's 49 pixels there ran at 85 GFLOP/s on
+    /// an AVX-512 core, of four images' at 127; the earlier stages' maps are large enough alone.
+    static let imagesPerWorker = 4
+
+    /// One image: every convolution split over the workers (bands of output rows). More: each
+    /// worker takes up to `imagesPerWorker` images through the whole tower on its own thread, with
+    /// no fork-join in any of the ~50 layers (where every worker waits for the slowest), the early
+    /// stages image by image and the last two stages on its images together. RN50, 2 AVX-512 cores,
+    /// images/s (2026-12-04): batch 8 and 32 21.9 / 22.1 in groups of two images split per
+    /// convolution, 23.1 / 23.4 one image per worker, 24.7 / 24.5 with the last stages on four.
+    /// Each image's features are those of a batch of it alone, to rounding (oneDNN blocks a product
+    /// of more images differently).
     public func encode(pixels: UnsafePointer<Float>, batch: Int) -> [Float] {
-        let chunk = Convolution.cores
-        guard chunk < batch else { return encodeWhole(pixels: pixels, batch: batch) }
-        let s = configuration.imageSize
-        var out: [Float] = []
-        for start in stride(from: 0, to: batch, by: chunk) {
-            out += encodeWhole(pixels: pixels + start * 3 * s * s, batch: min(chunk, batch - start))
+        guard batch > 1 else { return encodeImages(pixels: pixels, batch: batch) }
+        let perWorker = min(Self.imagesPerWorker, (batch + BLAS.threads - 1) / BLAS.threads)
+        let chunks = (batch + perWorker - 1) / perWorker
+        let d = configuration.projectionDim
+        var out = [Float](repeating: 0, count: batch * d)
+        let next = Mutex(0)
+        out.withUnsafeMutableBufferPointer { buffer in
+            let out = UncheckedPointer(buffer.baseAddress!)
+            Parallel.forTasks(min(BLAS.threads, chunks)) { _ in
+                while true {
+                    let chunk = next.withLock { value in defer { value += 1 }; return value }
+                    guard chunk < chunks else { return }
+                    let first = chunk * perWorker, count = min(perWorker, batch - first)
+                    let features = Parallel.onThisThreadOnly { encodeImages(pixels: pixels + first * imageFloats, batch: count) }
+                    (out.pointer + first * d).update(from: features, count: count * d)
+                }
+            }
         }
         return out
     }
 
-    private func encodeWhole(pixels: UnsafePointer<Float>, batch: Int) -> [Float] {
-        var (x, h, w) = stemForward(pixels: pixels, batch: batch)
-        for stage in stages {
-            for block in stage {
-                x = block.forward(x, batch: batch, height: h, width: w)
-                (h, w) = (h / block.stride, w / block.stride)
+    private var imageFloats: Int { 3 * configuration.imageSize * configuration.imageSize }
+
+    /// The stem and the stages before the last two image by image, then the last two stages and the
+    /// attention pool on all `batch` images at once.
+    private func encodeImages(pixels: UnsafePointer<Float>, batch: Int) -> [Float] {
+        let late = max(stages.count - 2, 0)
+        var gathered: Tensor?
+        var (h, w) = (0, 0)
+        for image in 0..<batch {
+            var (x, ih, iw) = stemForward(pixels: pixels + image * imageFloats, batch: 1)
+            for block in stages[..<late].joined() {
+                x = block.forward(x, batch: 1, height: ih, width: iw)
+                (ih, iw) = (ih / block.stride, iw / block.stride)
             }
+            guard batch > 1 else { (gathered, h, w) = (x, ih, iw); break }
+            if gathered == nil { (gathered, h, w) = (Tensor(uninitialized: [batch] + x.shape.dropFirst()), ih, iw) }
+            (gathered!.pointer + image * x.count).update(from: x.pointer, count: x.count)
+        }
+        guard var x = gathered else { return [] }
+        for block in stages[late...].joined() {
+            x = block.forward(x, batch: batch, height: h, width: w)
+            (h, w) = (h / block.stride, w / block.stride)
         }
         return pool.forward(x.pointer, batch: batch, positionCount: h * w)
     }
@@ -141,7 +179,7 @@ public final class ResNetTower: ImageTower {
     /// The stem's output [B, S/4, S/4, width] of pixels [B, 3, S, S] (channels-first, as preprocessed).
     func stemForward(pixels: UnsafePointer<Float>, batch: Int) -> (Tensor, Int, Int) {
         let s = configuration.imageSize
-        let channelsLast = Tensor(zeros: [batch, s, s, 3])
+        let channelsLast = Tensor(uninitialized: [batch, s, s, 3])
         for b in 0..<batch {
             for c in 0..<3 {
                 let plane = pixels + (b * 3 + c) * s * s, out = channelsLast.pointer + b * s * s * 3 + c
@@ -151,7 +189,7 @@ public final class ResNetTower: ImageTower {
         var x = channelsLast, (h, w) = (s, s)
         for conv in stem {
             let (oh, ow) = conv.outputSize(height: h, width: w)
-            let y = Tensor(zeros: [batch, oh, ow, conv.outChannels])
+            let y = Tensor(uninitialized: [batch, oh, ow, conv.outChannels])
             conv.forward(out: y.pointer, inp: x.pointer, batch: batch, height: h, width: w, relu: true)
             (x, h, w) = (y, oh, ow)
         }
@@ -193,7 +231,13 @@ public final class ResNetTower: ImageTower {
 /// Average pooling into a new tensor (see `AveragePool`).
 private func pooled(_ x: Tensor, batch: Int, height h: Int, width w: Int, size: Int) -> Tensor {
     let channels = x.count / (batch * h * w)
-    let y = Tensor(zeros: [batch, h / size, w / size, channels])
+    let y = Tensor(uninitialized: [batch, h / size, w / size, channels])
     AveragePool.forward(out: y.pointer, inp: x.pointer, batch: batch, height: h, width: w, channels: channels, size: size)
     return y
+}
+
+/// An output buffer the workers write disjoint rows of.
+private struct UncheckedPointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
 }
