@@ -84,17 +84,12 @@ struct WorkerPoolTests {
         }
         #expect(ran.load(ordering: .relaxed) == 4 + 1_000)
         #expect(elsewhere.load(ordering: .relaxed) == 0)
-        // Afterwards the workers take tasks again: with a worker pool some task runs on another thread.
-        if BLAS.threads > 1 {
-            let others = Atomic(0)
-            for _ in 0..<50 where others.load(ordering: .relaxed) == 0 {
-                Parallel.forTasks(BLAS.threads) { _ in
-                    var x = 0.0
-                    for i in 0..<20_000 { x += Double(i % 7) }
-                    if pthread_equal(pthread_self(), caller) == 0, x > 0 { others.add(1, ordering: .relaxed) }
-                }
-            }
-            #expect(others.load(ordering: .relaxed) > 0)
+        // Afterwards, and after a nested use, the flag is off again: the workers take tasks again.
+        #expect(!Parallel.ThisThreadOnly.isOn)
+        Parallel.onThisThreadOnly {
+            Parallel.onThisThreadOnly {}
+            #expect(Parallel.ThisThreadOnly.isOn)
         }
+        #expect(!Parallel.ThisThreadOnly.isOn)
     }
 }

@@ -312,7 +312,8 @@ struct StoreContractTests {
     /// the advisory lock and find nothing to do; all then work.
     @Test func replicasStartingTogetherMigrateOnce() async throws {
         let url = try await TestPostgres.shared.freshDatabase()
-        let stores = (0..<3).map { _ in PostgresStore(url: url, logger: Logger(label: "test")) }
+        // A generous start: on a loaded 2-core CI machine the migrations once took longer than the default 5 s.
+        let stores = (0..<3).map { _ in PostgresStore(url: url, logger: Logger(label: "test"), startTimeout: .seconds(60)) }
         let services = stores.map { store in Task { try await store.run() } }
         defer { services.forEach { $0.cancel() } }
         for store in stores { try await store.opened() }
