@@ -56,7 +56,9 @@ struct ResNetParityTests {
         let model = try CLIPModel(directory: Self.root.appendingPathComponent("openclip-rn-tiny-f32"))
         let fixture = try Self.reference("openclip-rn-tiny-f32").floats("image.pixel_values")
         let per = fixture.count / 4, d = model.configuration.projectionDim
-        let count = Convolution.cores + 1
+        // Every worker's share in groups of `imagesPerWorker` and a last smaller one, and images left
+        // over for the split path: 2 workers, 11 images = 2 × (4 + 1) + 1.
+        let count = BLAS.threads * (ResNetTower.imagesPerWorker + 1) + 1
         let pixels = (0..<count).flatMap { fixture[((($0 % 4) * per))..<((($0 % 4) + 1) * per)] }
         let together = try model.encodeImages(pixels: pixels, count: count)
         #expect(together.count == count * d)

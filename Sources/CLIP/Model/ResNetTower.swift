@@ -1,6 +1,5 @@
 import Compute
 import Foundation
-import Synchronization
 
 /// CLIP's ResNet image encoder (open_clip's ModifiedResNet; forward only, the encoder is frozen):
 /// stem (3×3 stride-2, 3×3, 3×3 convolutions, then 2×2 average pooling) → four stages of
@@ -120,31 +119,37 @@ public final class ResNetTower: ImageTower {
     /// an AVX-512 core, of four images' at 127; the earlier stages' maps are large enough alone.
     static let imagesPerWorker = 4
 
-    /// One image: every convolution split over the workers (bands of output rows). More: each
-    /// worker takes up to `imagesPerWorker` images through the whole tower on its own thread, with
-    /// no fork-join in any of the ~50 layers (where every worker waits for the slowest), the early
-    /// stages image by image and the last two stages on its images together. RN50, 2 AVX-512 cores,
-    /// images/s (2026-12-04): batch 8 and 32 21.9 / 22.1 in groups of two images split per
-    /// convolution, 23.1 / 23.4 one image per worker, 24.7 / 24.5 with the last stages on four.
-    /// Each image's features are those of a batch of it alone, to rounding (oneDNN blocks a product
-    /// of more images differently).
+    /// Each worker takes an equal share of the batch through the whole tower on its own thread, with
+    /// no fork-join in any of the ~50 layers (where every worker waits for the slowest): the early
+    /// stages image by image, the last two stages on up to `imagesPerWorker` of its images together.
+    /// The images left over (fewer than the workers; all of a batch of one) go through with every
+    /// convolution split over the workers in bands of output rows, so that batch 3 on 2 cores does
+    /// not leave a core idle for a third of the time. RN50, 2 AVX-512 cores, images/s (2026-12-04):
+    /// batch 8 and 32 21.9 / 22.1 in groups of two images split per convolution, 23.1 / 23.4 one
+    /// image per worker, 24.7 / 24.5 with the last stages on four. Each image's features are those
+    /// of a batch of it alone, to rounding (oneDNN blocks a product of more images differently).
     public func encode(pixels: UnsafePointer<Float>, batch: Int) -> [Float] {
-        guard batch > 1 else { return encodeImages(pixels: pixels, batch: batch) }
-        let perWorker = min(Self.imagesPerWorker, (batch + BLAS.threads - 1) / BLAS.threads)
-        let chunks = (batch + perWorker - 1) / perWorker
+        let workers = max(BLAS.threads, 1)
+        let each = batch / workers, shared = batch - workers * each
         let d = configuration.projectionDim
         var out = [Float](repeating: 0, count: batch * d)
-        let next = Mutex(0)
         out.withUnsafeMutableBufferPointer { buffer in
             let out = UncheckedPointer(buffer.baseAddress!)
-            Parallel.forTasks(min(BLAS.threads, chunks)) { _ in
-                while true {
-                    let chunk = next.withLock { value in defer { value += 1 }; return value }
-                    guard chunk < chunks else { return }
-                    let first = chunk * perWorker, count = min(perWorker, batch - first)
-                    let features = Parallel.onThisThreadOnly { encodeImages(pixels: pixels + first * imageFloats, batch: count) }
-                    (out.pointer + first * d).update(from: features, count: count * d)
+            if each > 0 {
+                Parallel.forTasks(workers) { worker in
+                    Parallel.onThisThreadOnly {
+                        for first in stride(from: worker * each, to: (worker + 1) * each, by: Self.imagesPerWorker) {
+                            let count = min(Self.imagesPerWorker, (worker + 1) * each - first)
+                            let features = encodeImages(pixels: pixels + first * imageFloats, batch: count)
+                            (out.pointer + first * d).update(from: features, count: count * d)
+                        }
+                    }
                 }
+            }
+            if shared > 0 {
+                let first = workers * each
+                let features = encodeImages(pixels: pixels + first * imageFloats, batch: shared)
+                (out.pointer + first * d).update(from: features, count: shared * d)
             }
         }
         return out
