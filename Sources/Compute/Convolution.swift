@@ -183,15 +183,11 @@ final class PackedConvolution: @unchecked Sendable {
     func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, batch: Int, outHeight oh: Int,
                  workPerImage: Int, relu: Bool, accumulate: Bool) {
         let cores = Convolution.cores
-        if Parallel.ThisThreadOnly.isOn {
-            // One call for everything: bands of a 7×7 map are products of 21 rows, at half speed.
-            var error = [CChar](repeating: 0, count: 256)
-            let status = tt_packed_conv_forward(handle, batch, 0, oh, inp, out, accumulate, relu, &error, error.count)
-            if status != 0 { fatalError("oneDNN: \(PackedWeight.text(error))") }
-            return
-        }
-        let byImages = batch >= cores || oh < 2
-        let parts = byImages ? min(cores, batch) : min(cores, oh)
+        // On one thread (`Parallel.onThisThreadOnly`) one call for everything: bands of a 7×7 map
+        // are products of 21 rows, at half speed.
+        let alone = Parallel.ThisThreadOnly.isOn
+        let byImages = alone || batch >= cores || oh < 2
+        let parts = alone ? 1 : byImages ? min(cores, batch) : min(cores, oh)
         let tasks = 2 * batch * workPerImage < 2 * BLAS.minimumFLOPsPerTask ? 1 : min(BLAS.threads, parts)
         let inImage = tt_packed_conv_image_floats(handle, false), outImage = tt_packed_conv_image_floats(handle, true)
         Parallel.forTasks(tasks) { task in

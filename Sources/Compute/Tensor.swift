@@ -7,12 +7,8 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     public let pointer: UnsafeMutablePointer<Float>
 
     /// A zero-filled tensor of the given shape.
-    public init(zeros shape: [Int]) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
-        self.shape = shape
-        self.count = shape.reduce(1, *)
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    public convenience init(zeros shape: [Int]) {
+        self.init(uninitialized: shape)
         pointer.initialize(repeating: 0, count: max(count, 1))
     }
 
