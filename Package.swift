@@ -45,12 +45,13 @@ let package = Package(
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CTurboJPEG"], path: "Sources/C/CImageCodecs"),
         // The transcendental element-wise kernels, compiled for baseline x86-64 and for AVX2 + FMA.
         .target(name: "CElementwise", path: "Sources/C/CElementwise", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
+        .target(name: "CAttention", path: "Sources/C/CAttention", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
         // oneDNN's matmul on weights reordered once at load (Debian's libdnnl-dev).
         .target(
             name: "CPackedGEMM", path: "Sources/C/CPackedGEMM",
             cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))],
             linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
-        .target(name: "Compute", dependencies: ["CBLAS", "CElementwise", "CPackedGEMM"], swiftSettings: engineSettings),
+        .target(name: "Compute", dependencies: ["CBLAS", "CElementwise", "CAttention", "CPackedGEMM"], swiftSettings: engineSettings),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "CTurboJPEG", "CPNG"], swiftSettings: engineSettings),
         .target(name: "CLIP", dependencies: ["Compute", "Imaging", "SystemZlib", "COpenSSL"], swiftSettings: engineSettings),
         .target(
@@ -112,7 +113,7 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "ComputeTests", dependencies: ["Compute", "CElementwise", "CPackedGEMM"]),
+        .testTarget(name: "ComputeTests", dependencies: ["Compute", "CElementwise", "CAttention", "CPackedGEMM"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "CLIPTests", dependencies: ["CLIP"]),
         .testTarget(

@@ -1,33 +1,48 @@
+import CAttention
+
 /// Multi-head scaled dot-product attention on a fused projection, without the projections.
 ///
 /// qkv [B, T, 3C]: for head h, q is at column h·hd, k at C + h·hd, v at 2C + h·hd (hd = C / H),
 /// the layout of open_clip's `in_proj` and of HF's q, k, v weights stacked.
 /// out [B, T, C], head h at column h·hd. probs [B, H, T, T] keeps the attention weights for backward.
-/// Each (b, h) is two strided GEMMs (no copies of q, k or v), the pairs spread over the workers.
+/// Each (b, h) pair is one task for the workers: the engine's own kernel (`CAttention`, AVX2 or
+/// AVX-512) where the CPU has one, else two strided OpenBLAS GEMMs around the softmax rows.
 public enum Attention {
+
+    /// The kernel the forward runs: "avx512", "avx2", or "openblas" on CPUs without AVX2.
+    public static var implementation: String {
+        let variant = String(cString: tt_attention_variant())
+        return variant == "none" ? "openblas" : variant
+    }
 
     @inlinable
     public static func forward(
         out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
         qkv: UnsafePointer<Float>,
-        batch: Int, tokens t: Int, channels c: Int, heads: Int, causal: Bool
+        batch: Int, tokens t: Int, channels c: Int, heads: Int, causal: Bool, openBLASOnly: Bool = false
     ) {
         let hd = c / heads
         let scale = 1 / Float(hd).squareRoot()
         // One (b, h) pair per task: its two products and its softmax rows touch only its own
-        // columns of out and its own block of probs.
+        // columns of out and its own block of probs. `openBLASOnly` is for tests, which compare the two.
         Parallel.forRanges(count: batch * heads, workPerItem: 4 * t * t * hd) { pairs in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tt_attention_scratch_floats(t, hd))
+            defer { scratch.deallocate() }
             for pair in pairs {
                 let (b, h) = pair.quotientAndRemainder(dividingBy: heads)
                 let q = qkv + b * t * 3 * c + h * hd
                 let p = probs + pair * t * t
+                let o = out + b * t * c + h * hd
+                if !openBLASOnly && tt_attention_head(o, c, p, q, q + c, q + 2 * c, 3 * c, t, hd, scale, causal, scratch) {
+                    continue
+                }
                 gemmOnThisThread(transA: false, transB: true, m: t, n: t, k: hd, alpha: scale,
                                  a: q, lda: 3 * c, b: q + c, ldb: 3 * c, c: p, ldc: t)
                 for i in 0..<t {
                     Softmax.forwardRow(p + i * t, length: causal ? i + 1 : t, width: t)
                 }
                 gemmOnThisThread(transA: false, transB: false, m: t, n: hd, k: t,
-                                 a: p, lda: t, b: q + 2 * c, ldb: 3 * c, c: out + b * t * c + h * hd, ldc: c)
+                                 a: p, lda: t, b: q + 2 * c, ldb: 3 * c, c: o, ldc: c)
             }
         }
     }
