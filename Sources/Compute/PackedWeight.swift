@@ -29,6 +29,12 @@ public final class PackedWeight: @unchecked Sendable {
     /// Bytes the packed weights hold (all slices).
     public let bytes: Int
     @usableFromInline let slices: [Slice]
+    /// Where the layout is blocked (AVX-512), W is packed once, whole, and the slices are views of
+    /// it; these are views too: the whole weight and each part, by their rows of W. A product of
+    /// many rows then runs at full width on a share of the rows per worker, writing its output rows
+    /// in place: oneDNN's brgemm kernels take only dense output rows, so a column slice of a
+    /// product goes through a copy (5% of a ViT-B/32 forward at batch 8 and 32).
+    let fullWidth: [Range<Int>: Slice]
 
     @usableFromInline
     final class Slice: @unchecked Sendable {
@@ -36,9 +42,12 @@ public final class PackedWeight: @unchecked Sendable {
         @usableFromInline let handle: OpaquePointer     // tt_packed_weight *
         /// Wᵀ [K, rows.count] row-major when oneDNN laid the weights out plainly (AVX2 and below).
         @usableFromInline let plain: UnsafePointer<Float>?
-        init(rows: Range<Int>, handle: OpaquePointer) {
+        /// The weight whose memory a view shares, kept alive as long as the view.
+        let owner: Slice?
+        init(rows: Range<Int>, handle: OpaquePointer, owner: Slice? = nil) {
             self.rows = rows
             self.handle = handle
+            self.owner = owner
             plain = tt_packed_weight_plain(handle)
         }
         deinit { tt_packed_weight_destroy(handle) }
@@ -54,23 +63,42 @@ public final class PackedWeight: @unchecked Sendable {
         precondition(parts.first?.lowerBound == 0 && parts.last?.upperBound == n
                      && zip(parts, parts.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound },
                      "parts must cover 0..<\(n) in order")
-        var slices: [Slice] = []
+        let ranges = parts.flatMap { Self.split($0, workers: workers) }
         var error = [CChar](repeating: 0, count: 256)
-        for part in parts {
-            for rows in Self.split(part, workers: workers) {
-                guard let handle = tt_packed_weight_create(
-                    weight + rows.lowerBound * k, rows.count, k, k,
-                    precision == .bf16 ? TT_BF16 : TT_F32, &error, error.count)
-                else { throw PackingError(description: Self.text(error)) }
-                slices.append(Slice(rows: rows, handle: handle))
+        func pack(_ rows: Range<Int>) throws -> Slice {
+            guard let handle = tt_packed_weight_create(weight + rows.lowerBound * k, rows.count, k, k,
+                                                       precision == .bf16 ? TT_BF16 : TT_F32, &error, error.count)
+            else { throw PackingError(description: Self.text(error)) }
+            return Slice(rows: rows, handle: handle)
+        }
+        func view(_ rows: Range<Int>, of whole: Slice) -> Slice? {
+            tt_packed_weight_columns(whole.handle, rows.lowerBound, rows.count, &error, error.count).map {
+                Slice(rows: rows, handle: $0, owner: whole)
             }
+        }
+        // A plain layout (AVX2) is packed slice by slice; a blocked one whole, with views, if the
+        // slices and parts start on its column blocks (they do on multiples of 64 columns).
+        let first = try pack(ranges[0])
+        var slices = [first], fullWidth: [Range<Int>: Slice] = [:]
+        if first.plain == nil {
+            let whole = try pack(0..<n)
+            let views = ranges.map { view($0, of: whole) }, partViews = parts.map { view($0, of: whole) }
+            if views.allSatisfy({ $0 != nil }) && partViews.allSatisfy({ $0 != nil }) {
+                slices = views.map { $0! }
+                fullWidth[0..<n] = whole
+                for part in partViews { fullWidth[part!.rows] = part! }
+            }
+        }
+        if fullWidth.isEmpty {
+            for rows in ranges.dropFirst() { slices.append(try pack(rows)) }
         }
         self.outFeatures = n
         self.inFeatures = k
         self.precision = precision
         self.slices = slices
+        self.fullWidth = fullWidth
         self.implementation = String(cString: tt_packed_weight_implementation(slices[0].handle))
-        self.bytes = slices.reduce(0) { $0 + tt_packed_weight_bytes($1.handle) }
+        self.bytes = (slices + fullWidth.values).reduce(0) { $0 + tt_packed_weight_bytes($1.handle) }
     }
 
     /// Why weights cannot be packed in `precision` on this CPU, or nil when they can
@@ -105,6 +133,11 @@ public final class PackedWeight: @unchecked Sendable {
 
     static let widestSlice = 1152
 
+    /// From this many rows a product with a whole-width weight is split by rows, not by columns:
+    /// shares of 64 rows or more keep oneDNN's kernels busy, and a smaller product (ViT-B/32 at
+    /// batch 1: 50 rows) is better cut by columns, each worker reading only its part of W.
+    static let rowSplitRows = 128
+
     /// Whether oneDNN's kernel runs a product with `rows` rows faster than OpenBLAS on the same
     /// plainly laid-out weights (AVX2): for few rows, where OpenBLAS packs the whole weight for a
     /// handful of rows, and not for K = 512, where oneDNN 2.6 is slower at every row count measured
@@ -123,6 +156,16 @@ public final class PackedWeight: @unchecked Sendable {
                         bias: UnsafePointer<Float>?, outputs: Range<Int>? = nil, accumulate: Bool = false) {
         let outputs = outputs ?? 0..<outFeatures
         let ldc = ldc ?? outputs.count, lda = lda ?? inFeatures
+        if m >= Self.rowSplitRows, let full = fullWidth[outputs] {
+            // Each worker its share of the rows, every column: no copies (see `fullWidth`).
+            let tasks = max(1, min(BLAS.threads, m / (Self.rowSplitRows / 2)))
+            Parallel.forTasks(tasks) { task in
+                let (from, to) = (m * task / tasks, m * (task + 1) / tasks)
+                multiply(full, out: out + from * ldc, ldc: ldc, inp: inp + from * lda, lda: lda,
+                         rows: to - from, bias: bias, accumulate: accumulate)
+            }
+            return
+        }
         let chosen = slices.filter { outputs.contains($0.rows.lowerBound) }
         precondition(chosen.reduce(0) { $0 + $1.rows.count } == outputs.count, "outputs \(outputs) are not whole parts")
         func run(_ slice: Slice) {
@@ -146,6 +189,11 @@ public final class PackedWeight: @unchecked Sendable {
     public func forwardOnThisThread(out: UnsafeMutablePointer<Float>, ldc: Int? = nil,
                                     inp: UnsafePointer<Float>, lda: Int? = nil, rows m: Int,
                                     bias: UnsafePointer<Float>?, accumulate: Bool = false) {
+        if let whole = fullWidth[0..<outFeatures] {
+            multiply(whole, out: out, ldc: ldc ?? outFeatures, inp: inp, lda: lda ?? inFeatures,
+                     rows: m, bias: bias, accumulate: accumulate)
+            return
+        }
         for slice in slices {
             multiply(slice, out: out + slice.rows.lowerBound, ldc: ldc ?? outFeatures, inp: inp, lda: lda ?? inFeatures,
                      rows: m, bias: bias, accumulate: accumulate)

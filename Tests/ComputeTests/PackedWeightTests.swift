@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Compute
 
@@ -20,8 +21,9 @@ private func reference(_ inp: [Float], _ w: [Float], _ bias: [Float]?, start: [F
 struct PackedWeightTests {
     /// Every route a product can take: oneDNN's kernel (few rows, K ≥ 768) and OpenBLAS on the same
     /// packed memory (many rows, or K = 512) where the layout is plain; one slice or several (the
-    /// slices are run by the workers); with and without bias; writing or accumulating.
-    @Test(arguments: [1, 3, 50, 130], [512, 768])
+    /// slices are run by the workers); on a blocked layout, the whole width on shares of the rows
+    /// (130 and 197 rows, 197 in unequal shares); with and without bias; writing or accumulating.
+    @Test(arguments: [1, 3, 50, 130, 197], [512, 768])
     func matchesTheProductInDouble(rows m: Int, inFeatures k: Int) throws {
         let n = 320
         var rng = SplitMix64(seed: UInt64(m * 1000 + k))
@@ -75,6 +77,55 @@ struct PackedWeightTests {
             }
             #expect(worst < 1e-4, "rows \(rows): max error \(worst)")
         }
+    }
+
+    /// On a blocked layout the weight is packed once: the slices and parts are views of it, and the
+    /// bytes are the whole's, not counted again per view. A plain layout is packed slice by slice.
+    @Test func blockedWeightsArePackedOnceAndViewed() throws {
+        let (n, k) = (3 * 128, 256)
+        var rng = SplitMix64(seed: 11)
+        let w = (0..<(n * k)).map { _ in rng.nextFloat() - 0.5 }
+        let packed = try w.withUnsafeBufferPointer {
+            try PackedWeight($0.baseAddress!, outFeatures: n, inFeatures: k, precision: .f32, parts: [0..<128, 128..<n], workers: 2)
+        }
+        if packed.slices[0].plain != nil {
+            #expect(packed.fullWidth.isEmpty && packed.slices.allSatisfy { $0.owner == nil })
+            return
+        }
+        #expect(Set(packed.fullWidth.keys) == [0..<n, 0..<128, 128..<n])
+        #expect(packed.slices.allSatisfy { $0.owner === packed.fullWidth[0..<n] })
+        #expect(packed.bytes >= n * k * 4 && packed.bytes <= n * k * 4 * 11 / 10, "\(packed.bytes) bytes for \(n * k * 4) of weights")
+    }
+
+    /// Workers share one packed weight, each with its own row counts, so the weight's cache of
+    /// oneDNN primitives grows while others run theirs. Every product must still be right. (The
+    /// cache handed out pointers into itself; a worker could read an entry after another had moved
+    /// the cache, and a stale scratchpad size let oneDNN write past the scratchpad: heap corruption
+    /// in a ViT-B/32 benchmark.)
+    @Test func concurrentProductsOfManyShapesAreRight() throws {
+        let (n, k) = (192, 64)
+        var rng = SplitMix64(seed: 13)
+        let w = (0..<(n * k)).map { _ in rng.nextFloat() - 0.5 }
+        let inp = (0..<(160 * k)).map { _ in rng.nextFloat() - 0.5 }
+        let packed = try w.withUnsafeBufferPointer {
+            try PackedWeight($0.baseAddress!, outFeatures: n, inFeatures: k, precision: .f32, workers: 1)
+        }
+        let expected = reference(inp, w, nil, start: nil, m: 160, n: n, k: k, rows: 0..<n)
+        let threads = 8
+        let worst = Mutex([Double](repeating: 0, count: threads))
+        DispatchQueue.concurrentPerform(iterations: threads) { thread in
+            // Row counts 1 + thread, 1 + thread + 8, …: every thread its own, 160 in all.
+            for m in stride(from: 1 + thread, through: 160, by: threads) {
+                var out = [Float](repeating: .nan, count: m * n)
+                inp.withUnsafeBufferPointer { ip in out.withUnsafeMutableBufferPointer { op in
+                    packed.forwardOnThisThread(out: op.baseAddress!, inp: ip.baseAddress!, rows: m, bias: nil)
+                } }
+                let error = zip(out, expected.prefix(m * n)).map { abs(Double($0) - $1) }.max()!
+                worst.withLock { $0[thread] = max($0[thread], error.isNaN ? .infinity : error) }
+            }
+        }
+        let errors = worst.withLock { $0 }
+        #expect(errors.allSatisfy { $0 < 1e-4 }, "max error per thread: \(errors)")
     }
 
     /// Slices follow the workers, stay on multiples of 64 and at most 1,152 wide, and cover the part.

@@ -145,7 +145,9 @@ long tt_packed_conv_image_floats(const tt_packed_conv *c, bool output) {
 
 // The primitive for this call's shape, made on first use; a shape oneDNN has only its reference
 // loop for is remembered too, with no primitive (convolve() then splits the call).
-static cached_conv *primitive_for(tt_packed_conv *c, long n, long rows_in, long top, long bottom, long rows_out,
+// Returns a copy of the entry, taken under the lock: workers share a convolution (one image each)
+// and another may grow (move) the cache while this one runs. False only when it could not grow.
+static bool primitive_for(cached_conv *entry, tt_packed_conv *c, long n, long rows_in, long top, long bottom, long rows_out,
                                   bool accumulate, bool relu) {
     pthread_mutex_lock(&c->lock);
     cached_conv *found = NULL;
@@ -176,8 +178,9 @@ static cached_conv *primitive_for(tt_packed_conv *c, long n, long rows_in, long 
         found = &c->cache[c->cached++];
         *found = (cached_conv){n, rows_in, top, bottom, rows_out, accumulate, relu, primitive, scratchpad_bytes};
     }
+    if (found) *entry = *found;
     pthread_mutex_unlock(&c->lock);
-    return found;
+    return found != NULL;
 }
 
 // One primitive call: `n` images whose input rows start at `src` (image stride = a whole image),
@@ -235,7 +238,8 @@ static int convolve(tt_packed_conv *c, long n, long row0, long row1, const float
     long in_image = c->height * c->width * c->cin, out_image = c->out_height * c->out_width * c->cout;
     // All rows: the images are dense and go in one call; some rows: one call per image.
     bool whole = row0 == 0 && row1 == c->out_height;
-    cached_conv *p = primitive_for(c, whole ? n : 1, rows_in, top, bottom, row1 - row0, accumulate, relu);
+    cached_conv entry, *p = primitive_for(&entry, c, whole ? n : 1, rows_in, top, bottom, row1 - row0, accumulate, relu)
+        ? &entry : NULL;
     if (p && p->primitive) {
         if (whole) return run(c, p, n, rows_in, in, out, error, error_capacity);
         for (long i = 0; i < n; i++)

@@ -22,6 +22,7 @@ typedef struct {
 struct tt_packed_weight {
     long n, k;
     bool plain;                     // the layout is row-major [k, n] float32
+    bool view;                      // the memory is a run of another weight's (tt_packed_weight_columns)
     tt_precision precision;
     dnnl_memory_desc_t layout;      // the packed weights' descriptor (logical [k, n])
     dnnl_memory_t memory;           // owns the packed weights
@@ -182,6 +183,52 @@ done:
     return NULL;
 }
 
+tt_packed_weight *tt_packed_weight_columns(const tt_packed_weight *whole, long from, long count,
+                                           char *error, size_t error_capacity) {
+    if (whole->plain) { if (error) snprintf(error, error_capacity, "the weights are laid out plainly"); return NULL; }
+    if (!prepare_thread()) { if (error) snprintf(error, error_capacity, "oneDNN: creating a stream failed"); return NULL; }
+    tt_packed_weight *view = calloc(1, sizeof *view);
+    if (!view) { if (error) snprintf(error, error_capacity, "out of memory"); return NULL; }
+    view->n = count; view->k = whole->k; view->precision = whole->precision;
+    pthread_mutex_init(&view->lock, NULL);
+    dnnl_primitive_desc_t pd = NULL;
+    bool made = false;
+    dnnl_memory_desc_t any;
+    dnnl_dims_t dims = {whole->k, count};
+    TRY(dnnl_memory_desc_init_by_tag(&any, 2, dims, data_type(whole->precision), dnnl_format_tag_any), "describing the weights");
+    TRY(describe(&pd, 256, count, whole->k, whole->k, count, whole->precision, &any, false, true), "describing a matmul");
+    view->layout = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    snprintf(view->implementation, sizeof view->implementation, "%s", implementation_of(pd));
+    // The view must be the whole's layout cut at a column block: the same blocks, the same strides,
+    // and the column blocks outermost, so that its columns are one contiguous run of the whole's memory.
+    const dnnl_blocking_desc_t *a = &whole->layout.format_desc.blocking, *b = &view->layout.format_desc.blocking;
+    long block = 1;
+    bool same = whole->layout.format_kind == dnnl_blocked && view->layout.format_kind == dnnl_blocked
+        && strcmp(whole->implementation, view->implementation) == 0
+        && a->inner_nblks == b->inner_nblks && a->strides[0] == b->strides[0] && a->strides[1] == b->strides[1]
+        && a->strides[1] > a->strides[0] && whole->layout.offset0 == 0 && view->layout.offset0 == 0;
+    for (int i = 0; same && i < a->inner_nblks; i++) {
+        same = a->inner_blks[i] == b->inner_blks[i] && a->inner_idxs[i] == b->inner_idxs[i];
+        if (a->inner_idxs[i] == 1) block *= a->inner_blks[i];
+    }
+    if (!same || from % block != 0 || from + count > whole->n) {
+        if (error) snprintf(error, error_capacity, "columns %ld..<%ld cannot be viewed in this layout", from, from + count);
+        goto fail;
+    }
+    char *base = NULL;
+    TRY(dnnl_memory_get_data_handle(whole->memory, (void **)&base), "the packed weights");
+    size_t element = whole->precision == TT_BF16 ? 2 : 4;
+    TRY(dnnl_memory_create(&view->memory, &view->layout, engine, base + (size_t)(from / block) * (size_t)a->strides[1] * element),
+        "a view of the packed weights");
+    view->view = true;
+    made = true;
+fail:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (made) return view;
+    tt_packed_weight_destroy(view);
+    return NULL;
+}
+
 void tt_packed_weight_destroy(tt_packed_weight *weight) {
     if (!weight) return;
     for (int i = 0; i < weight->cached; i++) dnnl_primitive_destroy(weight->cache[i].primitive);
@@ -191,7 +238,9 @@ void tt_packed_weight_destroy(tt_packed_weight *weight) {
     free(weight);
 }
 
-size_t tt_packed_weight_bytes(const tt_packed_weight *weight) { return dnnl_memory_desc_get_size(&weight->layout); }
+size_t tt_packed_weight_bytes(const tt_packed_weight *weight) {
+    return weight->view ? 0 : dnnl_memory_desc_get_size(&weight->layout);
+}
 
 const char *tt_packed_weight_implementation(const tt_packed_weight *weight) { return weight->implementation; }
 
@@ -203,7 +252,10 @@ const float *tt_packed_weight_plain(const tt_packed_weight *weight) {
 
 // The primitive for this call's shape, made on first use; a shape oneDNN has only its reference
 // loop for is remembered too, with no primitive (the caller then runs on dense copies).
-static cached_primitive *primitive_for(tt_packed_weight *weight, long m, long lda, long ldc, bool accumulate, bool bias) {
+// Returns a copy of the entry, taken under the lock: another thread may grow (move) the cache
+// while this one runs the primitive (the workers share a whole-width weight, each with its rows).
+// False only when the cache could not grow (out of memory); an entry may hold no primitive.
+static bool primitive_for(cached_primitive *entry, tt_packed_weight *weight, long m, long lda, long ldc, bool accumulate, bool bias) {
     pthread_mutex_lock(&weight->lock);
     cached_primitive *found = NULL;
     for (int i = 0; i < weight->cached; i++) {
@@ -232,8 +284,9 @@ static cached_primitive *primitive_for(tt_packed_weight *weight, long m, long ld
         found = &weight->cache[weight->cached++];
         *found = (cached_primitive){m, lda, ldc, accumulate, bias, primitive, scratchpad_bytes};
     }
+    if (found) *entry = *found;
     pthread_mutex_unlock(&weight->lock);
-    return found;
+    return found != NULL;
 }
 
 // A thread's dense copy of a strided operand: `rows` × `width` floats.
@@ -265,7 +318,7 @@ int tt_packed_matmul(const tt_packed_weight *weight_, long m, const float *src, 
     // oneDNN's fast matmuls on blocked weights (brgemm on AVX-512) take dense rows only: a call with
     // strided rows (a slice of the output's columns, a row of a wider input) runs on dense copies.
     long dense_lda = weight->precision == TT_BF16 ? weight->k : lda;   // bf16 rows are converted densely anyway
-    cached_primitive *p = primitive_for(weight, m, dense_lda, ldc, accumulate, bias != NULL);
+    cached_primitive entry, *p = primitive_for(&entry, weight, m, dense_lda, ldc, accumulate, bias != NULL) ? &entry : NULL;
     float *wide_dst = NULL;
     long wide_ldc = ldc;
     if (p && !p->primitive && (dense_lda != weight->k || ldc != weight->n)) {
@@ -285,7 +338,7 @@ int tt_packed_matmul(const tt_packed_weight *weight_, long m, const float *src, 
             dst = copy;
             ldc = weight->n;
         }
-        p = primitive_for(weight, m, dense_lda, ldc, accumulate, bias != NULL);
+        p = primitive_for(&entry, weight, m, dense_lda, ldc, accumulate, bias != NULL) ? &entry : NULL;
     }
     if (!p || !p->primitive) {
         if (error) snprintf(error, error_capacity, "oneDNN: no %s matmul for %ld x %ld x %ld in the packed layout",

@@ -23,7 +23,13 @@ typedef enum { TT_F32 = 0, TT_BF16 = 1 } tt_precision;
 tt_packed_weight *tt_packed_weight_create(const float *w, long n, long k, long ldw, tt_precision precision,
                                           char *error, size_t error_capacity);
 void tt_packed_weight_destroy(tt_packed_weight *weight);
-// Bytes the packed weights hold.
+// Columns [from, from + count) of W (its rows, in PyTorch's layout) as a weight of their own that
+// shares `whole`'s memory: possible where the layout is blocked with the column blocks outermost
+// (oneDNN's brgemm layouts) and `from` is on a block edge; NULL with a message otherwise. Destroy
+// every view before `whole`.
+tt_packed_weight *tt_packed_weight_columns(const tt_packed_weight *whole, long from, long count,
+                                           char *error, size_t error_capacity);
+// Bytes the packed weights hold (0 for a view).
 size_t tt_packed_weight_bytes(const tt_packed_weight *weight);
 // The oneDNN implementation the weights were laid out for, e.g. "brg:avx512_core" or "gemm:jit".
 const char *tt_packed_weight_implementation(const tt_packed_weight *weight);
