@@ -26,7 +26,7 @@ public final class PackedWeight: @unchecked Sendable {
     public let precision: Precision
     /// The oneDNN implementation the weights are laid out for, e.g. "brg:avx512_core" or "gemm:jit".
     public let implementation: String
-    /// Bytes the packed weights hold (all slices).
+    /// Bytes the packed weights hold (all slices, or the whole weight their views share).
     public let bytes: Int
     @usableFromInline let slices: [Slice]
     /// Where the layout is blocked (AVX-512), W is packed once, whole, and the slices are views of
@@ -85,8 +85,8 @@ public final class PackedWeight: @unchecked Sendable {
             let views = ranges.map { view($0, of: whole) }, partViews = parts.map { view($0, of: whole) }
             if views.allSatisfy({ $0 != nil }) && partViews.allSatisfy({ $0 != nil }) {
                 slices = views.map { $0! }
-                fullWidth[0..<n] = whole
                 for part in partViews { fullWidth[part!.rows] = part! }
+                fullWidth[0..<n] = whole   // after the parts: a single part 0..<n is the whole itself
             }
         }
         if fullWidth.isEmpty {

@@ -95,6 +95,12 @@ struct PackedWeightTests {
         #expect(Set(packed.fullWidth.keys) == [0..<n, 0..<128, 128..<n])
         #expect(packed.slices.allSatisfy { $0.owner === packed.fullWidth[0..<n] })
         #expect(packed.bytes >= n * k * 4 && packed.bytes <= n * k * 4 * 11 / 10, "\(packed.bytes) bytes for \(n * k * 4) of weights")
+        // Without parts the one part is the whole weight, and its bytes are still counted (they were
+        // not: the part's view, which holds none, had replaced the whole).
+        let single = try w.withUnsafeBufferPointer {
+            try PackedWeight($0.baseAddress!, outFeatures: n, inFeatures: k, precision: .f32, workers: 2)
+        }
+        #expect(single.fullWidth[0..<n]?.owner == nil && single.bytes == packed.bytes, "\(single.bytes) bytes")
     }
 
     /// Workers share one packed weight, each with its own row counts, so the weight's cache of
