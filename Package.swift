@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CTurboJPEG"], path: "Sources/C/CImageCodecs"),
         // The transcendental element-wise kernels, compiled for baseline x86-64 and for AVX2 + FMA.
         .target(name: "CElementwise", path: "Sources/C/CElementwise", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
-        .target(name: "CAttention", path: "Sources/C/CAttention", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
+        .target(name: "CAttention", dependencies: ["CElementwise"], path: "Sources/C/CAttention", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
         // oneDNN's matmul on weights reordered once at load (Debian's libdnnl-dev).
         .target(
             name: "CPackedGEMM", path: "Sources/C/CPackedGEMM",

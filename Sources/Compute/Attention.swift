@@ -19,12 +19,24 @@ public enum Attention {
     public static func forward(
         out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
         qkv: UnsafePointer<Float>,
-        batch: Int, tokens t: Int, channels c: Int, heads: Int, causal: Bool, openBLASOnly: Bool = false
+        batch: Int, tokens t: Int, channels c: Int, heads: Int, causal: Bool
+    ) {
+        forward(out: out, probs: probs, qkv: qkv, batch: batch, tokens: t, channels: c, heads: heads,
+                causal: causal, kernel: true)
+    }
+
+    /// `forward`, through the kernel where the CPU has one (`kernel`) or through OpenBLAS always:
+    /// tests compare the two.
+    @inlinable
+    static func forward(
+        out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
+        qkv: UnsafePointer<Float>,
+        batch: Int, tokens t: Int, channels c: Int, heads: Int, causal: Bool, kernel: Bool
     ) {
         let hd = c / heads
         let scale = 1 / Float(hd).squareRoot()
         // One (b, h) pair per task: its two products and its softmax rows touch only its own
-        // columns of out and its own block of probs. `openBLASOnly` is for tests, which compare the two.
+        // columns of out and its own block of probs.
         Parallel.forRanges(count: batch * heads, workPerItem: 4 * t * t * hd) { pairs in
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tt_attention_scratch_floats(t, hd))
             defer { scratch.deallocate() }
@@ -33,7 +45,7 @@ public enum Attention {
                 let q = qkv + b * t * 3 * c + h * hd
                 let p = probs + pair * t * t
                 let o = out + b * t * c + h * hd
-                if !openBLASOnly && tt_attention_head(o, c, p, q, q + c, q + 2 * c, 3 * c, t, hd, scale, causal, scratch) {
+                if kernel && tt_attention_head(o, c, p, q, q + c, q + 2 * c, 3 * c, t, hd, scale, causal, scratch) {
                     continue
                 }
                 gemmOnThisThread(transA: false, transB: true, m: t, n: t, k: hd, alpha: scale,

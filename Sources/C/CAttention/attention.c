@@ -1,4 +1,5 @@
 #include "CAttention.h"
+#include "tt_exp_approximation.h"   // CElementwise's, shared with its tt_exp
 
 #include <math.h>
 #include <string.h>

@@ -6,30 +6,19 @@
 
 typedef float TT_NAME(vec) __attribute__((vector_size(TT_LANES * 4), aligned(4), may_alias));
 typedef int TT_NAME(ivec) __attribute__((vector_size(TT_LANES * 4), aligned(4), may_alias));
+typedef unsigned TT_NAME(uvec) __attribute__((vector_size(TT_LANES * 4), aligned(4), may_alias));
 #define TT_VEC TT_NAME(vec)
 #define TT_IVEC TT_NAME(ivec)
+#define TT_UVEC TT_NAME(uvec)
 
 // x in every lane: −0 + x is x exactly, so this compiles to one broadcast (0 + x would not: −0 + 0 is +0).
 static inline __attribute__((always_inline)) TT_TARGET TT_VEC TT_NAME(splat)(float x) { return -(TT_VEC){0} + x; }
 
-// e^x lane by lane, the same range reduction and polynomial as CElementwise's tt_exp.
-static inline __attribute__((always_inline)) TT_TARGET TT_VEC TT_NAME(vexp)(TT_VEC x) {
-    x = __builtin_elementwise_min(__builtin_elementwise_max(x, TT_NAME(splat)(-87.3f)), TT_NAME(splat)(88.37f));
-    const float magic = 12582912.0f + 127.0f;
-    TT_VEC t = x * 1.44269504f + magic;
-    TT_VEC n = t - magic;
-    TT_VEC r = x - n * 0.693359375f;
-    r = r + n * 2.1219444e-4f;
-    TT_VEC p = TT_NAME(splat)(1.98756915e-4f);
-    p = p * r + 1.39819995e-3f;
-    p = p * r + 8.3334519e-3f;
-    p = p * r + 4.16657959e-2f;
-    p = p * r + 1.66666655e-1f;
-    p = p * r + 5.00000012e-1f;
-    p = p * r * r + r + 1.0f;
-    TT_IVEC bits = (TT_IVEC)t << 23;
-    return p * (TT_VEC)bits;
-}
+// e^x lane by lane: CElementwise's tt_exp (tt_exp_approximation.h) on vectors.
+#define TT_VECTOR_CLAMP(x, lo, hi) \
+    __builtin_elementwise_min(__builtin_elementwise_max(x, TT_NAME(splat)(lo)), TT_NAME(splat)(hi))
+TT_EXP_FUNCTION(TT_NAME(vexp), TT_TARGET, TT_VEC, TT_UVEC, TT_VECTOR_CLAMP)
+#undef TT_VECTOR_CLAMP
 
 // Softmax in place of row[0..<length] · scale, zero from length up to `padded` (a multiple of the
 // vector): the maximum and the sum in one vector each, then across its lanes.
@@ -62,43 +51,27 @@ static inline __attribute__((always_inline)) TT_TARGET void TT_NAME(softmax_row)
     for (long j = 0; j < padded; j += TT_LANES) *(TT_VEC *)(row + j) *= inverse;
 }
 
-// scores[r, jj·L + l] = Σ_d q[r, d] · kt[d, jj·L + l] for r < R and jj < J (kt is kᵀ, ldk apart).
-static inline __attribute__((always_inline)) TT_TARGET void TT_NAME(scores_block)(
-    float *scores, long lds, const float *q, long ld, const float *kt, long ldk, long hd, int R, int J) {
+// out[r, jj·L + l] = Σ_{i < depth} a[r·lda + i] · b[i·ldb + jj·L + l] for r < R and jj < J: the
+// scores (a = q, b = kᵀ, depth = head width) and the weighted values (a = probabilities, b = v,
+// depth = keys) are both this product.
+static inline __attribute__((always_inline)) TT_TARGET void TT_NAME(block_product)(
+    float *out, long ldo, const float *a, long lda, const float *b, long ldb, long depth, int R, int J) {
     TT_VEC acc[TT_ROWS][TT_BLOCK];
     for (int r = 0; r < R; r++)
         for (int jj = 0; jj < J; jj++) acc[r][jj] = (TT_VEC){0};
-    for (long d = 0; d < hd; d++) {
-        TT_VEC keys[TT_BLOCK];
-        for (int jj = 0; jj < J; jj++) keys[jj] = *(const TT_VEC *)(kt + d * ldk + jj * TT_LANES);
+    for (long i = 0; i < depth; i++) {
+        TT_VEC row[TT_BLOCK];
+        for (int jj = 0; jj < J; jj++) row[jj] = *(const TT_VEC *)(b + i * ldb + jj * TT_LANES);
         for (int r = 0; r < R; r++) {
-            TT_VEC query = TT_NAME(splat)(q[r * ld + d]);
-            for (int jj = 0; jj < J; jj++) acc[r][jj] += query * keys[jj];
-        }
-    }
-    for (int r = 0; r < R; r++)
-        for (int jj = 0; jj < J; jj++) *(TT_VEC *)(scores + r * lds + jj * TT_LANES) = acc[r][jj];
-}
-
-// out[r, jj·L + l] = Σ_{j < keys} p[r, j] · v[j, jj·L + l] for r < R and jj < J.
-static inline __attribute__((always_inline)) TT_TARGET void TT_NAME(values_block)(
-    float *out, long ldo, const float *p, long ldp, const float *v, long ld, long keys, int R, int J) {
-    TT_VEC acc[TT_ROWS][TT_BLOCK];
-    for (int r = 0; r < R; r++)
-        for (int jj = 0; jj < J; jj++) acc[r][jj] = (TT_VEC){0};
-    for (long j = 0; j < keys; j++) {
-        TT_VEC values[TT_BLOCK];
-        for (int jj = 0; jj < J; jj++) values[jj] = *(const TT_VEC *)(v + j * ld + jj * TT_LANES);
-        for (int r = 0; r < R; r++) {
-            TT_VEC weight = TT_NAME(splat)(p[r * ldp + j]);
-            for (int jj = 0; jj < J; jj++) acc[r][jj] += weight * values[jj];
+            TT_VEC factor = TT_NAME(splat)(a[r * lda + i]);
+            for (int jj = 0; jj < J; jj++) acc[r][jj] += factor * row[jj];
         }
     }
     for (int r = 0; r < R; r++)
         for (int jj = 0; jj < J; jj++) *(TT_VEC *)(out + r * ldo + jj * TT_LANES) = acc[r][jj];
 }
 
-// The block functions above for `rows` rows (1 … TT_ROWS ≤ 6), each with its own constant.
+// The block product above for `rows` rows (1 … TT_ROWS ≤ 6), each with its own constant.
 #define TT_FOR_ROWS(rows, call, ...) \
     switch (rows) { \
     case 1: call(__VA_ARGS__, 1, TT_BLOCK_ARG); break; \
@@ -140,11 +113,11 @@ TT_TARGET void TT_NAME(tt_attention_head)(float *out, long ldo, float *probs, co
         long j0 = 0;
 #define TT_BLOCK_ARG TT_BLOCK
         for (; j0 + wide <= keyColumns; j0 += wide)
-            TT_FOR_ROWS(rows, TT_NAME(scores_block), scores + j0, padded, q + i0 * ld, ld, kt + j0, padded, hd)
+            TT_FOR_ROWS(rows, TT_NAME(block_product), scores + j0, padded, q + i0 * ld, ld, kt + j0, padded, hd)
 #undef TT_BLOCK_ARG
 #define TT_BLOCK_ARG 1
         for (; j0 < keyColumns; j0 += TT_LANES)
-            TT_FOR_ROWS(rows, TT_NAME(scores_block), scores + j0, padded, q + i0 * ld, ld, kt + j0, padded, hd)
+            TT_FOR_ROWS(rows, TT_NAME(block_product), scores + j0, padded, q + i0 * ld, ld, kt + j0, padded, hd)
 #undef TT_BLOCK_ARG
 
         for (int r = 0; r < rows; r++) {
@@ -159,11 +132,11 @@ TT_TARGET void TT_NAME(tt_attention_head)(float *out, long ldo, float *probs, co
         long c0 = 0;
 #define TT_BLOCK_ARG TT_BLOCK
         for (; c0 + wide <= hd; c0 += wide)
-            TT_FOR_ROWS(rows, TT_NAME(values_block), o + c0, ldo, p, padded, v + c0, ld, keys)
+            TT_FOR_ROWS(rows, TT_NAME(block_product), o + c0, ldo, p, padded, v + c0, ld, keys)
 #undef TT_BLOCK_ARG
 #define TT_BLOCK_ARG 1
         for (; c0 + TT_LANES <= hd; c0 += TT_LANES)
-            TT_FOR_ROWS(rows, TT_NAME(values_block), o + c0, ldo, p, padded, v + c0, ld, keys)
+            TT_FOR_ROWS(rows, TT_NAME(block_product), o + c0, ldo, p, padded, v + c0, ld, keys)
 #undef TT_BLOCK_ARG
         for (; c0 < hd; c0++)   // a head narrower than a vector, or its last channels
             for (int r = 0; r < rows; r++) {
@@ -179,3 +152,4 @@ TT_TARGET void TT_NAME(tt_attention_head)(float *out, long ldo, float *probs, co
 #undef TT_ROWS_6
 #undef TT_VEC
 #undef TT_IVEC
+#undef TT_UVEC

@@ -1,32 +1,12 @@
 #include "CElementwise.h"
+#include "tt_exp_approximation.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
-// e^x: Cody-Waite range reduction to |r| <= ln2/2 and a degree-6 polynomial (relative error
-// < 2e-7); rounding and 2^n through the float "magic number", so the loop stays branch-free.
-static inline __attribute__((always_inline)) float tt_exp(float x) {
-    x = x < -87.3f ? -87.3f : (x > 88.37f ? 88.37f : x);
-    const float magic = 12582912.0f + 127.0f;      // 1.5 * 2^23 + bias: low mantissa bits = round(x log2 e) + 127
-    float t = x * 1.44269504f + magic;
-    float n = t - magic;
-    float r = x - n * 0.693359375f;
-    r = r + n * 2.1219444e-4f;
-    float p = 1.98756915e-4f;
-    p = p * r + 1.39819995e-3f;
-    p = p * r + 8.3334519e-3f;
-    p = p * r + 4.16657959e-2f;
-    p = p * r + 1.66666655e-1f;
-    p = p * r + 5.00000012e-1f;
-    p = p * r * r + r + 1.0f;
-    uint32_t bits;
-    memcpy(&bits, &t, sizeof bits);
-    bits <<= 23;
-    float twoToN;
-    memcpy(&twoToN, &bits, sizeof twoToN);
-    return p * twoToN;
-}
+// e^x (tt_exp_approximation.h, shared with CAttention's kernel).
+TT_EXP_FUNCTION(tt_exp, , float, uint32_t, TT_EXP_CLAMP_SCALAR)
 
 // erf(x): Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7 in exact arithmetic), odd.
 static inline __attribute__((always_inline)) float tt_erf(float x) {
