@@ -78,9 +78,12 @@ public final class PackedWeight: @unchecked Sendable {
         }
         // A plain layout (AVX2) is packed slice by slice; a blocked one whole, with views, if the
         // slices and parts start on its column blocks (they do on multiples of 64 columns).
-        let first = try pack(ranges[0])
-        var slices = [first], fullWidth: [Range<Int>: Slice] = [:]
-        if first.plain == nil {
+        var plain = false
+        guard tt_packed_weight_layout_is_plain(ranges[0].count, k, precision == .bf16 ? TT_BF16 : TT_F32,
+                                               &plain, &error, error.count) == 0
+        else { throw PackingError(description: Self.text(error)) }
+        var slices: [Slice] = [], fullWidth: [Range<Int>: Slice] = [:]
+        if !plain {
             let whole = try pack(0..<n)
             let views = ranges.map { view($0, of: whole) }, partViews = parts.map { view($0, of: whole) }
             if views.allSatisfy({ $0 != nil }) && partViews.allSatisfy({ $0 != nil }) {
@@ -90,7 +93,7 @@ public final class PackedWeight: @unchecked Sendable {
             }
         }
         if fullWidth.isEmpty {
-            for rows in ranges.dropFirst() { slices.append(try pack(rows)) }
+            slices = try ranges.map(pack)
         }
         self.outFeatures = n
         self.inFeatures = k
@@ -150,10 +153,12 @@ public final class PackedWeight: @unchecked Sendable {
 
     /// out[m, j] (+)= Σ_i inp[m, i] · W[outputs.lowerBound + j, i] + bias[outputs.lowerBound + j]
     /// for the product's columns j < outputs.count; `outputs` must be a union of whole parts.
-    /// `bias` is indexed by rows of W. Large products run one slice per worker.
+    /// `bias` is indexed by rows of W. Large products run one slice per worker. With `activation`,
+    /// out = act(…) instead, applied by the kernel as it writes (no second pass over out).
     public func forward(out: UnsafeMutablePointer<Float>, ldc: Int? = nil,
                         inp: UnsafePointer<Float>, lda: Int? = nil, rows m: Int,
-                        bias: UnsafePointer<Float>?, outputs: Range<Int>? = nil, accumulate: Bool = false) {
+                        bias: UnsafePointer<Float>?, outputs: Range<Int>? = nil, accumulate: Bool = false,
+                        activation: Activation? = nil) {
         let outputs = outputs ?? 0..<outFeatures
         let ldc = ldc ?? outputs.count, lda = lda ?? inFeatures
         if m >= Self.rowSplitRows, let full = fullWidth[outputs] {
@@ -162,7 +167,7 @@ public final class PackedWeight: @unchecked Sendable {
             Parallel.forTasks(tasks) { task in
                 let (from, to) = (m * task / tasks, m * (task + 1) / tasks)
                 multiply(full, out: out + from * ldc, ldc: ldc, inp: inp + from * lda, lda: lda,
-                         rows: to - from, bias: bias, accumulate: accumulate)
+                         rows: to - from, bias: bias, accumulate: accumulate, activation: activation)
             }
             return
         }
@@ -170,7 +175,7 @@ public final class PackedWeight: @unchecked Sendable {
         precondition(chosen.reduce(0) { $0 + $1.rows.count } == outputs.count, "outputs \(outputs) are not whole parts")
         func run(_ slice: Slice) {
             multiply(slice, out: out + (slice.rows.lowerBound - outputs.lowerBound), ldc: ldc, inp: inp, lda: lda,
-                     rows: m, bias: bias, accumulate: accumulate)
+                     rows: m, bias: bias, accumulate: accumulate, activation: activation)
         }
         // As many tasks as the engine's threads (set by --threads), each taking every tasks-th slice.
         let flops = 2 * m * outputs.count * inFeatures
@@ -191,27 +196,35 @@ public final class PackedWeight: @unchecked Sendable {
                                     bias: UnsafePointer<Float>?, accumulate: Bool = false) {
         if let whole = fullWidth[0..<outFeatures] {
             multiply(whole, out: out, ldc: ldc ?? outFeatures, inp: inp, lda: lda ?? inFeatures,
-                     rows: m, bias: bias, accumulate: accumulate)
+                     rows: m, bias: bias, accumulate: accumulate, activation: nil)
             return
         }
         for slice in slices {
             multiply(slice, out: out + slice.rows.lowerBound, ldc: ldc ?? outFeatures, inp: inp, lda: lda ?? inFeatures,
-                     rows: m, bias: bias, accumulate: accumulate)
+                     rows: m, bias: bias, accumulate: accumulate, activation: nil)
         }
     }
 
     /// One slice's columns of the product, on the calling thread, by whichever kernel is faster.
     private func multiply(_ slice: Slice, out: UnsafeMutablePointer<Float>, ldc: Int, inp: UnsafePointer<Float>, lda: Int,
-                          rows m: Int, bias: UnsafePointer<Float>?, accumulate: Bool) {
+                          rows m: Int, bias: UnsafePointer<Float>?, accumulate: Bool, activation: Activation?) {
         if let plain = slice.plain, !Self.oneDNNIsFaster(rows: m, inFeatures: inFeatures) {
             gemmSlice(transA: false, transB: false, m: m, n: slice.rows.count, k: inFeatures, alpha: 1,
                       a: inp, lda: lda, b: plain, ldb: slice.rows.count, beta: accumulate ? 1 : 0,
                       c: out, ldc: ldc, rowBias: bias.map { $0 + slice.rows.lowerBound })
+            if let activation {
+                for r in 0..<m { activation.forwardOnThisThread(out + r * ldc, count: slice.rows.count) }
+            }
             return
         }
         var error = [CChar](repeating: 0, count: 256)
+        let kernelActivation = switch activation {
+        case nil: TT_NO_ACTIVATION
+        case .quickGELU: TT_QUICK_GELU
+        case .gelu: TT_GELU
+        }
         let status = tt_packed_matmul(slice.handle, m, inp, lda, bias.map { $0 + slice.rows.lowerBound },
-                                      out, ldc, accumulate, &error, error.count)
+                                      out, ldc, accumulate, kernelActivation, &error, error.count)
         // The shapes were checked when the weights were packed; what is left is running out of memory.
         if status != 0 { fatalError("oneDNN: \(Self.text(error))") }   // precondition drops its message in release builds
     }

@@ -15,6 +15,7 @@ extern void omp_set_num_threads(int);
 typedef struct {
     long m, lda, ldc;
     bool accumulate, bias;
+    tt_activation activation;
     dnnl_primitive_t primitive;
     size_t scratchpad_bytes;
 } cached_primitive;
@@ -72,7 +73,8 @@ dnnl_data_type_t data_type(tt_precision p) { return p == TT_BF16 ? dnnl_bf16 : d
 
 // The matmul's descriptor for `m` rows; weights as `weights` (a fixed layout, or any).
 static dnnl_status_t describe(dnnl_primitive_desc_t *pd, long m, long n, long k, long lda, long ldc,
-                              tt_precision precision, const dnnl_memory_desc_t *weights, bool accumulate, bool bias) {
+                              tt_precision precision, const dnnl_memory_desc_t *weights, bool accumulate, bool bias,
+                              tt_activation activation) {
     dnnl_memory_desc_t src, dst, bias_md;
     dnnl_dims_t src_dims = {m, k}, src_strides = {precision == TT_BF16 ? k : lda, 1};
     dnnl_dims_t dst_dims = {m, n}, dst_strides = {ldc, 1}, bias_dims = {1, n};
@@ -85,10 +87,14 @@ static dnnl_status_t describe(dnnl_primitive_desc_t *pd, long m, long n, long k,
     dnnl_primitive_attr_t attr;
     if ((s = dnnl_primitive_attr_create(&attr))) return s;
     s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
-    if (!s && accumulate) {
+    if (!s && (accumulate || activation != TT_NO_ACTIVATION)) {
+        // After the bias: + dst, then the activation. quick_gelu is swish with alpha 1.702,
+        // x · sigmoid(1.702 x); the exact GELU is gelu_erf.
         dnnl_post_ops_t ops;
         if (!(s = dnnl_post_ops_create(&ops))) {
-            s = dnnl_post_ops_append_sum(ops, 1.0f);
+            if (accumulate) s = dnnl_post_ops_append_sum(ops, 1.0f);
+            if (!s && activation == TT_QUICK_GELU) s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_swish, 1.702f, 0.0f);
+            if (!s && activation == TT_GELU) s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_gelu_erf, 0.0f, 0.0f);
             if (!s) s = dnnl_primitive_attr_set_post_ops(attr, ops);
             dnnl_post_ops_destroy(ops);
         }
@@ -104,27 +110,20 @@ const char *implementation_of(const_dnnl_primitive_desc_t pd) {
     return name;
 }
 
-tt_packed_weight *tt_packed_weight_create(const float *w, long n, long k, long ldw, tt_precision precision,
-                                          char *error, size_t error_capacity) {
+// The layout oneDNN's best matmul wants for weights [k, n] in `precision`, and its implementation's
+// name, asked with a middling row count (the layout follows the weights' shape and type; primitives
+// for other row counts reuse it). -1 with a message when there is no such matmul but the reference.
+static int choose_layout(long n, long k, tt_precision precision, dnnl_memory_desc_t *layout, char *implementation,
+                         size_t implementation_capacity, char *error, size_t error_capacity) {
     pthread_once(&engine_once, make_engine);
-    if (engine_status != dnnl_success) { say(error, error_capacity, "creating the CPU engine", engine_status); return NULL; }
-    if (!prepare_thread()) { if (error) snprintf(error, error_capacity, "oneDNN: creating a stream failed"); return NULL; }
-    tt_packed_weight *weight = calloc(1, sizeof *weight);
-    dnnl_primitive_desc_t pd = NULL, reorder_pd = NULL;
-    dnnl_primitive_t reorder = NULL;
-    dnnl_memory_t user = NULL;
-    float *transposed = NULL;
-    bool packed = false;
-    if (!weight) { if (error) snprintf(error, error_capacity, "out of memory"); return NULL; }
-    weight->n = n; weight->k = k; weight->precision = precision;
-    pthread_mutex_init(&weight->lock, NULL);
-
-    // The layout oneDNN's best matmul wants for these weights, asked with a middling row count
-    // (the layout follows the weights' shape and type; primitives for other row counts reuse it).
+    if (engine_status != dnnl_success) { say(error, error_capacity, "creating the CPU engine", engine_status); return -1; }
+    if (!prepare_thread()) { if (error) snprintf(error, error_capacity, "oneDNN: creating a stream failed"); return -1; }
+    dnnl_primitive_desc_t pd = NULL;
+    int result = -1;
     dnnl_memory_desc_t any;
     dnnl_dims_t dims = {k, n};
     TRY(dnnl_memory_desc_init_by_tag(&any, 2, dims, data_type(precision), dnnl_format_tag_any), "describing the weights");
-    dnnl_status_t described = describe(&pd, 256, n, k, k, n, precision, &any, false, true);
+    dnnl_status_t described = describe(&pd, 256, n, k, k, n, precision, &any, false, true, TT_NO_ACTIVATION);
     if (described == dnnl_unimplemented) {
         if (error) snprintf(error, error_capacity, "oneDNN %s has no %s matmul for this CPU (instruction set %s)",
                             tt_onednn_version(), precision == TT_BF16 ? "bf16" : "f32", tt_onednn_isa());
@@ -137,8 +136,42 @@ tt_packed_weight *tt_packed_weight_create(const float *w, long n, long k, long l
                             precision == TT_BF16 ? "bf16" : "f32");
         goto fail;
     }
-    snprintf(weight->implementation, sizeof weight->implementation, "%s", name);
-    weight->layout = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    if (implementation) snprintf(implementation, implementation_capacity, "%s", name);
+    *layout = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    result = 0;
+fail:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    return result;
+}
+
+// Whether `layout` is the plain row-major [k, n] float32 one.
+static bool is_plain(const dnnl_memory_desc_t *layout, long n, long k) {
+    dnnl_memory_desc_t user_md;
+    dnnl_dims_t dims = {k, n};
+    return dnnl_memory_desc_init_by_tag(&user_md, 2, dims, dnnl_f32, dnnl_ab) == dnnl_success
+        && dnnl_memory_desc_equal(&user_md, layout);
+}
+
+int tt_packed_weight_layout_is_plain(long n, long k, tt_precision precision, bool *plain, char *error, size_t error_capacity) {
+    dnnl_memory_desc_t layout;
+    if (choose_layout(n, k, precision, &layout, NULL, 0, error, error_capacity) != 0) return -1;
+    *plain = is_plain(&layout, n, k);
+    return 0;
+}
+
+tt_packed_weight *tt_packed_weight_create(const float *w, long n, long k, long ldw, tt_precision precision,
+                                          char *error, size_t error_capacity) {
+    tt_packed_weight *weight = calloc(1, sizeof *weight);
+    dnnl_primitive_desc_t reorder_pd = NULL;
+    dnnl_primitive_t reorder = NULL;
+    dnnl_memory_t user = NULL;
+    float *transposed = NULL;
+    bool packed = false;
+    if (!weight) { if (error) snprintf(error, error_capacity, "out of memory"); return NULL; }
+    weight->n = n; weight->k = k; weight->precision = precision;
+    pthread_mutex_init(&weight->lock, NULL);
+    if (choose_layout(n, k, precision, &weight->layout, weight->implementation, sizeof weight->implementation,
+                      error, error_capacity) != 0) goto fail;
     TRY(dnnl_memory_create(&weight->memory, &weight->layout, engine, DNNL_MEMORY_ALLOCATE), "allocating packed weights");
 
     // W [n, k] row-major is the matmul's [k, n] weights transposed. Transpose in tiles (a strided
@@ -146,8 +179,9 @@ tt_packed_weight *tt_packed_weight_create(const float *w, long n, long k, long l
     // when the layout is the plain one (AVX2), else into a staging buffer that a reorder then lays
     // out and converts. The staging buffer is kept across calls: fresh pages cost more than the copy.
     dnnl_memory_desc_t user_md;
+    dnnl_dims_t dims = {k, n};
     TRY(dnnl_memory_desc_init_by_tag(&user_md, 2, dims, dnnl_f32, dnnl_ab), "describing the checkpoint weights");
-    bool plain = weight->plain = dnnl_memory_desc_equal(&user_md, &weight->layout);
+    bool plain = weight->plain = is_plain(&weight->layout, n, k);
     if (plain) {
         TRY(dnnl_memory_get_data_handle(weight->memory, (void **)&transposed), "the packed weights");
     } else {
@@ -177,7 +211,6 @@ done:
     if (reorder) dnnl_primitive_destroy(reorder);
     if (reorder_pd) dnnl_primitive_desc_destroy(reorder_pd);
     if (user) dnnl_memory_destroy(user);
-    if (pd) dnnl_primitive_desc_destroy(pd);
     if (packed) return weight;
     tt_packed_weight_destroy(weight);
     return NULL;
@@ -191,14 +224,9 @@ tt_packed_weight *tt_packed_weight_columns(const tt_packed_weight *whole, long f
     if (!view) { if (error) snprintf(error, error_capacity, "out of memory"); return NULL; }
     view->n = count; view->k = whole->k; view->precision = whole->precision;
     pthread_mutex_init(&view->lock, NULL);
-    dnnl_primitive_desc_t pd = NULL;
     bool made = false;
-    dnnl_memory_desc_t any;
-    dnnl_dims_t dims = {whole->k, count};
-    TRY(dnnl_memory_desc_init_by_tag(&any, 2, dims, data_type(whole->precision), dnnl_format_tag_any), "describing the weights");
-    TRY(describe(&pd, 256, count, whole->k, whole->k, count, whole->precision, &any, false, true), "describing a matmul");
-    view->layout = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-    snprintf(view->implementation, sizeof view->implementation, "%s", implementation_of(pd));
+    if (choose_layout(count, whole->k, whole->precision, &view->layout, view->implementation,
+                      sizeof view->implementation, error, error_capacity) != 0) goto fail;
     // The view must be the whole's layout cut at a column block: the same blocks, the same strides,
     // and the column blocks outermost, so that its columns are one contiguous run of the whole's memory.
     const dnnl_blocking_desc_t *a = &whole->layout.format_desc.blocking, *b = &view->layout.format_desc.blocking;
@@ -223,7 +251,6 @@ tt_packed_weight *tt_packed_weight_columns(const tt_packed_weight *whole, long f
     view->view = true;
     made = true;
 fail:
-    if (pd) dnnl_primitive_desc_destroy(pd);
     if (made) return view;
     tt_packed_weight_destroy(view);
     return NULL;
@@ -255,12 +282,14 @@ const float *tt_packed_weight_plain(const tt_packed_weight *weight) {
 // Returns a copy of the entry, taken under the lock: another thread may grow (move) the cache
 // while this one runs the primitive (the workers share a whole-width weight, each with its rows).
 // False only when the cache could not grow (out of memory); an entry may hold no primitive.
-static bool primitive_for(cached_primitive *entry, tt_packed_weight *weight, long m, long lda, long ldc, bool accumulate, bool bias) {
+static bool primitive_for(cached_primitive *entry, tt_packed_weight *weight, long m, long lda, long ldc, bool accumulate, bool bias,
+                          tt_activation activation) {
     pthread_mutex_lock(&weight->lock);
     cached_primitive *found = NULL;
     for (int i = 0; i < weight->cached; i++) {
         cached_primitive *c = &weight->cache[i];
-        if (c->m == m && c->lda == lda && c->ldc == ldc && c->accumulate == accumulate && c->bias == bias) { found = c; break; }
+        if (c->m == m && c->lda == lda && c->ldc == ldc && c->accumulate == accumulate && c->bias == bias
+            && c->activation == activation) { found = c; break; }
     }
     if (!found && weight->cached == weight->capacity) {
         int capacity = weight->capacity ? 2 * weight->capacity : 16;
@@ -271,7 +300,7 @@ static bool primitive_for(cached_primitive *entry, tt_packed_weight *weight, lon
         dnnl_primitive_desc_t pd = NULL;
         dnnl_primitive_t primitive = NULL;
         size_t scratchpad_bytes = 0;
-        dnnl_status_t s = describe(&pd, m, weight->n, weight->k, lda, ldc, weight->precision, &weight->layout, accumulate, bias);
+        dnnl_status_t s = describe(&pd, m, weight->n, weight->k, lda, ldc, weight->precision, &weight->layout, accumulate, bias, activation);
         if (s == dnnl_success && strncmp(implementation_of(pd), "ref", 3) == 0) s = dnnl_unimplemented;
         if (s == dnnl_success) s = dnnl_primitive_create(&primitive, pd);
         if (s == dnnl_success) {
@@ -282,7 +311,7 @@ static bool primitive_for(cached_primitive *entry, tt_packed_weight *weight, lon
         }
         if (pd) dnnl_primitive_desc_destroy(pd);
         found = &weight->cache[weight->cached++];
-        *found = (cached_primitive){m, lda, ldc, accumulate, bias, primitive, scratchpad_bytes};
+        *found = (cached_primitive){m, lda, ldc, accumulate, bias, activation, primitive, scratchpad_bytes};
     }
     if (found) *entry = *found;
     pthread_mutex_unlock(&weight->lock);
@@ -311,14 +340,14 @@ uint16_t *thread_bf16_buffer(size_t count) {
 }
 
 int tt_packed_matmul(const tt_packed_weight *weight_, long m, const float *src, long lda, const float *bias,
-                     float *dst, long ldc, bool accumulate, char *error, size_t error_capacity) {
+                     float *dst, long ldc, bool accumulate, tt_activation activation, char *error, size_t error_capacity) {
     tt_packed_weight *weight = (tt_packed_weight *)weight_;   // only its primitive cache changes
     if (m == 0) return 0;
     if (!prepare_thread()) { if (error) snprintf(error, error_capacity, "oneDNN: creating a stream failed"); return -1; }
     // oneDNN's fast matmuls on blocked weights (brgemm on AVX-512) take dense rows only: a call with
     // strided rows (a slice of the output's columns, a row of a wider input) runs on dense copies.
     long dense_lda = weight->precision == TT_BF16 ? weight->k : lda;   // bf16 rows are converted densely anyway
-    cached_primitive entry, *p = primitive_for(&entry, weight, m, dense_lda, ldc, accumulate, bias != NULL) ? &entry : NULL;
+    cached_primitive entry, *p = primitive_for(&entry, weight, m, dense_lda, ldc, accumulate, bias != NULL, activation) ? &entry : NULL;
     float *wide_dst = NULL;
     long wide_ldc = ldc;
     if (p && !p->primitive && (dense_lda != weight->k || ldc != weight->n)) {
@@ -338,7 +367,7 @@ int tt_packed_matmul(const tt_packed_weight *weight_, long m, const float *src, 
             dst = copy;
             ldc = weight->n;
         }
-        p = primitive_for(&entry, weight, m, dense_lda, ldc, accumulate, bias != NULL) ? &entry : NULL;
+        p = primitive_for(&entry, weight, m, dense_lda, ldc, accumulate, bias != NULL, activation) ? &entry : NULL;
     }
     if (!p || !p->primitive) {
         if (error) snprintf(error, error_capacity, "oneDNN: no %s matmul for %ld x %ld x %ld in the packed layout",

@@ -23,6 +23,10 @@ typedef enum { TT_F32 = 0, TT_BF16 = 1 } tt_precision;
 tt_packed_weight *tt_packed_weight_create(const float *w, long n, long k, long ldw, tt_precision precision,
                                           char *error, size_t error_capacity);
 void tt_packed_weight_destroy(tt_packed_weight *weight);
+// Whether weights [n, k] in `precision` would be laid out plainly (as tt_packed_weight_plain returns
+// them) without packing any: 0, or -1 with the message tt_packed_weight_create would give.
+int tt_packed_weight_layout_is_plain(long n, long k, tt_precision precision, bool *plain, char *error,
+                                     size_t error_capacity);
 // Columns [from, from + count) of W (its rows, in PyTorch's layout) as a weight of their own that
 // shares `whole`'s memory: possible where the layout is blocked with the column blocks outermost
 // (oneDNN's brgemm layouts) and `from` is on a block edge; NULL with a message otherwise. Destroy
@@ -38,10 +42,15 @@ const char *tt_packed_weight_implementation(const tt_packed_weight *weight);
 // below), so that OpenBLAS can run on the same memory where it is faster; NULL otherwise.
 const float *tt_packed_weight_plain(const tt_packed_weight *weight);
 
-// dst[r, j] = (accumulate ? dst[r, j] : 0) + Σ_i src[r, i] · W[j, i] + (bias ? bias[j] : 0)
-// for r < m, j < n. Returns 0, or -1 with a message in `error`.
+// An activation applied to the product's output in the kernel (a oneDNN post-op), as it is written.
+typedef enum { TT_NO_ACTIVATION = 0, TT_QUICK_GELU = 1, TT_GELU = 2 } tt_activation;
+
+// dst[r, j] = act((accumulate ? dst[r, j] : 0) + Σ_i src[r, i] · W[j, i] + (bias ? bias[j] : 0))
+// for r < m, j < n, where act is x · σ(1.702 x) (TT_QUICK_GELU), x · Φ(x) (TT_GELU) or none.
+// Returns 0, or -1 with a message in `error`.
 int tt_packed_matmul(const tt_packed_weight *weight, long m, const float *src, long lda, const float *bias,
-                     float *dst, long ldc, bool accumulate, char *error, size_t error_capacity);
+                     float *dst, long ldc, bool accumulate, tt_activation activation, char *error,
+                     size_t error_capacity);
 
 // The library: its version ("2.6.3") and the instruction set its kernels use ("avx2", "avx512_core_bf16").
 // A 2-D convolution on channels-last (NHWC) float32 activations of a fixed height and width, with
