@@ -24,6 +24,15 @@ public enum Activation: String, Sendable, Codable {
         }
     }
 
+    /// x = act(x) in place, on the calling thread (a worker's own share of a product's output).
+    @inlinable
+    public func forwardOnThisThread(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .quickGELU: tt_quick_gelu_forward(x, count)
+        case .gelu: tt_gelu_forward(x, count)
+        }
+    }
+
     /// dinp += dout · act′(x), from the activation's input x.
     @inlinable
     public func backward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, count: Int) {

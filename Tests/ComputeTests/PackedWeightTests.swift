@@ -49,6 +49,34 @@ struct PackedWeightTests {
         }
     }
 
+    /// The MLP's activation applied by the product as it writes (a oneDNN post-op; after OpenBLAS on
+    /// a plain layout) is the activation of the product: on column slices (3 and 50 rows) and on the
+    /// whole width split by rows (197), for both activations.
+    @Test(arguments: [Activation.quickGELU, .gelu], [3, 50, 197])
+    func activationIsAppliedAsTheProductIsWritten(activation: Activation, rows m: Int) throws {
+        let (n, k) = (384, 768)
+        var rng = SplitMix64(seed: UInt64(m))
+        let w = (0..<(n * k)).map { _ in rng.nextFloat() - 0.5 }
+        let inp = (0..<(m * k)).map { _ in rng.nextFloat() - 0.5 }
+        let bias = (0..<n).map { _ in rng.nextFloat() - 0.5 }
+        let packed = try w.withUnsafeBufferPointer {
+            try PackedWeight($0.baseAddress!, outFeatures: n, inFeatures: k, precision: .f32, workers: 2)
+        }
+        var out = [Float](repeating: .nan, count: m * n)
+        inp.withUnsafeBufferPointer { ip in bias.withUnsafeBufferPointer { bp in out.withUnsafeMutableBufferPointer { op in
+            packed.forward(out: op.baseAddress!, inp: ip.baseAddress!, rows: m, bias: bp.baseAddress!, activation: activation)
+        } } }
+        let expected = reference(inp, w, bias, start: nil, m: m, n: n, k: k, rows: 0..<n).map { x in
+            switch activation {
+            case .quickGELU: x / (1 + exp(-1.702 * x))
+            case .gelu: 0.5 * x * (1 + erf(x / 2.0.squareRoot()))
+            }
+        }
+        let worst = zip(out, expected).map { abs(Double($0) - $1) }.max()!
+        #expect(worst < 1e-4, "\(activation), rows \(m): max error \(worst)")
+        #expect(expected.contains { $0 < -0.1 } && expected.contains { $0 > 1 }, "the test must cover both sides of the activation")
+    }
+
     /// The parts of a fused weight are multiplied alone (the read-out layer's query, and its keys
     /// and values): each writes its own columns from column 0, with its own bias entries, into an
     /// output with a wider row stride; a range that cuts a part is refused.

@@ -72,9 +72,10 @@ public struct TransformerLayer: Sendable {
     /// layer was loaded so, OpenBLAS on the float32 matrices otherwise.
     enum Projection { case qkv, q, kv, out, fc1, fc2 }
 
-    /// out[rows, outputs] (+)= inp · Wᵀ + b for one of the layer's projections.
+    /// out[rows, outputs] (+)= inp · Wᵀ + b for one of the layer's projections, then out = act(out)
+    /// with `activation` (in the packed kernels as they write, else as a pass of its own).
     func project(packed usePacked: Bool = true, _ projection: Projection, out: UnsafeMutablePointer<Float>,
-                 inp: UnsafePointer<Float>, rows m: Int, accumulate: Bool = false) {
+                 inp: UnsafePointer<Float>, rows m: Int, accumulate: Bool = false, activation: Activation? = nil) {
         let w = ln1Weight.count, f = fc1Bias.count
         let (bias, outputs, k): (Tensor, Range<Int>, Int) = switch projection {
         case .qkv: (qkvBias, 0..<3 * w, w)
@@ -91,7 +92,8 @@ public struct TransformerLayer: Sendable {
             case .fc1: packed.fc1
             case .fc2: packed.fc2
             }
-            weight.forward(out: out, inp: inp, rows: m, bias: bias.pointer, outputs: outputs, accumulate: accumulate)
+            weight.forward(out: out, inp: inp, rows: m, bias: bias.pointer, outputs: outputs, accumulate: accumulate,
+                           activation: activation)
         } else {
             let plain = switch projection {
             case .qkv, .q, .kv: float32.qkv
@@ -102,6 +104,7 @@ public struct TransformerLayer: Sendable {
             Linear.forward(out: out, inp: inp, weight: plain.pointer + outputs.lowerBound * k,
                            bias: bias.pointer + outputs.lowerBound, rows: m, inFeatures: k,
                            outFeatures: outputs.count, accumulate: accumulate)
+            activation?.forward(out: out, inp: out, count: m * outputs.count)
         }
     }
 }
@@ -155,8 +158,7 @@ public struct TransformerStack: Sendable {
             LayerNorm.forward(out: ws.normed.pointer, mean: nil, rstd: nil, inp: x,
                               weight: layer.ln2Weight.pointer, bias: layer.ln2Bias.pointer,
                               rows: n, channels: c.width, eps: c.layerNormEps)
-            layer.project(.fc1, out: ws.hidden.pointer, inp: ws.normed.pointer, rows: n)
-            c.activation.forward(out: ws.hidden.pointer, inp: ws.hidden.pointer, count: n * c.mlpWidth)
+            layer.project(.fc1, out: ws.hidden.pointer, inp: ws.normed.pointer, rows: n, activation: c.activation)
             layer.project(.fc2, out: x, inp: ws.hidden.pointer, rows: n, accumulate: true)
         }
         if let readOutLayer, let readOut {
@@ -182,7 +184,7 @@ public struct TransformerStack: Sendable {
             }
             layer.project(last ? .q : .qkv, out: ws.qkv.pointer, inp: ws.normed.pointer, rows: n)
             layer.project(.out, out: x.pointer, inp: ws.attention.pointer, rows: n, accumulate: true)
-            layer.project(.fc1, out: ws.hidden.pointer, inp: ws.normed.pointer, rows: n)
+            layer.project(.fc1, out: ws.hidden.pointer, inp: ws.normed.pointer, rows: n, activation: c.activation)
             layer.project(.fc2, out: x.pointer, inp: ws.hidden.pointer, rows: n, accumulate: true)
         }
     }

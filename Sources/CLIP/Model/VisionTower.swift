@@ -57,19 +57,20 @@ public final class VisionTower: ImageTower {
                 }
             }
         }
-        // x[b, 0] = class embedding; x[b, 1…] = patches · Wᵀ; then + positions, ln_pre.
+        // Every image's patches · Wᵀ in one product (many rows: whole-width shares per worker), then
+        // x[b, 0] = class embedding, x[b, 1…] = its patch rows, + positions; then ln_pre.
+        let embedded = Tensor(zeros: [batch * patches, c])
+        if let packedPatchWeight {
+            packedPatchWeight.forward(out: embedded.pointer, inp: unfolded.pointer, rows: batch * patches, bias: nil)
+        } else if let patchWeight {
+            gemm(transA: false, transB: true, m: batch * patches, n: c, k: kernel, a: unfolded.pointer, lda: kernel,
+                 b: patchWeight.pointer, ldb: kernel, c: embedded.pointer, ldc: c)
+        }
         let x = Tensor(zeros: [batch, tokens, c])
         for b in 0..<batch {
             let xb = x.pointer + b * tokens * c
             xb.update(from: classEmbedding.pointer, count: c)
-            if let packedPatchWeight {
-                packedPatchWeight.forward(out: xb + c, ldc: c, inp: unfolded.pointer + b * patches * kernel,
-                                          rows: patches, bias: nil)
-            } else if let patchWeight {
-                gemm(transA: false, transB: true, m: patches, n: c, k: kernel,
-                     a: unfolded.pointer + b * patches * kernel, lda: kernel,
-                     b: patchWeight.pointer, ldb: kernel, c: xb + c, ldc: c)
-            }
+            (xb + c).update(from: embedded.pointer + b * patches * c, count: patches * c)
             for i in 0..<(tokens * c) { xb[i] += positions.pointer[i] }
         }
         LayerNorm.forward(out: x.pointer, mean: nil, rstd: nil, inp: x.pointer,
