@@ -48,10 +48,12 @@ let package = Package(
         .target(name: "CAttention", dependencies: ["CElementwise"], path: "Sources/C/CAttention", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
         // oneDNN's matmul on weights reordered once at load (Debian's libdnnl-dev).
         .target(
-            name: "CPackedGEMM", path: "Sources/C/CPackedGEMM",
+            name: "CPackedGEMM", dependencies: ["CElementwise"], path: "Sources/C/CPackedGEMM",
             cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))],
             linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
-        .target(name: "Compute", dependencies: ["CBLAS", "CElementwise", "CAttention", "CPackedGEMM"], swiftSettings: engineSettings),
+        // The engine's own float32 product on weights packed into 64-column panels (AVX-512).
+        .target(name: "CPanelGEMM", dependencies: ["CElementwise"], path: "Sources/C/CPanelGEMM", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
+        .target(name: "Compute", dependencies: ["CBLAS", "CElementwise", "CAttention", "CPackedGEMM", "CPanelGEMM"], swiftSettings: engineSettings),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "CTurboJPEG", "CPNG"], swiftSettings: engineSettings),
         .target(name: "CLIP", dependencies: ["Compute", "Imaging", "SystemZlib", "COpenSSL"], swiftSettings: engineSettings),
         .target(
@@ -113,7 +115,7 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "ComputeTests", dependencies: ["Compute", "CElementwise", "CAttention", "CPackedGEMM"]),
+        .testTarget(name: "ComputeTests", dependencies: ["Compute", "CElementwise", "CAttention", "CPackedGEMM", "CPanelGEMM"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "CLIPTests", dependencies: ["CLIP"]),
         .testTarget(

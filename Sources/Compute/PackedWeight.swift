@@ -1,4 +1,6 @@
+import CElementwise
 import CPackedGEMM
+import CPanelGEMM
 import Foundation
 
 /// The number format a model's weight products run in. Layer norms, softmax, activations and
@@ -12,9 +14,14 @@ public struct PackingError: Error, CustomStringConvertible {
     public let description: String
 }
 
-/// A weight matrix W [N, K] (PyTorch's out × in) reordered once, at load, into the layout oneDNN's
-/// matmul picks for this CPU and precision, so that no product repacks it (OpenBLAS repacks every
-/// weight on every call, a third of a ViT-B/32 forward at batch 1).
+/// A weight matrix W [N, K] (PyTorch's out × in) reordered once, at load, so that no product repacks
+/// it (OpenBLAS repacks every weight on every call, a third of a ViT-B/32 forward at batch 1).
+///
+/// On CPUs with AVX-512, float32 weights go into the engine's own panels of 64 columns and every
+/// product runs on the engine's kernel (`CPanelGEMM`: it prefetches the weights it reads next, which
+/// oneDNN 2.6's kernels do not, and sums each output in one order for any batch). Otherwise (bf16,
+/// AVX2 and below, or `kernel: .oneDNN`) W is laid out as oneDNN's matmul picks for this CPU and
+/// precision:
 ///
 /// W is stored as column slices of the product (row ranges of W), a few per worker: the engine
 /// splits each product over its own workers, one slice each, as `gemm` does (oneDNN's OpenMP team
@@ -24,10 +31,14 @@ public final class PackedWeight: @unchecked Sendable {
     public let outFeatures: Int
     public let inFeatures: Int
     public let precision: Precision
-    /// The oneDNN implementation the weights are laid out for, e.g. "brg:avx512_core" or "gemm:jit".
+    /// The kernel the weights are laid out for: "tagtune:avx512_panels", or oneDNN's, e.g. "brg:avx512_core" or "gemm:jit".
     public let implementation: String
-    /// Bytes the packed weights hold (all slices, or the whole weight their views share).
+    /// Bytes the packed weights hold (the panels, all slices, or the whole weight their views share).
     public let bytes: Int
+    /// The panels of the engine's own kernel (`Kernel.panels`), nil where oneDNN's kernels run.
+    @usableFromInline let panels: UnsafeMutablePointer<Float>?
+    /// Whether the products run on the engine's own kernel (`Kernel.panels`).
+    public var kernel: Kernel { panels == nil ? .oneDNN : .panels }
     @usableFromInline let slices: [Slice]
     /// Where the layout is blocked (AVX-512), W is packed once, whole, and the slices are views of
     /// it; these are views too: the whole weight and each part, by their rows of W. A product of
@@ -53,16 +64,49 @@ public final class PackedWeight: @unchecked Sendable {
         deinit { tt_packed_weight_destroy(handle) }
     }
 
+    /// The kernels that run the products.
+    public enum Kernel: String, Sendable, CaseIterable {
+        /// The engine's own (AVX-512, float32).
+        case panels
+        /// oneDNN's matmul (and OpenBLAS's sgemm where it is faster on plain layouts).
+        case oneDNN = "onednn"
+    }
+
+    /// The engine's own kernel where the CPU has AVX-512, unless `TAGTUNE_GEMM=onednn` is set in the
+    /// environment (for benchmarks that compare the two in one build).
+    public static let defaultKernel: Kernel =
+        tt_panel_gemm_supported() && ProcessInfo.processInfo.environment["TAGTUNE_GEMM"] != Kernel.oneDNN.rawValue
+            ? .panels : .oneDNN
+
     /// Packs W [outFeatures, inFeatures] (row stride `inFeatures`), split for `workers` workers.
     /// The default is the machine's cores, not `BLAS.threads`: slices set how each column is summed
     /// in oneDNN's kernels, so they must not follow a thread setting (`--threads`, or a test that
     /// changes it while a model loads) if the same image is to give the same bits everywhere.
+    /// Float32 weights go into panels when `kernel` is `.panels`, the CPU has AVX-512 and the parts
+    /// start on multiples of 64 rows; otherwise oneDNN's layout.
     public init(_ weight: UnsafePointer<Float>, outFeatures n: Int, inFeatures k: Int, precision: Precision,
-                parts: [Range<Int>]? = nil, workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+                parts: [Range<Int>]? = nil, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+                kernel: Kernel = PackedWeight.defaultKernel) throws {
         let parts = parts ?? [0..<n]
         precondition(parts.first?.lowerBound == 0 && parts.last?.upperBound == n
                      && zip(parts, parts.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound },
                      "parts must cover 0..<\(n) in order")
+        self.outFeatures = n
+        self.inFeatures = k
+        self.precision = precision
+        if kernel == .panels && precision == .f32 && tt_panel_gemm_supported()
+            && parts.allSatisfy({ $0.lowerBound % Int(TT_PANEL_WIDTH) == 0 }) {
+            let floats = tt_panel_floats(n, k)
+            let memory = UnsafeMutableRawPointer.allocate(byteCount: floats * 4, alignment: 64).bindMemory(to: Float.self, capacity: floats)
+            tt_panel_pack(memory, weight, n, k, k)
+            panels = memory
+            slices = []
+            fullWidth = [:]
+            implementation = "tagtune:avx512_panels"
+            bytes = floats * 4
+            return
+        }
+        panels = nil
         let ranges = parts.flatMap { Self.split($0, workers: workers) }
         var error = [CChar](repeating: 0, count: 256)
         func pack(_ rows: Range<Int>) throws -> Slice {
@@ -95,14 +139,13 @@ public final class PackedWeight: @unchecked Sendable {
         if fullWidth.isEmpty {
             slices = try ranges.map(pack)
         }
-        self.outFeatures = n
-        self.inFeatures = k
-        self.precision = precision
         self.slices = slices
         self.fullWidth = fullWidth
         self.implementation = String(cString: tt_packed_weight_implementation(slices[0].handle))
         self.bytes = (slices + fullWidth.values).reduce(0) { $0 + tt_packed_weight_bytes($1.handle) }
     }
+
+    deinit { panels?.deallocate() }
 
     /// Why weights cannot be packed in `precision` on this CPU, or nil when they can
     /// (bf16 needs AVX-512; oneDNN has no kernels for it below).
@@ -161,6 +204,11 @@ public final class PackedWeight: @unchecked Sendable {
                         activation: Activation? = nil) {
         let outputs = outputs ?? 0..<outFeatures
         let ldc = ldc ?? outputs.count, lda = lda ?? inFeatures
+        if let panels {
+            forwardOnPanels(panels, out: out, ldc: ldc, inp: inp, lda: lda, rows: m, bias: bias, outputs: outputs,
+                            accumulate: accumulate, activation: activation)
+            return
+        }
         if m >= Self.rowSplitRows, let full = fullWidth[outputs] {
             // Each worker its share of the rows, every column: no copies (see `fullWidth`).
             let tasks = max(1, min(BLAS.threads, m / (Self.rowSplitRows / 2)))
@@ -189,11 +237,60 @@ public final class PackedWeight: @unchecked Sendable {
         }
     }
 
+    /// `forward` on the panels: many rows are split by rows (each worker reads every panel, the
+    /// workers' reads of a panel close together in time, so memory serves it once to the shared
+    /// cache), few rows by panels (each worker reads its own share of the weights).
+    private func forwardOnPanels(_ panels: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, ldc: Int,
+                                 inp: UnsafePointer<Float>, lda: Int, rows m: Int, bias: UnsafePointer<Float>?,
+                                 outputs: Range<Int>, accumulate: Bool, activation: Activation?) {
+        let width = Int(TT_PANEL_WIDTH)
+        precondition(outputs.lowerBound % width == 0 && (outputs.upperBound % width == 0 || outputs.upperBound == outFeatures),
+                     "outputs \(outputs) do not start and end on panels")
+        let (first, end) = (outputs.lowerBound / width, (outputs.upperBound + width - 1) / width)
+        let kernelActivation = Self.kernelActivation(activation)
+        // The kernel indexes out by the product's columns from column 0.
+        let origin = out - outputs.lowerBound
+        func run(rows: Range<Int>, panels range: Range<Int>) {
+            tt_panel_gemm(origin + rows.lowerBound * ldc, ldc, inp + rows.lowerBound * lda, lda, panels,
+                          rows.count, outFeatures, inFeatures, range.lowerBound, range.upperBound, bias,
+                          accumulate, kernelActivation)
+        }
+        let flops = 2 * m * outputs.count * inFeatures
+        let panelCount = end - first
+        if flops < 2 * BLAS.minimumFLOPsPerTask || BLAS.threads == 1 {
+            run(rows: 0..<m, panels: first..<end)
+        } else if m >= Self.rowSplitRows || panelCount < BLAS.threads {
+            let tasks = max(1, min(BLAS.threads, m / 8))
+            Parallel.forTasks(tasks) { task in
+                run(rows: m * task / tasks ..< m * (task + 1) / tasks, panels: first..<end)
+            }
+        } else {
+            let tasks = min(BLAS.threads, panelCount)
+            Parallel.forTasks(tasks) { task in
+                run(rows: 0..<m, panels: first + panelCount * task / tasks ..< first + panelCount * (task + 1) / tasks)
+            }
+        }
+    }
+
+    static func kernelActivation(_ activation: Activation?) -> tt_activation {
+        switch activation {
+        case nil: TT_NO_ACTIVATION
+        case .quickGELU: TT_QUICK_GELU
+        case .gelu: TT_GELU
+        }
+    }
+
     /// The whole product (every column) on the calling thread: for callers that split the rows
     /// over the workers themselves (a convolution's chunks of output pixels).
     public func forwardOnThisThread(out: UnsafeMutablePointer<Float>, ldc: Int? = nil,
                                     inp: UnsafePointer<Float>, lda: Int? = nil, rows m: Int,
                                     bias: UnsafePointer<Float>?, accumulate: Bool = false) {
+        if let panels {
+            tt_panel_gemm(out, ldc ?? outFeatures, inp, lda ?? inFeatures, panels, m, outFeatures, inFeatures,
+                          0, (outFeatures + Int(TT_PANEL_WIDTH) - 1) / Int(TT_PANEL_WIDTH), bias, accumulate,
+                          TT_NO_ACTIVATION)
+            return
+        }
         if let whole = fullWidth[0..<outFeatures] {
             multiply(whole, out: out, ldc: ldc ?? outFeatures, inp: inp, lda: lda ?? inFeatures,
                      rows: m, bias: bias, accumulate: accumulate, activation: nil)
@@ -218,11 +315,7 @@ public final class PackedWeight: @unchecked Sendable {
             return
         }
         var error = [CChar](repeating: 0, count: 256)
-        let kernelActivation = switch activation {
-        case nil: TT_NO_ACTIVATION
-        case .quickGELU: TT_QUICK_GELU
-        case .gelu: TT_GELU
-        }
+        let kernelActivation = Self.kernelActivation(activation)
         let status = tt_packed_matmul(slice.handle, m, inp, lda, bias.map { $0 + slice.rows.lowerBound },
                                       out, ldc, accumulate, kernelActivation, &error, error.count)
         // The shapes were checked when the weights were packed; what is left is running out of memory.

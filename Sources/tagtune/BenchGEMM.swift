@@ -8,7 +8,7 @@ import Foundation
 struct BenchGEMM: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gemm",
-        abstract: "Compare OpenBLAS with oneDNN's packed matmul (f32, and bf16 where the CPU has it) on the towers' shapes.")
+        abstract: "Compare OpenBLAS, the engine's own panel kernel (AVX-512) and oneDNN's packed matmul (f32, and bf16 where the CPU has it) on the towers' shapes.")
 
     @Option(help: "Comma-separated row counts (tokens × images: 50 is one ViT-B/32 image, 197 one ViT-B/16 image).")
     var rows: String = "1,50,197,400,1600,4928"
@@ -44,8 +44,9 @@ struct BenchGEMM: ParsableCommand {
             let weight = Tensor((0..<(n * k)).map { _ in rng.nextGaussian() * 0.02 }, shape: [n, k])
             let bias = Tensor((0..<n).map { _ in rng.nextGaussian() * 0.02 }, shape: [n])
             let packed = try Dictionary(uniqueKeysWithValues: precisions.map {
-                ($0, try PackedWeight(weight.pointer, outFeatures: n, inFeatures: k, precision: $0))
+                ($0, try PackedWeight(weight.pointer, outFeatures: n, inFeatures: k, precision: $0, kernel: .oneDNN))
             })
+            let panels = try PackedWeight(weight.pointer, outFeatures: n, inFeatures: k, precision: .f32, kernel: .panels)
             for m in rowCounts {
                 let input = Tensor((0..<(m * k)).map { _ in rng.nextGaussian() }, shape: [m, k])
                 let out = Tensor(zeros: [m, n])
@@ -53,6 +54,11 @@ struct BenchGEMM: ParsableCommand {
                     Linear.forward(out: out.pointer, inp: input.pointer, weight: weight.pointer, bias: bias.pointer,
                                    rows: m, inFeatures: k, outFeatures: n)
                 })]
+                if panels.kernel == .panels {
+                    paths.append(("panels-f32", {
+                        panels.forward(out: out.pointer, inp: input.pointer, rows: m, bias: bias.pointer)
+                    }))
+                }
                 for precision in precisions {
                     let weight = packed[precision]!
                     paths.append(("onednn-\(precision.rawValue)", {

@@ -64,7 +64,9 @@ public final class CLIPModel: Sendable {
             ? try VisionTower(loader: loader, configuration: configuration, packing: packing)
             : try ResNetTower(loader: loader, configuration: configuration, packing: packing)
         text = try TextTower(loader: loader, configuration: configuration, packing: packing == .bf16 ? .bf16 : nil)
-        weightProducts = vision.packedImplementation.map { "oneDNN \(OneDNN.version) \($0) (\(OneDNN.isa))" }
+        weightProducts = vision.packedImplementation.map {
+            $0.hasPrefix("tagtune:") ? "TagTune \($0.dropFirst("tagtune:".count))" : "oneDNN \(OneDNN.version) \($0) (\(OneDNN.isa))"
+        }
             ?? "OpenBLAS (oneDNN: \(f32Problem ?? "not used"))"
         let scale = try loader.load(CheckpointLayout.source(.logitScale, layout: configuration.layout), shape: [])
         logitScale = Foundation.exp(scale.pointer[0])

@@ -5,7 +5,7 @@ public protocol ImageTower: AnyObject, Sendable {
     /// Projected image features [B, D] (not normalised) of preprocessed pixels [B, 3, S, S].
     func encode(pixels: UnsafePointer<Float>, batch: Int) -> [Float]
 
-    /// The oneDNN implementation its weights are packed for ("gemm:jit", "brg:avx512_core"), nil
+    /// The kernel its weights are packed for ("tagtune:avx512_panels", or oneDNN's "gemm:jit", "brg:avx512_core"), nil
     /// when they are plain float32 matrices multiplied by OpenBLAS.
     var packedImplementation: String? { get }
 

@@ -11,6 +11,9 @@
 
 #include <stdbool.h>
 
+// An MLP activation that a product applies to its output as it writes it (CPackedGEMM, CPanelGEMM).
+typedef enum { TT_NO_ACTIVATION = 0, TT_QUICK_GELU = 1, TT_GELU = 2 } tt_activation;
+
 // x[i] = x[i] * sigmoid(1.702 x[i])   (OpenAI's quick_gelu), in place.
 void tt_quick_gelu_forward(float *x, long count);
 // dinp[i] += dout[i] * d/dx quick_gelu(inp[i]).

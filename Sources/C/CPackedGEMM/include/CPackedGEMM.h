@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#include "CElementwise.h"   // tt_activation
+
 typedef struct tt_packed_weight tt_packed_weight;
 
 typedef enum { TT_F32 = 0, TT_BF16 = 1 } tt_precision;
@@ -41,9 +43,6 @@ const char *tt_packed_weight_implementation(const tt_packed_weight *weight);
 // The packed weights as a plain row-major Wᵀ [k, n] when that is the layout oneDNN chose (AVX2 and
 // below), so that OpenBLAS can run on the same memory where it is faster; NULL otherwise.
 const float *tt_packed_weight_plain(const tt_packed_weight *weight);
-
-// An activation applied to the product's output in the kernel (a oneDNN post-op), as it is written.
-typedef enum { TT_NO_ACTIVATION = 0, TT_QUICK_GELU = 1, TT_GELU = 2 } tt_activation;
 
 // dst[r, j] = act((accumulate ? dst[r, j] : 0) + Σ_i src[r, i] · W[j, i] + (bias ? bias[j] : 0))
 // for r < m, j < n, where act is x · σ(1.702 x) (TT_QUICK_GELU), x · Φ(x) (TT_GELU) or none.
