@@ -108,10 +108,11 @@ public final class PackedWeight: @unchecked Sendable {
         }
         panels = nil
         let ranges = parts.flatMap { Self.split($0, workers: workers) }
+        let layoutPrecision = precision == .bf16 ? TT_BF16 : TT_F32
         var error = [CChar](repeating: 0, count: 256)
         func pack(_ rows: Range<Int>) throws -> Slice {
             guard let handle = tt_packed_weight_create(weight + rows.lowerBound * k, rows.count, k, k,
-                                                       precision == .bf16 ? TT_BF16 : TT_F32, &error, error.count)
+                                                       layoutPrecision, &error, error.count)
             else { throw PackingError(description: Self.text(error)) }
             return Slice(rows: rows, handle: handle)
         }
@@ -123,8 +124,7 @@ public final class PackedWeight: @unchecked Sendable {
         // A plain layout (AVX2) is packed slice by slice; a blocked one whole, with views, if the
         // slices and parts start on its column blocks (they do on multiples of 64 columns).
         var plain = false
-        guard tt_packed_weight_layout_is_plain(ranges[0].count, k, precision == .bf16 ? TT_BF16 : TT_F32,
-                                               &plain, &error, error.count) == 0
+        guard tt_packed_weight_layout_is_plain(ranges[0].count, k, layoutPrecision, &plain, &error, error.count) == 0
         else { throw PackingError(description: Self.text(error)) }
         var slices: [Slice] = [], fullWidth: [Range<Int>: Slice] = [:]
         if !plain {
@@ -272,6 +272,9 @@ public final class PackedWeight: @unchecked Sendable {
         }
     }
 
+    /// Panels of 64 columns the weight takes (the last one padded with zeros).
+    private var panelCount: Int { (outFeatures + Int(TT_PANEL_WIDTH) - 1) / Int(TT_PANEL_WIDTH) }
+
     static func kernelActivation(_ activation: Activation?) -> tt_activation {
         switch activation {
         case nil: TT_NO_ACTIVATION
@@ -287,8 +290,7 @@ public final class PackedWeight: @unchecked Sendable {
                                     bias: UnsafePointer<Float>?, accumulate: Bool = false) {
         if let panels {
             tt_panel_gemm(out, ldc ?? outFeatures, inp, lda ?? inFeatures, panels, m, outFeatures, inFeatures,
-                          0, (outFeatures + Int(TT_PANEL_WIDTH) - 1) / Int(TT_PANEL_WIDTH), bias, accumulate,
-                          TT_NO_ACTIVATION)
+                          0, panelCount, bias, accumulate, TT_NO_ACTIVATION)
             return
         }
         if let whole = fullWidth[0..<outFeatures] {

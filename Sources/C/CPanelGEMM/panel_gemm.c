@@ -3,7 +3,6 @@
 #include "CPanelGEMM.h"
 
 #include <stdint.h>
-#include <string.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
